@@ -1,0 +1,122 @@
+/*
+ * backend.h - the one interface fs/ talks to: list a collection, look up one
+ * entry, delete one entry. The HTTP backend implements it against the cloud;
+ * the cache implements it on top of another backend. fs/ never knows which.
+ *
+ * Every function that can fail returns 0 or -errno.
+ */
+#ifndef HWCFS_BACKEND_H
+#define HWCFS_BACKEND_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* A collection: a directory whose entries are cloud resources. */
+enum coll_kind {
+	COLL_PACKAGES,	/* iotda/packages: files, one per OTA package */
+	COLL_PROVIDERS, /* rfs/providers: directories, one per provider */
+	COLL_VERSIONS,	/* rfs/providers/NAME: files, one per version */
+};
+
+struct coll {
+	enum coll_kind kind;
+	const char *provider; /* COLL_VERSIONS: the provider's name */
+};
+
+/* One cloud resource as the filesystem shows it. Owns its strings. */
+struct resource {
+	char *name;	   /* package_id, provider_name or provider_version */
+	char *provider_id; /* providers and versions; NULL for packages */
+	time_t mtime;	   /* update time, else create time; 0 if unknown */
+	char *json;	   /* metadata, pretty-printed, ending in '\n' */
+	size_t json_len;
+};
+
+/*
+ * A whole collection, fetched at one time. Shared by reference: whoever
+ * holds a pointer holds a reference, dropped with listing_put(). After
+ * listing_finish() it is never changed again, except that an entry deleted
+ * since can be marked gone (listing_mark_gone), which every holder sees:
+ * indexes stay stable, so a readdir in progress is not disturbed.
+ */
+struct listing {
+	atomic_uint refs;
+	uint64_t gen;	       /* unique per fetch */
+	size_t count;	       /* entries in items */
+	size_t cap;	       /* allocated entries in items */
+	struct resource *items; /* sorted by name (strcmp), names unique */
+	_Atomic(unsigned char) *gone; /* count flags, set by listing_finish */
+	atomic_size_t ngone;
+};
+
+/* Flags of backend_ops.remove. */
+#define BACKEND_CASCADE 0x1u /* provider: delete its versions with it */
+
+struct backend;
+
+struct backend_ops {
+	/* The whole collection; on success *out holds one reference. */
+	int (*list)(struct backend *b, const struct coll *c,
+		    struct listing **out);
+	/* One entry by name, copied into *out (free with resource_clear). */
+	int (*lookup)(struct backend *b, const struct coll *c,
+		      const char *name, struct resource *out);
+	/*
+	 * Deletes the entry. r->name names it; r->provider_id (providers and
+	 * versions) is sent so that a re-created namesake is never deleted.
+	 * A provider that still has versions is -ENOTEMPTY unless flags has
+	 * BACKEND_CASCADE; that check asks the cloud, not a cache.
+	 */
+	int (*remove)(struct backend *b, const struct coll *c,
+		      const struct resource *r, unsigned flags);
+	/* Drops whatever is remembered about c (everything when c is NULL). */
+	void (*forget)(struct backend *b, const struct coll *c);
+	/*
+	 * One cheap authenticated request to the service that holds
+	 * collections of this kind, to fail a mount early on bad settings.
+	 * err gets a one-line reason on failure.
+	 */
+	int (*check)(struct backend *b, enum coll_kind kind, char *err,
+		     size_t errlen);
+	void (*destroy)(struct backend *b);
+};
+
+/* Implementations embed this as their first member. */
+struct backend {
+	const struct backend_ops *ops;
+};
+
+/* resource.c: helpers shared by every backend. */
+void resource_clear(struct resource *r);
+int resource_copy(struct resource *dst, const struct resource *src);
+
+struct listing *listing_new(void);
+/* Appends a copy of r's fields, taking ownership of them (r is zeroed). */
+int listing_add(struct listing *l, struct resource *r);
+/*
+ * Sorts by name and drops duplicate names (a hostile or buggy server may
+ * repeat one across pages); returns how many it dropped.
+ */
+size_t listing_finish(struct listing *l);
+/* The live (not gone) entry of that name, or NULL. */
+const struct resource *listing_find(const struct listing *l,
+				    const char *name);
+/* Index of the entry of that name, gone or not; -1 if none. */
+long listing_index(const struct listing *l, const char *name);
+bool listing_is_gone(const struct listing *l, size_t i);
+/* Marks the entry of that name gone; false if there was none live. */
+bool listing_mark_gone(struct listing *l, const char *name);
+static inline size_t listing_live(const struct listing *l)
+{
+	return l->count - atomic_load(&l->ngone);
+}
+struct listing *listing_get(struct listing *l);
+void listing_put(struct listing *l);
+
+/* A short name for logs: "iotda/packages", "rfs/providers/NAME". */
+int coll_path(const struct coll *c, char *buf, size_t len);
+
+#endif

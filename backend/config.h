@@ -1,0 +1,72 @@
+/*
+ * config.h - the settings of one mount: command line, profile in the config
+ * file, defaults, and the credentials found for it.
+ *
+ * Unset is NULL for strings and -1 for numbers, so that a value from the
+ * command line wins over the profile, and the profile over the default.
+ */
+#ifndef HWCFS_CONFIG_H
+#define HWCFS_CONFIG_H
+
+#include <stddef.h>
+
+struct credentials {
+	char *ak;
+	char *sk;
+	char *security_token; /* temporary AK/SK (STS) */
+	char *auth_token;     /* an IAM token given instead of keys */
+	char *iam_user;	      /* password login: a token is fetched */
+	char *iam_password;
+	char *iam_domain;
+	const char *source; /* where they came from, for messages; static */
+};
+
+struct hwc_config {
+	char *profile;	   /* default "default" */
+	char *config_file; /* default: see config_default_path() */
+	char *region;
+	char *project_id;
+	char *iotda_endpoint; /* "https://host[:port]"; unset: no iotda/ */
+	char *instance_id;
+	char *rfs_endpoint; /* unset: no rfs/ */
+	char *iam_endpoint; /* default https://iam.{region}.myhuaweicloud.com */
+	char *cafile;
+	char *audit_log; /* a file; unset: syslog (or stderr with -f) */
+	char *signing;	 /* "auto" (default), "sdk" or "v11" for IoTDA */
+	int cache_ttl;	 /* seconds, default 30; 0 turns the cache off */
+	int negative_ttl; /* seconds, default 5 */
+	int timeout;	  /* seconds for a whole operation, default 10 */
+	int retries;	  /* retries after the first try, default 4 */
+	int rmdir_cascade;
+	int dry_run;
+	int ro;
+	int parallel_list; /* IoTDA offset pages in parallel, default 1 */
+	struct credentials cred;
+};
+
+/* Sets every field to unset. */
+void config_init(struct hwc_config *cfg);
+
+/*
+ * Fills fields still unset from the profile cfg->profile of the config
+ * file, then from defaults, then finds credentials in the design's order
+ * (environment, SDK credentials file, the config file, KooCLI profile).
+ * A missing default config file is fine; a named one that is missing, a
+ * file with a syntax error, or a secret-holding file readable by group or
+ * others is an error. On error returns -errno and writes one line to err.
+ */
+int config_finish(struct hwc_config *cfg, char *err, size_t errlen);
+
+/* The config file used when none is named: $HWCFS_CONFIG, else
+ * $XDG_CONFIG_HOME/hwcfs/config, else ~/.config/hwcfs/config. */
+int config_default_path(char *buf, size_t len);
+
+/*
+ * Refuses a file that holds secrets and that group or others can read:
+ * returns -EACCES and writes which file and what mode to set to err.
+ */
+int config_check_private(const char *path, char *err, size_t errlen);
+
+void config_free(struct hwc_config *cfg);
+
+#endif

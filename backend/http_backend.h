@@ -1,0 +1,20 @@
+/*
+ * http_backend.h - the backend that talks to IoTDA and RFS over HTTPS.
+ */
+#ifndef HWCFS_HTTP_BACKEND_H
+#define HWCFS_HTTP_BACKEND_H
+
+#include <stddef.h>
+
+#include "backend.h"
+#include "config.h"
+
+/*
+ * Creates the backend for a finished config (config_finish). With keys and
+ * no project_id, the project id is looked up from IAM here. 0 or -errno,
+ * with one line in err.
+ */
+int http_backend_new(const struct hwc_config *cfg, struct backend **out,
+		     char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,190 @@
+/*
+ * resource.c - ownership helpers for resources and shared listings.
+ */
+#include "backend.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static atomic_uint_fast64_t next_gen = 1;
+
+void resource_clear(struct resource *r)
+{
+	free(r->name);
+	free(r->provider_id);
+	free(r->json);
+	memset(r, 0, sizeof(*r));
+}
+
+static char *dup_or_null(const char *s, int *failed)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*failed = 1;
+	return d;
+}
+
+int resource_copy(struct resource *dst, const struct resource *src)
+{
+	int failed = 0;
+
+	memset(dst, 0, sizeof(*dst));
+	dst->name = dup_or_null(src->name, &failed);
+	dst->provider_id = dup_or_null(src->provider_id, &failed);
+	dst->mtime = src->mtime;
+	if (src->json) {
+		dst->json = malloc(src->json_len + 1);
+		if (dst->json) {
+			memcpy(dst->json, src->json, src->json_len);
+			dst->json[src->json_len] = '\0';
+			dst->json_len = src->json_len;
+		} else {
+			failed = 1;
+		}
+	}
+	if (failed) {
+		resource_clear(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+struct listing *listing_new(void)
+{
+	struct listing *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	atomic_init(&l->refs, 1);
+	l->gen = atomic_fetch_add(&next_gen, 1);
+	return l;
+}
+
+int listing_add(struct listing *l, struct resource *r)
+{
+	if (l->count == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct resource *items;
+
+		items = realloc(l->items, cap * sizeof(*items));
+		if (!items)
+			return -ENOMEM;
+		l->items = items;
+		l->cap = cap;
+	}
+	l->items[l->count++] = *r;
+	memset(r, 0, sizeof(*r));
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const struct resource *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+size_t listing_finish(struct listing *l)
+{
+	size_t i, kept = 0, dropped;
+
+	if (l->count > 1)
+		qsort(l->items, l->count, sizeof(*l->items), by_name);
+	for (i = 0; i < l->count; i++) {
+		if (kept && strcmp(l->items[kept - 1].name, l->items[i].name) ==
+				    0) {
+			resource_clear(&l->items[i]);
+			continue;
+		}
+		l->items[kept++] = l->items[i];
+	}
+	dropped = l->count - kept;
+	l->count = kept;
+	free(l->gone);
+	l->gone = calloc(kept ? kept : 1, sizeof(*l->gone));
+	atomic_init(&l->ngone, 0);
+	return dropped;
+}
+
+long listing_index(const struct listing *l, const char *name)
+{
+	struct resource key = {.name = (char *)name};
+	const struct resource *r;
+
+	if (!l || !l->count)
+		return -1;
+	r = bsearch(&key, l->items, l->count, sizeof(*l->items), by_name);
+	return r ? (long)(r - l->items) : -1;
+}
+
+bool listing_is_gone(const struct listing *l, size_t i)
+{
+	return l->gone && atomic_load(&l->gone[i]);
+}
+
+const struct resource *listing_find(const struct listing *l,
+				    const char *name)
+{
+	long i = listing_index(l, name);
+
+	if (i < 0 || listing_is_gone(l, (size_t)i))
+		return NULL;
+	return &l->items[i];
+}
+
+bool listing_mark_gone(struct listing *l, const char *name)
+{
+	long i = listing_index(l, name);
+
+	if (i < 0 || !l->gone || atomic_exchange(&l->gone[i], 1))
+		return false;
+	atomic_fetch_add(&l->ngone, 1);
+	return true;
+}
+
+struct listing *listing_get(struct listing *l)
+{
+	atomic_fetch_add(&l->refs, 1);
+	return l;
+}
+
+void listing_put(struct listing *l)
+{
+	size_t i;
+
+	if (!l || atomic_fetch_sub(&l->refs, 1) != 1)
+		return;
+	for (i = 0; i < l->count; i++)
+		resource_clear(&l->items[i]);
+	free(l->items);
+	free(l->gone);
+	free(l);
+}
+
+int coll_path(const struct coll *c, char *buf, size_t len)
+{
+	int n;
+
+	switch (c->kind) {
+	case COLL_PACKAGES:
+		n = snprintf(buf, len, "iotda/packages");
+		break;
+	case COLL_PROVIDERS:
+		n = snprintf(buf, len, "rfs/providers");
+		break;
+	case COLL_VERSIONS:
+		n = snprintf(buf, len, "rfs/providers/%s",
+			     c->provider ? c->provider : "?");
+		break;
+	default:
+		n = snprintf(buf, len, "?");
+		break;
+	}
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}

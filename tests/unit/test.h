@@ -1,0 +1,56 @@
+/*
+ * test.h - the few macros our C unit tests need. Each test program prints
+ * one line per failure and a closing "N passed, N failed" line, and exits
+ * non-zero when anything failed.
+ */
+#ifndef HWCFS_TEST_H
+#define HWCFS_TEST_H
+
+#include <stdio.h>
+#include <string.h>
+
+static int test_passed, test_failed;
+
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (cond) {                                                    \
+			test_passed++;                                         \
+		} else {                                                       \
+			test_failed++;                                         \
+			fprintf(stderr, "%s:%d: %s: check failed: %s\n",       \
+				__FILE__, __LINE__, __func__, #cond);          \
+		}                                                              \
+	} while (0)
+
+#define CHECK_STR(a, b)                                                        \
+	do {                                                                   \
+		const char *a_ = (a), *b_ = (b);                               \
+		if (a_ && b_ && strcmp(a_, b_) == 0) {                         \
+			test_passed++;                                         \
+		} else {                                                       \
+			test_failed++;                                         \
+			fprintf(stderr, "%s:%d: %s: \"%s\" != \"%s\"\n",       \
+				__FILE__, __LINE__, __func__,                  \
+				a_ ? a_ : "(null)", b_ ? b_ : "(null)");       \
+		}                                                              \
+	} while (0)
+
+#define CHECK_INT(a, b)                                                        \
+	do {                                                                   \
+		long long a_ = (a), b_ = (b);                                  \
+		if (a_ == b_) {                                                \
+			test_passed++;                                         \
+		} else {                                                       \
+			test_failed++;                                         \
+			fprintf(stderr, "%s:%d: %s: %s == %lld, want %lld\n",  \
+				__FILE__, __LINE__, __func__, #a, a_, b_);     \
+		}                                                              \
+	} while (0)
+
+static inline int test_summary(void)
+{
+	printf("%d passed, %d failed\n", test_passed, test_failed);
+	return test_failed ? 1 : 0;
+}
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * test_resource.c - listings sort, drop duplicate names and find by name;
+ * references keep a listing alive.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "test.h"
+
+static void add(struct listing *l, const char *name, const char *json)
+{
+	struct resource r = {0};
+
+	r.name = strdup(name);
+	r.json = strdup(json);
+	r.json_len = strlen(json);
+	CHECK(listing_add(l, &r) == 0);
+	CHECK(r.name == NULL);
+}
+
+static void test_listing_sorts_and_drops_duplicates(void)
+{
+	struct listing *l = listing_new();
+	const struct resource *r;
+
+	add(l, "b", "{}\n");
+	add(l, "a", "{}\n");
+	add(l, "c", "{}\n");
+	add(l, "b", "{\"dup\":1}\n");
+	CHECK_INT(listing_finish(l), 1);
+	CHECK_INT(l->count, 3);
+	CHECK_STR(l->items[0].name, "a");
+	CHECK_STR(l->items[1].name, "b");
+	CHECK_STR(l->items[2].name, "c");
+	r = listing_find(l, "c");
+	CHECK(r && strcmp(r->name, "c") == 0);
+	CHECK(listing_find(l, "d") == NULL);
+	listing_put(l);
+}
+
+static void test_listing_gens_differ_and_refs_keep_it(void)
+{
+	struct listing *a = listing_new(), *b = listing_new();
+
+	CHECK(a->gen != b->gen);
+	add(a, "x", "{}\n");
+	listing_finish(a);
+	listing_get(a);
+	listing_put(a);
+	CHECK_STR(listing_find(a, "x")->name, "x");
+	listing_put(a);
+	listing_put(b);
+}
+
+static void test_gone_entries_keep_indexes(void)
+{
+	struct listing *l = listing_new();
+
+	add(l, "a", "{}\n");
+	add(l, "b", "{}\n");
+	add(l, "c", "{}\n");
+	listing_finish(l);
+	CHECK(listing_mark_gone(l, "b"));
+	CHECK(!listing_mark_gone(l, "b"));
+	CHECK(!listing_mark_gone(l, "zz"));
+	CHECK(listing_find(l, "b") == NULL);
+	CHECK_INT(listing_index(l, "b"), 1);
+	CHECK(listing_is_gone(l, 1));
+	CHECK(!listing_is_gone(l, 2));
+	CHECK_INT(listing_live(l), 2);
+	CHECK_STR(listing_find(l, "c")->name, "c");
+	listing_put(l);
+}
+
+static void test_resource_copy_is_deep(void)
+{
+	struct resource src = {0}, dst;
+
+	src.name = strdup("p");
+	src.provider_id = strdup("id");
+	src.json = strdup("{}\n");
+	src.json_len = 3;
+	src.mtime = 42;
+	CHECK(resource_copy(&dst, &src) == 0);
+	CHECK(dst.name != src.name);
+	CHECK_STR(dst.provider_id, "id");
+	CHECK_INT(dst.json_len, 3);
+	CHECK_INT(dst.mtime, 42);
+	resource_clear(&src);
+	CHECK_STR(dst.name, "p");
+	resource_clear(&dst);
+	CHECK(dst.name == NULL);
+}
+
+static void test_coll_path(void)
+{
+	char buf[64];
+	struct coll c = {COLL_VERSIONS, "prov"};
+
+	CHECK(coll_path(&c, buf, sizeof(buf)) == 0);
+	CHECK_STR(buf, "rfs/providers/prov");
+	CHECK(coll_path(&c, buf, 5) < 0);
+}
+
+int main(void)
+{
+	test_listing_sorts_and_drops_duplicates();
+	test_listing_gens_differ_and_refs_keep_it();
+	test_gone_entries_keep_indexes();
+	test_resource_copy_is_deep();
+	test_coll_path();
+	return test_summary();
+}
