@@ -1,0 +1,1263 @@
+/*
+ * test_cache.c - the cache in front of a fake backend that counts its calls:
+ * TTLs on a clock the tests move, negative entries, single flight, deletes
+ * and forgets, and a few seconds of threads doing everything at once.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cache.h"
+#include "test.h"
+
+/* --- a clock the tests control ------------------------------------- */
+
+/*
+ * Milliseconds, so that threads can move it atomically. The cache reads the
+ * clock once per list or lookup call, under its lock and before it joins a
+ * flight; counting the readings tells a test that every thread has joined.
+ */
+static atomic_llong clock_ms;
+static atomic_int clock_reads;
+
+static double test_now(void *ctx)
+{
+	(void)ctx;
+	atomic_fetch_add(&clock_reads, 1);
+	return (double)atomic_load(&clock_ms) / 1000.0;
+}
+
+static void clock_set(double s)
+{
+	atomic_store(&clock_ms, (long long)(s * 1000.0));
+}
+
+/* --- the fake backend ---------------------------------------------- */
+
+struct fake_item {
+	enum coll_kind kind;
+	const char *provider; /* COLL_VERSIONS */
+	const char *name;
+	bool present;
+};
+
+static const struct fake_item fake_seed[] = {
+    {COLL_PACKAGES, NULL, "pkg-a", true}, {COLL_PACKAGES, NULL, "pkg-b", true},
+    {COLL_PACKAGES, NULL, "pkg-c", true}, {COLL_PACKAGES, NULL, "pkg-d", true},
+    {COLL_PROVIDERS, NULL, "p1", true},	  {COLL_PROVIDERS, NULL, "p2", true},
+    {COLL_PROVIDERS, NULL, "p3", true},	  {COLL_VERSIONS, "p1", "1.0.0", true},
+    {COLL_VERSIONS, "p1", "1.2.3", true}, {COLL_VERSIONS, "p2", "0.1.0", true},
+    {COLL_VERSIONS, "p2", "0.2.0", true}, {COLL_VERSIONS, "p2", "0.3.0", true},
+};
+#define FAKE_NITEMS (sizeof(fake_seed) / sizeof(fake_seed[0]))
+
+struct fake {
+	struct backend b;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct fake_item items[FAKE_NITEMS];
+	atomic_int nlist, nlookup, nremove, nforget, ncheck;
+	int fail_list, fail_lookup, fail_remove; /* -errno to answer, or 0 */
+	unsigned hold;	   /* FAKE_* calls wait until it is cleared */
+	int held;	   /* calls waiting now */
+	double list_takes; /* seconds the clock moves during a list */
+	bool yield;	   /* stress: widen the windows between calls */
+};
+
+static atomic_int fake_destroyed;
+
+#define FAKE_LIST 0x1u
+#define FAKE_LOOKUP 0x2u
+#define FAKE_REMOVE 0x4u
+#define FAKE_ALL 0x7u
+
+static struct fake *fake_of(struct backend *b)
+{
+	return (struct fake *)b;
+}
+
+/* Blocks while the test holds calls; returns the failure to inject. */
+static int fake_enter(struct fake *f, unsigned op, const int *fail)
+{
+	int err;
+
+	pthread_mutex_lock(&f->lock);
+	f->held++;
+	pthread_cond_broadcast(&f->cond);
+	while (f->hold & op)
+		pthread_cond_wait(&f->cond, &f->lock);
+	f->held--;
+	err = *fail;
+	pthread_mutex_unlock(&f->lock);
+	if (f->yield)
+		sched_yield();
+	return err;
+}
+
+static bool fake_match(const struct fake_item *it, const struct coll *c)
+{
+	if (it->kind != c->kind)
+		return false;
+	return c->kind != COLL_VERSIONS ||
+	       strcmp(it->provider, c->provider) == 0;
+}
+
+static struct fake_item *fake_find(struct fake *f, const struct coll *c,
+				   const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < FAKE_NITEMS; i++)
+		if (fake_match(&f->items[i], c) &&
+		    strcmp(f->items[i].name, name) == 0)
+			return &f->items[i];
+	return NULL;
+}
+
+static bool fake_provider_present(struct fake *f, const char *name)
+{
+	struct coll pc = {COLL_PROVIDERS, NULL};
+	struct fake_item *it = fake_find(f, &pc, name);
+
+	return it && it->present;
+}
+
+static int fake_fill(const struct fake_item *it, struct resource *r)
+{
+	char json[96];
+
+	memset(r, 0, sizeof(*r));
+	snprintf(json, sizeof(json), "{\"name\": \"%s\"}\n", it->name);
+	r->name = strdup(it->name);
+	r->json = strdup(json);
+	r->json_len = strlen(json);
+	r->mtime = 1000;
+	if (it->kind != COLL_PACKAGES)
+		r->provider_id = strdup("pid");
+	if (!r->name || !r->json ||
+	    (it->kind != COLL_PACKAGES && !r->provider_id)) {
+		resource_clear(r);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int fake_list(struct backend *b, const struct coll *c,
+		     struct listing **out)
+{
+	struct fake *f = fake_of(b);
+	struct listing *l;
+	struct resource r;
+	size_t i;
+	int err;
+
+	atomic_fetch_add(&f->nlist, 1);
+	err = fake_enter(f, FAKE_LIST, &f->fail_list);
+	if (err)
+		return err;
+	pthread_mutex_lock(&f->lock);
+	if (f->list_takes > 0)
+		clock_set((double)atomic_load(&clock_ms) / 1000.0 +
+			  f->list_takes);
+	if (c->kind == COLL_VERSIONS &&
+	    !fake_provider_present(f, c->provider)) {
+		pthread_mutex_unlock(&f->lock);
+		return -ENOENT;
+	}
+	l = listing_new();
+	err = l ? 0 : -ENOMEM;
+	for (i = 0; !err && i < FAKE_NITEMS; i++) {
+		if (!f->items[i].present || !fake_match(&f->items[i], c))
+			continue;
+		err = fake_fill(&f->items[i], &r);
+		if (!err)
+			err = listing_add(l, &r);
+		resource_clear(&r);
+	}
+	pthread_mutex_unlock(&f->lock);
+	if (err) {
+		listing_put(l);
+		return err;
+	}
+	listing_finish(l);
+	*out = l;
+	return 0;
+}
+
+static int fake_lookup(struct backend *b, const struct coll *c,
+		       const char *name, struct resource *out)
+{
+	struct fake *f = fake_of(b);
+	struct fake_item *it;
+	int err;
+
+	atomic_fetch_add(&f->nlookup, 1);
+	err = fake_enter(f, FAKE_LOOKUP, &f->fail_lookup);
+	if (err)
+		return err;
+	pthread_mutex_lock(&f->lock);
+	it = fake_find(f, c, name);
+	err = it && it->present ? fake_fill(it, out) : -ENOENT;
+	pthread_mutex_unlock(&f->lock);
+	return err;
+}
+
+static int fake_remove(struct backend *b, const struct coll *c,
+		       const struct resource *r, unsigned flags)
+{
+	struct fake *f = fake_of(b);
+	struct fake_item *it;
+	size_t i;
+	int err;
+
+	atomic_fetch_add(&f->nremove, 1);
+	err = fake_enter(f, FAKE_REMOVE, &f->fail_remove);
+	if (err)
+		return err;
+	pthread_mutex_lock(&f->lock);
+	it = fake_find(f, c, r->name);
+	if (!it || !it->present) {
+		err = -ENOENT;
+	} else if (c->kind == COLL_PROVIDERS) {
+		for (i = 0; i < FAKE_NITEMS; i++) {
+			struct fake_item *v = &f->items[i];
+
+			if (v->kind != COLL_VERSIONS || !v->present ||
+			    strcmp(v->provider, r->name) != 0)
+				continue;
+			if (!(flags & BACKEND_CASCADE)) {
+				err = -ENOTEMPTY;
+				break;
+			}
+			v->present = false;
+		}
+	}
+	if (!err)
+		it->present = false;
+	pthread_mutex_unlock(&f->lock);
+	return err;
+}
+
+static void fake_forget(struct backend *b, const struct coll *c)
+{
+	(void)c;
+	atomic_fetch_add(&fake_of(b)->nforget, 1);
+}
+
+static int fake_check(struct backend *b, enum coll_kind kind, char *err,
+		      size_t errlen)
+{
+	(void)kind;
+	(void)err;
+	(void)errlen;
+	atomic_fetch_add(&fake_of(b)->ncheck, 1);
+	return 0;
+}
+
+static void fake_destroy(struct backend *b)
+{
+	struct fake *f = fake_of(b);
+
+	pthread_mutex_destroy(&f->lock);
+	pthread_cond_destroy(&f->cond);
+	free(f);
+	atomic_fetch_add(&fake_destroyed, 1);
+}
+
+static const struct backend_ops fake_ops = {
+    .list = fake_list,
+    .lookup = fake_lookup,
+    .remove = fake_remove,
+    .forget = fake_forget,
+    .check = fake_check,
+    .destroy = fake_destroy,
+};
+
+static struct fake *fake_new(void)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+
+	f->b.ops = &fake_ops;
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->cond, NULL);
+	memcpy(f->items, fake_seed, sizeof(fake_seed));
+	return f;
+}
+
+static void fake_set_hold(struct fake *f, unsigned hold)
+{
+	pthread_mutex_lock(&f->lock);
+	f->hold = hold;
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* Waits until n calls are held in the fake; false after 10 s. */
+static bool fake_wait_held(struct fake *f, int n)
+{
+	struct timespec ts;
+	bool ok = true;
+
+	pthread_mutex_lock(&f->lock);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	while (f->held < n && ok)
+		ok = pthread_cond_timedwait(&f->cond, &f->lock, &ts) == 0;
+	ok = f->held >= n;
+	pthread_mutex_unlock(&f->lock);
+	return ok;
+}
+
+/* Waits until the cache has read the clock n times; false after 10 s. */
+static bool wait_clock_reads(int n)
+{
+	struct timespec ms = {0, 1000000};
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		if (atomic_load(&clock_reads) >= n)
+			return true;
+		nanosleep(&ms, NULL);
+	}
+	return false;
+}
+
+/* --- fixtures ------------------------------------------------------ */
+
+static const struct coll packages = {COLL_PACKAGES, NULL};
+static const struct coll providers = {COLL_PROVIDERS, NULL};
+static const struct coll versions_p1 = {COLL_VERSIONS, "p1"};
+static const struct coll versions_p2 = {COLL_VERSIONS, "p2"};
+
+static struct backend *setup(struct fake **fp, int ttl, int negative_ttl)
+{
+	struct cache_opts opts = {ttl, negative_ttl, test_now, NULL};
+	struct backend *b;
+
+	*fp = fake_new();
+	clock_set(100.0);
+	b = cache_wrap(&(*fp)->b, &opts);
+	CHECK(b != NULL);
+	return b;
+}
+
+static int do_list(struct backend *b, const struct coll *c)
+{
+	struct listing *l = NULL;
+	int err = b->ops->list(b, c, &l);
+
+	if (!err)
+		listing_put(l);
+	return err;
+}
+
+static int do_lookup(struct backend *b, const struct coll *c, const char *name)
+{
+	struct resource r;
+	int err = b->ops->lookup(b, c, name, &r);
+
+	if (!err && strcmp(r.name, name) != 0)
+		err = -EILSEQ; /* the wrong entry: fails any check */
+	resource_clear(&r);
+	return err;
+}
+
+static int do_remove(struct backend *b, const struct coll *c, const char *name,
+		     unsigned flags)
+{
+	struct resource r = {0};
+
+	r.name = (char *)name;
+	r.provider_id = c->kind == COLL_PACKAGES ? NULL : "pid";
+	return b->ops->remove(b, c, &r, flags);
+}
+
+/* --- TTL of listings ----------------------------------------------- */
+
+static void test_second_list_within_ttl_makes_no_request(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	struct listing *l1, *l2;
+
+	CHECK_INT(b->ops->list(b, &packages, &l1), 0);
+	clock_set(129.9);
+	CHECK_INT(b->ops->list(b, &packages, &l2), 0);
+	CHECK_INT(atomic_load(&f->nlist), 1);
+	CHECK(l1 == l2);
+	CHECK_INT(l2->count, 4);
+	listing_put(l1);
+	listing_put(l2);
+	b->ops->destroy(b);
+}
+
+static void test_list_after_ttl_makes_a_new_request(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	struct listing *l1, *l2;
+
+	CHECK_INT(b->ops->list(b, &packages, &l1), 0);
+	clock_set(130.0);
+	CHECK_INT(b->ops->list(b, &packages, &l2), 0);
+	CHECK_INT(atomic_load(&f->nlist), 2);
+	CHECK(l1->gen != l2->gen);
+	listing_put(l1);
+	listing_put(l2);
+	b->ops->destroy(b);
+}
+
+static void test_list_ttl_counts_from_the_start_of_the_fetch(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+
+	f->list_takes = 10.0; /* started at 100, answered at 110 */
+	CHECK_INT(do_list(b, &packages), 0);
+	f->list_takes = 0;
+	clock_set(129.9);
+	CHECK_INT(do_list(b, &packages), 0);
+	CHECK_INT(atomic_load(&f->nlist), 1);
+	clock_set(130.0); /* 20 s after the answer, 30 s after the start */
+	CHECK_INT(do_list(b, &packages), 0);
+	CHECK_INT(atomic_load(&f->nlist), 2);
+	b->ops->destroy(b);
+}
+
+static void test_listings_of_different_collections_are_kept_apart(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	struct listing *a, *v1, *v2;
+
+	CHECK_INT(b->ops->list(b, &packages, &a), 0);
+	CHECK_INT(b->ops->list(b, &versions_p1, &v1), 0);
+	CHECK_INT(b->ops->list(b, &versions_p2, &v2), 0);
+	CHECK_INT(a->count, 4);
+	CHECK_INT(v1->count, 2);
+	CHECK_INT(v2->count, 3);
+	CHECK_INT(do_list(b, &versions_p1), 0);
+	CHECK_INT(atomic_load(&f->nlist), 3);
+	listing_put(a);
+	listing_put(v1);
+	listing_put(v2);
+	b->ops->destroy(b);
+}
+
+/* --- lookups ------------------------------------------------------- */
+
+static void test_lookup_is_answered_from_a_fresh_listing(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	struct resource r;
+
+	CHECK_INT(do_list(b, &versions_p2), 0);
+	CHECK_INT(b->ops->lookup(b, &versions_p2, "0.2.0", &r), 0);
+	CHECK_STR(r.name, "0.2.0");
+	CHECK_STR(r.provider_id, "pid");
+	CHECK_STR(r.json, "{\"name\": \"0.2.0\"}\n");
+	CHECK_INT(r.json_len, strlen("{\"name\": \"0.2.0\"}\n"));
+	CHECK_INT(r.mtime, 1000);
+	resource_clear(&r);
+	CHECK_INT(atomic_load(&f->nlookup), 0);
+	b->ops->destroy(b);
+}
+
+static void test_lookup_with_a_stale_listing_asks_inner(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+
+	CHECK_INT(do_list(b, &packages), 0);
+	clock_set(130.0);
+	CHECK_INT(do_lookup(b, &packages, "pkg-a"), 0);
+	CHECK_INT(atomic_load(&f->nlookup), 1);
+	CHECK_INT(atomic_load(&f->nlist), 1);
+	b->ops->destroy(b);
+}
+
+static void test_missing_name_in_fresh_listing_is_confirmed_once(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+
+	CHECK_INT(do_list(b, &packages), 0);
+	CHECK_INT(do_lookup(b, &packages, "pkg-zz"), -ENOENT);
+	CHECK_INT(atomic_load(&f->nlookup), 1);
+	clock_set(104.9);
+	CHECK_INT(do_lookup(b, &packages, "pkg-zz"), -ENOENT);
+	CHECK_INT(atomic_load(&f->nlookup), 1);
+	clock_set(105.0); /* negative TTL over, listing still fresh */
+	CHECK_INT(do_lookup(b, &packages, "pkg-zz"), -ENOENT);
+	CHECK_INT(atomic_load(&f->nlookup), 2);
+	CHECK_INT(atomic_load(&f->nlist), 1);
+	b->ops->destroy(b);
+}
+
+static void test_name_created_after_the_listing_is_found_by_inner(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	struct coll pc = {COLL_PACKAGES, NULL};
+
+	fake_find(f, &pc, "pkg-d")->present = false;
+	CHECK_INT(do_list(b, &packages), 0);
+	fake_find(f, &pc, "pkg-d")->present = true;
+	CHECK_INT(do_lookup(b, &packages, "pkg-d"), 0);
+	CHECK_INT(do_lookup(b, &packages, "pkg-d"), 0);
+	CHECK_INT(atomic_load(&f->nlookup), 1);
+	b->ops->destroy(b);
+}
+
+static void test_lookup_answering_enoent_marks_the_listing(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	struct listing *held;
+
+	CHECK_INT(b->ops->list(b, &packages, &held), 0);
+	fake_find(f, &packages, "pkg-c")->present = false;
+	clock_set(130.0); /* stale: the lookup asks, and learns it is gone */
+	CHECK_INT(do_lookup(b, &packages, "pkg-c"), -ENOENT);
+	CHECK(listing_find(held, "pkg-c") == NULL);
+	CHECK_INT(listing_live(held), 3);
+	CHECK_INT(atomic_load(&f->nlookup), 1);
+	listing_put(held);
+	b->ops->destroy(b);
+}
+
+static void test_lookup_without_listing_asks_once_then_caches(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	struct resource r;
+
+	CHECK_INT(b->ops->lookup(b, &providers, "p1", &r), 0);
+	CHECK_STR(r.name, "p1");
+	resource_clear(&r);
+	clock_set(129.9);
+	CHECK_INT(b->ops->lookup(b, &providers, "p1", &r), 0);
+	CHECK_STR(r.json, "{\"name\": \"p1\"}\n");
+	resource_clear(&r);
+	CHECK_INT(atomic_load(&f->nlookup), 1);
+	clock_set(130.0);
+	CHECK_INT(do_lookup(b, &providers, "p1"), 0);
+	CHECK_INT(atomic_load(&f->nlookup), 2);
+	CHECK_INT(atomic_load(&f->nlist), 0);
+	b->ops->destroy(b);
+}
+
+static void test_missing_name_without_listing_is_kept_negative(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+
+	CHECK_INT(do_lookup(b, &versions_p1, "9.9.9"), -ENOENT);
+	clock_set(104.9);
+	CHECK_INT(do_lookup(b, &versions_p1, "9.9.9"), -ENOENT);
+	CHECK_INT(atomic_load(&f->nlookup), 1);
+	clock_set(105.0);
+	CHECK_INT(do_lookup(b, &versions_p1, "9.9.9"), -ENOENT);
+	CHECK_INT(atomic_load(&f->nlookup), 2);
+	b->ops->destroy(b);
+}
+
+static void test_negative_ttl_zero_keeps_no_negative_entry(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 0);
+
+	CHECK_INT(do_list(b, &packages), 0);
+	CHECK_INT(do_lookup(b, &packages, "pkg-zz"), -ENOENT);
+	CHECK_INT(do_lookup(b, &packages, "pkg-zz"), -ENOENT);
+	CHECK_INT(atomic_load(&f->nlookup), 2);
+	b->ops->destroy(b);
+}
+
+static void test_same_name_in_two_collections_is_two_entries(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+
+	/* "1.0.0" is a version of p1 only. */
+	CHECK_INT(do_lookup(b, &versions_p1, "1.0.0"), 0);
+	CHECK_INT(do_lookup(b, &versions_p2, "1.0.0"), -ENOENT);
+	CHECK_INT(do_lookup(b, &versions_p1, "1.0.0"), 0);
+	CHECK_INT(do_lookup(b, &versions_p2, "1.0.0"), -ENOENT);
+	CHECK_INT(atomic_load(&f->nlookup), 2);
+	b->ops->destroy(b);
+}
+
+/* --- errors are shared, not kept ----------------------------------- */
+
+static void test_list_error_is_not_cached(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+
+	f->fail_list = -EIO;
+	CHECK_INT(do_list(b, &packages), -EIO);
+	f->fail_list = 0;
+	CHECK_INT(do_list(b, &packages), 0);
+	CHECK_INT(do_list(b, &packages), 0);
+	CHECK_INT(atomic_load(&f->nlist), 2);
+	b->ops->destroy(b);
+}
+
+static void test_lookup_error_is_not_cached(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+
+	f->fail_lookup = -EIO;
+	CHECK_INT(do_lookup(b, &packages, "pkg-a"), -EIO);
+	CHECK_INT(do_lookup(b, &packages, "pkg-a"), -EIO);
+	f->fail_lookup = 0;
+	CHECK_INT(do_lookup(b, &packages, "pkg-a"), 0);
+	CHECK_INT(do_lookup(b, &packages, "pkg-a"), 0);
+	CHECK_INT(atomic_load(&f->nlookup), 3);
+	b->ops->destroy(b);
+}
+
+static void test_failed_refresh_does_not_serve_the_stale_listing(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+
+	CHECK_INT(do_list(b, &packages), 0);
+	clock_set(130.0);
+	f->fail_list = -EAGAIN;
+	CHECK_INT(do_list(b, &packages), -EAGAIN);
+	CHECK_INT(atomic_load(&f->nlist), 2);
+	b->ops->destroy(b);
+}
+
+/* --- single flight ------------------------------------------------- */
+
+#define NTHREADS 8
+
+struct worker {
+	struct backend *b;
+	const struct coll *c;
+	const char *name; /* NULL: list */
+	int err;
+	struct listing *l;
+	struct resource r;
+};
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+
+	if (w->name)
+		w->err = w->b->ops->lookup(w->b, w->c, w->name, &w->r);
+	else
+		w->err = w->b->ops->list(w->b, w->c, &w->l);
+	return NULL;
+}
+
+/*
+ * Starts NTHREADS calls while the fake holds every inner call, waits until
+ * one call is in the fake and every thread has read the clock (so is in the
+ * flight: the clock is read under the cache's lock right before joining),
+ * then lets the fake answer.
+ */
+static void run_together(struct fake *f, struct worker *w)
+{
+	pthread_t t[NTHREADS];
+	int i;
+
+	atomic_store(&clock_reads, 0);
+	fake_set_hold(f, FAKE_ALL);
+	for (i = 0; i < NTHREADS; i++)
+		pthread_create(&t[i], NULL, worker_run, &w[i]);
+	CHECK(fake_wait_held(f, 1));
+	CHECK(wait_clock_reads(NTHREADS));
+	fake_set_hold(f, 0);
+	for (i = 0; i < NTHREADS; i++)
+		pthread_join(t[i], NULL);
+}
+
+static void test_eight_threads_listing_at_once_make_one_request(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	struct worker w[NTHREADS] = {0};
+	int i;
+
+	for (i = 0; i < NTHREADS; i++)
+		w[i] = (struct worker){.b = b, .c = &providers};
+	run_together(f, w);
+	CHECK_INT(atomic_load(&f->nlist), 1);
+	for (i = 0; i < NTHREADS; i++) {
+		CHECK_INT(w[i].err, 0);
+		CHECK(w[i].l == w[0].l);
+		listing_put(w[i].l);
+	}
+	CHECK_INT(do_list(b, &providers), 0);
+	CHECK_INT(atomic_load(&f->nlist), 1);
+	b->ops->destroy(b);
+}
+
+static void test_eight_threads_share_one_list_error(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	struct worker w[NTHREADS] = {0};
+	int i;
+
+	for (i = 0; i < NTHREADS; i++)
+		w[i] = (struct worker){.b = b, .c = &packages};
+	f->fail_list = -EIO;
+	run_together(f, w);
+	CHECK_INT(atomic_load(&f->nlist), 1);
+	for (i = 0; i < NTHREADS; i++) {
+		CHECK_INT(w[i].err, -EIO);
+		CHECK(w[i].l == NULL);
+	}
+	f->fail_list = 0;
+	CHECK_INT(do_list(b, &packages), 0);
+	CHECK_INT(atomic_load(&f->nlist), 2);
+	b->ops->destroy(b);
+}
+
+static void test_eight_threads_looking_up_one_name_make_one_request(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	struct worker w[NTHREADS] = {0};
+	int i;
+
+	for (i = 0; i < NTHREADS; i++)
+		w[i] = (struct worker){.b = b, .c = &packages, .name = "pkg-c"};
+	run_together(f, w);
+	CHECK_INT(atomic_load(&f->nlookup), 1);
+	for (i = 0; i < NTHREADS; i++) {
+		CHECK_INT(w[i].err, 0);
+		CHECK_STR(w[i].r.name, "pkg-c");
+		CHECK_STR(w[i].r.json, "{\"name\": \"pkg-c\"}\n");
+		resource_clear(&w[i].r);
+	}
+	b->ops->destroy(b);
+}
+
+static void test_eight_threads_share_one_missing_answer(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	struct worker w[NTHREADS] = {0};
+	int i;
+
+	for (i = 0; i < NTHREADS; i++)
+		w[i] = (struct worker){.b = b, .c = &packages, .name = "nope"};
+	run_together(f, w);
+	CHECK_INT(atomic_load(&f->nlookup), 1);
+	for (i = 0; i < NTHREADS; i++)
+		CHECK_INT(w[i].err, -ENOENT);
+	b->ops->destroy(b);
+}
+
+static void test_delete_during_a_list_is_not_undone_by_its_answer(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	struct worker w = {.b = b, .c = &packages};
+	struct listing *l;
+	pthread_t t;
+
+	/* The list is held, and answers as it was before the delete. */
+	fake_set_hold(f, FAKE_LIST);
+	pthread_create(&t, NULL, worker_run, &w);
+	CHECK(fake_wait_held(f, 1));
+	CHECK_INT(do_remove(b, &packages, "pkg-a", 0), 0);
+	pthread_mutex_lock(&f->lock);
+	fake_find(f, &packages, "pkg-a")->present = true;
+	pthread_mutex_unlock(&f->lock);
+	fake_set_hold(f, 0);
+	pthread_join(t, NULL);
+	CHECK(listing_find(w.l, "pkg-a") != NULL);
+	fake_find(f, &packages, "pkg-a")->present = false;
+	CHECK_INT(w.err, 0);
+	listing_put(w.l);
+	/* Its answer was not kept: the next list asks again. */
+	CHECK_INT(b->ops->list(b, &packages, &l), 0);
+	CHECK(listing_find(l, "pkg-a") == NULL);
+	CHECK_INT(atomic_load(&f->nlist), 2);
+	listing_put(l);
+	b->ops->destroy(b);
+}
+
+/* --- deletes ------------------------------------------------------- */
+
+static void test_remove_marks_gone_and_lookup_needs_no_request(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	struct listing *held, *l;
+	long i;
+
+	CHECK_INT(b->ops->list(b, &packages, &held), 0);
+	CHECK_INT(do_remove(b, &packages, "pkg-b", 0), 0);
+	CHECK_INT(atomic_load(&f->nremove), 1);
+	/* The held reference keeps its indexes; the entry is flagged. */
+	CHECK_INT(held->count, 4);
+	i = listing_index(held, "pkg-b");
+	CHECK_INT(i, 1);
+	CHECK(i >= 0 && listing_is_gone(held, (size_t)i));
+	CHECK_STR(held->items[2].name, "pkg-c");
+	CHECK_INT(listing_live(held), 3);
+	CHECK_INT(do_lookup(b, &packages, "pkg-b"), -ENOENT);
+	clock_set(110.0); /* past the negative TTL: the listing still says */
+	CHECK_INT(do_lookup(b, &packages, "pkg-b"), -ENOENT);
+	CHECK_INT(atomic_load(&f->nlookup), 0);
+	CHECK_INT(b->ops->list(b, &packages, &l), 0);
+	CHECK(l == held);
+	CHECK(listing_find(l, "pkg-b") == NULL);
+	CHECK_INT(atomic_load(&f->nlist), 1);
+	listing_put(l);
+	listing_put(held);
+	b->ops->destroy(b);
+}
+
+static void test_remove_without_listing_leaves_a_negative_entry(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+
+	CHECK_INT(do_lookup(b, &packages, "pkg-a"), 0);
+	CHECK_INT(do_remove(b, &packages, "pkg-a", 0), 0);
+	CHECK_INT(do_lookup(b, &packages, "pkg-a"), -ENOENT);
+	CHECK_INT(atomic_load(&f->nlookup), 1);
+	clock_set(105.0);
+	CHECK_INT(do_lookup(b, &packages, "pkg-a"), -ENOENT);
+	CHECK_INT(atomic_load(&f->nlookup), 2);
+	b->ops->destroy(b);
+}
+
+static void test_remove_of_a_missing_name_also_marks_it_gone(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	struct listing *l;
+
+	CHECK_INT(b->ops->list(b, &versions_p1, &l), 0);
+	/* Someone else deleted it: the cloud says 404. */
+	fake_find(f, &versions_p1, "1.2.3")->present = false;
+	CHECK_INT(do_remove(b, &versions_p1, "1.2.3", 0), -ENOENT);
+	CHECK(listing_find(l, "1.2.3") == NULL);
+	CHECK_INT(do_lookup(b, &versions_p1, "1.2.3"), -ENOENT);
+	CHECK_INT(atomic_load(&f->nlookup), 0);
+	listing_put(l);
+	b->ops->destroy(b);
+}
+
+static void test_failed_remove_leaves_the_cache_unchanged(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+
+	CHECK_INT(do_list(b, &packages), 0);
+	CHECK_INT(do_list(b, &versions_p1), 0);
+	f->fail_remove = -EIO;
+	CHECK_INT(do_remove(b, &packages, "pkg-a", 0), -EIO);
+	f->fail_remove = 0;
+	CHECK_INT(do_remove(b, &providers, "p1", 0), -ENOTEMPTY);
+	CHECK_INT(do_lookup(b, &packages, "pkg-a"), 0);
+	CHECK_INT(do_list(b, &versions_p1), 0);
+	CHECK_INT(atomic_load(&f->nlookup), 0);
+	CHECK_INT(atomic_load(&f->nlist), 2);
+	b->ops->destroy(b);
+}
+
+static void test_remove_of_a_provider_drops_its_versions_listing(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+
+	CHECK_INT(do_list(b, &providers), 0);
+	CHECK_INT(do_list(b, &versions_p1), 0);
+	CHECK_INT(do_list(b, &versions_p2), 0);
+	CHECK_INT(do_remove(b, &providers, "p1", BACKEND_CASCADE), 0);
+	CHECK_INT(do_lookup(b, &providers, "p1"), -ENOENT);
+	CHECK_INT(do_list(b, &versions_p1), -ENOENT);
+	CHECK_INT(do_list(b, &versions_p2), 0);
+	CHECK_INT(do_list(b, &providers), 0);
+	CHECK_INT(atomic_load(&f->nlist), 4);
+	CHECK_INT(atomic_load(&f->nlookup), 0);
+	b->ops->destroy(b);
+}
+
+static int fail_estale(struct backend *b, const struct coll *c,
+		       const struct resource *r, unsigned flags)
+{
+	(void)b;
+	(void)c;
+	(void)r;
+	(void)flags;
+	return -ESTALE;
+}
+
+static void test_estale_on_a_provider_drops_the_providers_listing(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	struct backend_ops stale_ops = fake_ops;
+	struct listing *held;
+
+	CHECK_INT(b->ops->list(b, &providers, &held), 0);
+	CHECK_INT(do_list(b, &packages), 0);
+	stale_ops.remove = fail_estale;
+	f->b.ops = &stale_ops;
+	CHECK_INT(do_remove(b, &providers, "p2", 0), -ESTALE);
+	f->b.ops = &fake_ops;
+	/* A holder keeps its reference, untouched. */
+	CHECK_INT(listing_live(held), 3);
+	CHECK_INT(do_list(b, &providers), 0);
+	CHECK_INT(do_list(b, &packages), 0);
+	CHECK_INT(atomic_load(&f->nlist), 3);
+	listing_put(held);
+	b->ops->destroy(b);
+}
+
+static void test_estale_on_a_version_changes_nothing(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+
+	CHECK_INT(do_list(b, &versions_p2), 0);
+	f->fail_remove = -ESTALE;
+	CHECK_INT(do_remove(b, &versions_p2, "0.1.0", 0), -ESTALE);
+	CHECK_INT(do_list(b, &versions_p2), 0);
+	CHECK_INT(do_lookup(b, &versions_p2, "0.1.0"), 0);
+	CHECK_INT(atomic_load(&f->nlist), 1);
+	CHECK_INT(atomic_load(&f->nlookup), 0);
+	b->ops->destroy(b);
+}
+
+/* --- forget -------------------------------------------------------- */
+
+static void test_forget_drops_one_collection(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+
+	CHECK_INT(do_list(b, &packages), 0);
+	CHECK_INT(do_list(b, &versions_p1), 0);
+	CHECK_INT(do_lookup(b, &packages, "pkg-zz"), -ENOENT);
+	b->ops->forget(b, &packages);
+	CHECK_INT(atomic_load(&f->nforget), 1);
+	CHECK_INT(do_list(b, &packages), 0);
+	CHECK_INT(do_list(b, &versions_p1), 0);
+	CHECK_INT(atomic_load(&f->nlist), 3);
+	/* Its negative entry went too. */
+	CHECK_INT(do_lookup(b, &packages, "pkg-zz"), -ENOENT);
+	CHECK_INT(atomic_load(&f->nlookup), 2);
+	b->ops->destroy(b);
+}
+
+static void test_forget_providers_drops_versions_listings(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+
+	CHECK_INT(do_list(b, &providers), 0);
+	CHECK_INT(do_list(b, &versions_p1), 0);
+	CHECK_INT(do_list(b, &versions_p2), 0);
+	CHECK_INT(do_list(b, &packages), 0);
+	b->ops->forget(b, &providers);
+	CHECK_INT(do_list(b, &providers), 0);
+	CHECK_INT(do_list(b, &versions_p1), 0);
+	CHECK_INT(do_list(b, &versions_p2), 0);
+	CHECK_INT(do_list(b, &packages), 0);
+	CHECK_INT(atomic_load(&f->nlist), 7);
+	b->ops->destroy(b);
+}
+
+static void test_forget_all_drops_everything(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+
+	CHECK_INT(do_list(b, &packages), 0);
+	CHECK_INT(do_list(b, &versions_p2), 0);
+	CHECK_INT(do_lookup(b, &providers, "p3"), 0);
+	CHECK_INT(do_lookup(b, &providers, "p9"), -ENOENT);
+	b->ops->forget(b, NULL);
+	CHECK_INT(atomic_load(&f->nforget), 1);
+	CHECK_INT(do_list(b, &packages), 0);
+	CHECK_INT(do_list(b, &versions_p2), 0);
+	CHECK_INT(do_lookup(b, &providers, "p3"), 0);
+	CHECK_INT(do_lookup(b, &providers, "p9"), -ENOENT);
+	CHECK_INT(atomic_load(&f->nlist), 4);
+	CHECK_INT(atomic_load(&f->nlookup), 4);
+	b->ops->destroy(b);
+}
+
+/* --- no cache, check, destroy -------------------------------------- */
+
+static void test_ttl_zero_passes_everything_through(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 0, 5);
+
+	CHECK_INT(do_list(b, &packages), 0);
+	CHECK_INT(do_list(b, &packages), 0);
+	CHECK_INT(do_lookup(b, &packages, "pkg-a"), 0);
+	CHECK_INT(do_lookup(b, &packages, "pkg-a"), 0);
+	CHECK_INT(do_lookup(b, &packages, "nope"), -ENOENT);
+	CHECK_INT(do_lookup(b, &packages, "nope"), -ENOENT);
+	CHECK_INT(do_remove(b, &packages, "pkg-a", 0), 0);
+	CHECK_INT(do_remove(b, &packages, "pkg-a", 0), -ENOENT);
+	b->ops->forget(b, NULL);
+	CHECK_INT(atomic_load(&f->nlist), 2);
+	CHECK_INT(atomic_load(&f->nlookup), 4);
+	CHECK_INT(atomic_load(&f->nremove), 2);
+	CHECK_INT(atomic_load(&f->nforget), 1);
+	b->ops->destroy(b);
+}
+
+static void test_check_passes_through(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	char err[64];
+
+	CHECK_INT(b->ops->check(b, COLL_PACKAGES, err, sizeof(err)), 0);
+	CHECK_INT(b->ops->check(b, COLL_PACKAGES, err, sizeof(err)), 0);
+	CHECK_INT(atomic_load(&f->ncheck), 2);
+	b->ops->destroy(b);
+}
+
+static void test_destroy_destroys_inner(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	struct listing *l;
+	int before = atomic_load(&fake_destroyed);
+
+	/* Something in every table, and a listing that outlives the cache. */
+	CHECK_INT(b->ops->list(b, &packages, &l), 0);
+	CHECK_INT(do_lookup(b, &providers, "p1"), 0);
+	CHECK_INT(do_lookup(b, &providers, "nope"), -ENOENT);
+	b->ops->destroy(b);
+	CHECK_INT(atomic_load(&fake_destroyed), before + 1);
+	CHECK_STR(listing_find(l, "pkg-a")->name, "pkg-a");
+	listing_put(l);
+}
+
+static void test_wrap_refuses_null(void)
+{
+	struct cache_opts opts = {30, 5, NULL, NULL};
+
+	CHECK(cache_wrap(NULL, &opts) == NULL);
+}
+
+static void test_many_entries_are_swept_and_kept_right(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	char name[32];
+	int i, wrong = 0;
+
+	/* Enough negative entries to trigger sweeps and table growth. */
+	for (i = 0; i < 20000; i++) {
+		snprintf(name, sizeof(name), "missing-%d", i);
+		if (do_lookup(b, &packages, name) != -ENOENT)
+			wrong++;
+		if (i % 5000 == 4999)
+			clock_set(100.0 + (i + 1) / 5000 * 10.0);
+	}
+	CHECK_INT(wrong, 0);
+	CHECK_INT(atomic_load(&f->nlookup), 20000);
+	/* The last 5000 are still fresh (set at 130, expire at 135). */
+	clock_set(134.0);
+	for (i = 15000; i < 20000; i++) {
+		snprintf(name, sizeof(name), "missing-%d", i);
+		if (do_lookup(b, &packages, name) != -ENOENT)
+			wrong++;
+	}
+	CHECK_INT(wrong, 0);
+	CHECK_INT(atomic_load(&f->nlookup), 20000);
+	b->ops->destroy(b);
+}
+
+/* --- stress -------------------------------------------------------- */
+
+static const struct coll *const stress_colls[] = {
+    &packages,
+    &providers,
+    &versions_p1,
+    &versions_p2,
+};
+static const struct coll versions_p3 = {COLL_VERSIONS, "p3"};
+
+static const char *const stress_names[] = {
+    "pkg-a", "pkg-b", "pkg-c", "pkg-d", "p1",	 "p2",	  "p3",
+    "1.0.0", "1.2.3", "0.1.0", "0.2.0", "0.3.0", "ghost",
+};
+#define STRESS_NNAMES (sizeof(stress_names) / sizeof(stress_names[0]))
+
+struct stress {
+	struct backend *b;
+	unsigned seed;
+	atomic_bool stop;
+	atomic_int bad; /* answers no correct cache could give */
+	atomic_int ops;
+};
+
+static void stress_one(struct stress *s, unsigned *seed)
+{
+	const struct coll *c = stress_colls[rand_r(seed) % 4];
+	const char *name = stress_names[rand_r(seed) % STRESS_NNAMES];
+	struct listing *l;
+	int op = rand_r(seed) % 100, err;
+	size_t i;
+
+	if (op < 40) {
+		err = s->b->ops->list(s->b, c, &l);
+		if (!err) {
+			for (i = 1; i < l->count; i++)
+				if (strcmp(l->items[i - 1].name,
+					   l->items[i].name) >= 0)
+					atomic_fetch_add(&s->bad, 1);
+			listing_put(l);
+		} else if (err != -ENOENT) {
+			atomic_fetch_add(&s->bad, 1);
+		}
+	} else if (op < 80) {
+		err = do_lookup(s->b, c, name);
+		if (err && err != -ENOENT)
+			atomic_fetch_add(&s->bad, 1);
+	} else if (op < 90) {
+		/* Providers only with cascade, and rarely. */
+		if (c->kind == COLL_PROVIDERS && rand_r(seed) % 8)
+			return;
+		err = do_remove(s->b, c, name, BACKEND_CASCADE);
+		if (err && err != -ENOENT)
+			atomic_fetch_add(&s->bad, 1);
+	} else if (op < 92) {
+		s->b->ops->forget(s->b, rand_r(seed) % 2 ? c : NULL);
+	} else {
+		/* Time passes: TTLs expire while others work. */
+		atomic_fetch_add(&clock_ms, 250);
+	}
+}
+
+static void *stress_run(void *arg)
+{
+	struct stress *s = arg;
+	unsigned seed = s->seed ^ (unsigned)(uintptr_t)pthread_self();
+
+	while (!atomic_load(&s->stop)) {
+		stress_one(s, &seed);
+		atomic_fetch_add(&s->ops, 1);
+	}
+	return NULL;
+}
+
+/* The cache's view equals the fake's for every collection and name. */
+static void stress_compare(struct fake *f, struct backend *b,
+			   const struct coll *c)
+{
+	struct listing *l;
+	size_t i, present = 0;
+	int err;
+
+	err = b->ops->list(b, c, &l);
+	if (c->kind == COLL_VERSIONS &&
+	    !fake_provider_present(f, c->provider)) {
+		CHECK_INT(err, -ENOENT);
+		return;
+	}
+	CHECK_INT(err, 0);
+	if (err)
+		return;
+	for (i = 0; i < FAKE_NITEMS; i++) {
+		const struct fake_item *it = &f->items[i];
+
+		if (!fake_match(it, c))
+			continue;
+		if (it->present)
+			present++;
+		CHECK((listing_find(l, it->name) != NULL) == it->present);
+		CHECK_INT(do_lookup(b, c, it->name), it->present ? 0 : -ENOENT);
+	}
+	CHECK_INT(listing_live(l), present);
+	listing_put(l);
+}
+
+static void test_stress_random_calls_stay_consistent(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 3, 1);
+	struct stress s = {.b = b, .seed = (unsigned)time(NULL)};
+	struct timespec second = {1, 0};
+	pthread_t t[NTHREADS];
+	int i;
+
+	f->yield = true;
+	for (i = 0; i < NTHREADS; i++)
+		pthread_create(&t[i], NULL, stress_run, &s);
+	nanosleep(&second, NULL);
+	atomic_store(&s.stop, true);
+	for (i = 0; i < NTHREADS; i++)
+		pthread_join(t[i], NULL);
+	CHECK_INT(atomic_load(&s.bad), 0);
+	CHECK(atomic_load(&s.ops) > 0);
+	/* Every delete went through the cache, so it must agree. */
+	stress_compare(f, b, &packages);
+	stress_compare(f, b, &providers);
+	stress_compare(f, b, &versions_p1);
+	stress_compare(f, b, &versions_p2);
+	stress_compare(f, b, &versions_p3);
+	printf("stress: %d calls, seed %u\n", atomic_load(&s.ops), s.seed);
+	b->ops->destroy(b);
+}
+
+int main(void)
+{
+	test_second_list_within_ttl_makes_no_request();
+	test_list_after_ttl_makes_a_new_request();
+	test_list_ttl_counts_from_the_start_of_the_fetch();
+	test_listings_of_different_collections_are_kept_apart();
+	test_lookup_is_answered_from_a_fresh_listing();
+	test_lookup_with_a_stale_listing_asks_inner();
+	test_missing_name_in_fresh_listing_is_confirmed_once();
+	test_name_created_after_the_listing_is_found_by_inner();
+	test_lookup_answering_enoent_marks_the_listing();
+	test_lookup_without_listing_asks_once_then_caches();
+	test_missing_name_without_listing_is_kept_negative();
+	test_negative_ttl_zero_keeps_no_negative_entry();
+	test_same_name_in_two_collections_is_two_entries();
+	test_list_error_is_not_cached();
+	test_lookup_error_is_not_cached();
+	test_failed_refresh_does_not_serve_the_stale_listing();
+	test_eight_threads_listing_at_once_make_one_request();
+	test_eight_threads_share_one_list_error();
+	test_eight_threads_looking_up_one_name_make_one_request();
+	test_eight_threads_share_one_missing_answer();
+	test_delete_during_a_list_is_not_undone_by_its_answer();
+	test_remove_marks_gone_and_lookup_needs_no_request();
+	test_remove_without_listing_leaves_a_negative_entry();
+	test_remove_of_a_missing_name_also_marks_it_gone();
+	test_failed_remove_leaves_the_cache_unchanged();
+	test_remove_of_a_provider_drops_its_versions_listing();
+	test_estale_on_a_provider_drops_the_providers_listing();
+	test_estale_on_a_version_changes_nothing();
+	test_forget_drops_one_collection();
+	test_forget_providers_drops_versions_listings();
+	test_forget_all_drops_everything();
+	test_ttl_zero_passes_everything_through();
+	test_check_passes_through();
+	test_destroy_destroys_inner();
+	test_wrap_refuses_null();
+	test_many_entries_are_swept_and_kept_right();
+	test_stress_random_calls_stay_consistent();
+	return test_summary();
+}
