@@ -58,7 +58,10 @@ int sign_query(const struct sign_param *params, size_t n, char **out);
 /* Percent-encodes s as above into a malloc'ed string; NULL on ENOMEM. */
 char *sign_uri_encode(const char *s);
 
-/* True when the SDKs would use derived (V11) signing for this host. */
+/*
+ * True when the SDKs would use derived (V11) signing for this host, given
+ * as "name[:port]" (no scheme). Case is ignored; the port never matters.
+ */
 bool sign_host_wants_derived(const char *host);
 
 /* "YYYYMMDDTHHMMSSZ" for t (UTC) into buf of at least 17 bytes. */

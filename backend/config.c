@@ -1,0 +1,786 @@
+/* config.c - a mount's settings: the config file's profile and defaults. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "config_ini.h"
+
+/* A line longer than this is not a settings line; refuse it. */
+#define CONFIG_LINE_MAX 65536
+
+void config_secret_free(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+/* ---- the INI reader ---- */
+
+static char *config_trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	*e = '\0';
+	return s;
+}
+
+static int config_ini_add_section(struct config_ini *ini, const char *name)
+{
+	char **v;
+
+	for (size_t i = 0; i < ini->nsections; i++)
+		if (strcmp(ini->sections[i], name) == 0)
+			return -EEXIST;
+	v = realloc(ini->sections, (ini->nsections + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ini->sections = v;
+	v[ini->nsections] = strdup(name);
+	if (!v[ini->nsections])
+		return -ENOMEM;
+	ini->nsections++;
+	return 0;
+}
+
+static int config_ini_add(struct config_ini *ini, const char *section,
+			  const char *key, const char *value, int line)
+{
+	struct config_ini_entry *v, *e;
+
+	if (config_ini_get(ini, section, key))
+		return -EEXIST;
+	v = realloc(ini->entries, (ini->count + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ini->entries = v;
+	e = &v[ini->count];
+	e->section = strdup(section);
+	e->key = strdup(key);
+	e->value = strdup(value);
+	e->line = line;
+	if (!e->section || !e->key || !e->value) {
+		free(e->section);
+		free(e->key);
+		config_secret_free(e->value);
+		return -ENOMEM;
+	}
+	ini->count++;
+	return 0;
+}
+
+/*
+ * One line: a "[section]", a "key = value", a comment or blank. A value
+ * runs to the end of the line: '#' or ';' inside it are kept, as secrets
+ * and passwords may hold them. *section tracks the current section.
+ */
+static int config_ini_line(struct config_ini *ini, char *raw, int lineno,
+			   char **section, char *err, size_t errlen)
+{
+	char *s = config_trim(raw), *eq, *key, *value;
+	int rc;
+
+	if (*s == '\0' || *s == '#' || *s == ';')
+		return 0;
+	if (*s == '[') {
+		char *close = strchr(s, ']');
+
+		if (!close || close[1] != '\0') {
+			snprintf(err, errlen, "%s:%d: malformed section header",
+				 ini->path, lineno);
+			return -EINVAL;
+		}
+		*close = '\0';
+		s = config_trim(s + 1);
+		if (*s == '\0') {
+			snprintf(err, errlen, "%s:%d: empty section name",
+				 ini->path, lineno);
+			return -EINVAL;
+		}
+		rc = config_ini_add_section(ini, s);
+		if (rc == -EEXIST) {
+			snprintf(err, errlen, "%s:%d: section [%s] given twice",
+				 ini->path, lineno, s);
+			return -EINVAL;
+		}
+		if (rc)
+			return rc;
+		free(*section);
+		*section = strdup(s);
+		return *section ? 0 : -ENOMEM;
+	}
+	eq = strchr(s, '=');
+	if (!eq) {
+		snprintf(err, errlen, "%s:%d: expected \"key = value\"",
+			 ini->path, lineno);
+		return -EINVAL;
+	}
+	*eq = '\0';
+	key = config_trim(s);
+	value = config_trim(eq + 1);
+	if (*key == '\0') {
+		snprintf(err, errlen, "%s:%d: missing key before '='",
+			 ini->path, lineno);
+		return -EINVAL;
+	}
+	if (!*section) {
+		snprintf(err, errlen, "%s:%d: %s is outside any [section]",
+			 ini->path, lineno, key);
+		return -EINVAL;
+	}
+	rc = config_ini_add(ini, *section, key, value, lineno);
+	if (rc == -EEXIST) {
+		snprintf(err, errlen, "%s:%d: %s given twice in [%s]",
+			 ini->path, lineno, key, *section);
+		return -EINVAL;
+	}
+	return rc;
+}
+
+int config_ini_load(const char *path, struct config_ini *ini, char *err,
+		    size_t errlen)
+{
+	char *line = NULL, *section = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	struct stat st;
+	int lineno = 0, rc = 0;
+	FILE *f;
+
+	memset(ini, 0, sizeof(*ini));
+	f = fopen(path, "re");
+	if (!f) {
+		rc = -errno;
+		if (rc != -ENOENT)
+			snprintf(err, errlen, "cannot read %s: %s", path,
+				 strerror(-rc));
+		return rc;
+	}
+	if (fstat(fileno(f), &st) != 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot read %s: %s", path,
+			 strerror(-rc));
+		fclose(f);
+		return rc;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a regular file", path);
+		fclose(f);
+		return -EINVAL;
+	}
+	ini->mode = st.st_mode;
+	ini->path = strdup(path);
+	if (!ini->path) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		if (n > CONFIG_LINE_MAX) {
+			snprintf(err, errlen, "%s:%d: line too long", path,
+				 lineno);
+			rc = -EINVAL;
+		} else if (strlen(line) != (size_t)n) {
+			snprintf(err, errlen, "%s:%d: NUL byte in line", path,
+				 lineno);
+			rc = -EINVAL;
+		} else {
+			while (n > 0 &&
+			       (line[n - 1] == '\n' || line[n - 1] == '\r'))
+				line[--n] = '\0';
+			rc = config_ini_line(ini, line, lineno, &section, err,
+					     errlen);
+		}
+		if (rc)
+			break;
+	}
+	if (!rc && ferror(f)) {
+		rc = -EIO;
+		snprintf(err, errlen, "cannot read %s", path);
+	}
+	if (line) {
+		explicit_bzero(line, cap);
+		free(line);
+	}
+	free(section);
+	fclose(f);
+	if (rc)
+		config_ini_free(ini);
+	return rc;
+}
+
+const struct config_ini_entry *config_ini_get(const struct config_ini *ini,
+					      const char *section,
+					      const char *key)
+{
+	for (size_t i = 0; i < ini->count; i++)
+		if (strcmp(ini->entries[i].section, section) == 0 &&
+		    strcmp(ini->entries[i].key, key) == 0)
+			return &ini->entries[i];
+	return NULL;
+}
+
+bool config_ini_has_section(const struct config_ini *ini, const char *section)
+{
+	for (size_t i = 0; i < ini->nsections; i++)
+		if (strcmp(ini->sections[i], section) == 0)
+			return true;
+	return false;
+}
+
+void config_ini_free(struct config_ini *ini)
+{
+	for (size_t i = 0; i < ini->count; i++) {
+		free(ini->entries[i].section);
+		free(ini->entries[i].key);
+		config_secret_free(ini->entries[i].value);
+	}
+	for (size_t i = 0; i < ini->nsections; i++)
+		free(ini->sections[i]);
+	free(ini->entries);
+	free(ini->sections);
+	free(ini->path);
+	memset(ini, 0, sizeof(*ini));
+}
+
+/* ---- permissions ---- */
+
+int config_mode_private(const char *path, mode_t mode, char *err, size_t errlen)
+{
+	const char *what;
+
+	if (mode & (S_IRGRP | S_IROTH))
+		what = "readable";
+	else if (mode & (S_IWGRP | S_IWOTH))
+		what = "writable";
+	else
+		return 0;
+	snprintf(err, errlen,
+		 "%s is %s by group or others (mode %04o); chmod 600 %s", path,
+		 what, (unsigned)(mode & 07777), path);
+	return -EACCES;
+}
+
+int config_check_private(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		int rc = -errno;
+
+		snprintf(err, errlen, "cannot stat %s: %s", path,
+			 strerror(-rc));
+		return rc;
+	}
+	return config_mode_private(path, st.st_mode, err, errlen);
+}
+
+/* ---- the settings ---- */
+
+void config_init(struct hwc_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->cache_ttl = -1;
+	cfg->negative_ttl = -1;
+	cfg->timeout = -1;
+	cfg->retries = -1;
+	cfg->rmdir_cascade = -1;
+	cfg->dry_run = -1;
+	cfg->ro = -1;
+	cfg->parallel_list = -1;
+}
+
+void config_free(struct hwc_config *cfg)
+{
+	free(cfg->profile);
+	free(cfg->config_file);
+	free(cfg->region);
+	free(cfg->project_id);
+	free(cfg->iotda_endpoint);
+	free(cfg->instance_id);
+	free(cfg->rfs_endpoint);
+	free(cfg->iam_endpoint);
+	free(cfg->cafile);
+	free(cfg->audit_log);
+	free(cfg->signing);
+	cred_clear(&cfg->cred);
+	config_init(cfg);
+}
+
+int config_default_path(char *buf, size_t len)
+{
+	const char *v = getenv("HWCFS_CONFIG");
+	int n;
+
+	if (v && *v) {
+		n = snprintf(buf, len, "%s", v);
+	} else if ((v = getenv("XDG_CONFIG_HOME")) && v[0] == '/') {
+		n = snprintf(buf, len, "%s/hwcfs/config", v);
+	} else if ((v = getenv("HOME")) && *v) {
+		n = snprintf(buf, len, "%s/.config/hwcfs/config", v);
+	} else {
+		if (len)
+			buf[0] = '\0';
+		return -ENOENT;
+	}
+	if (n < 0 || (size_t)n >= len) {
+		if (len)
+			buf[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+enum config_type { CONFIG_STR, CONFIG_INT, CONFIG_BOOL, CONFIG_SECRET };
+
+/* One key of a profile; numbers carry their bounds. */
+struct config_key {
+	const char *name;
+	enum config_type type;
+	size_t off; /* into hwc_config, or into credentials for secrets */
+	int min, max;
+};
+
+#define CFG_STR(f)                                                   \
+	{                                                            \
+#f, CONFIG_STR, offsetof(struct hwc_config, f), 0, 0 \
+	}
+#define CFG_INT(f, lo, hi)                                             \
+	{                                                              \
+#f, CONFIG_INT, offsetof(struct hwc_config, f), lo, hi \
+	}
+#define CFG_BOOL(f)                                                   \
+	{                                                             \
+#f, CONFIG_BOOL, offsetof(struct hwc_config, f), 0, 1 \
+	}
+#define CFG_SECRET(f)                                                    \
+	{                                                                \
+#f, CONFIG_SECRET, offsetof(struct credentials, f), 0, 0 \
+	}
+
+static const struct config_key config_keys[] = {
+    CFG_STR(region),
+    CFG_STR(project_id),
+    CFG_STR(iotda_endpoint),
+    CFG_STR(instance_id),
+    CFG_STR(rfs_endpoint),
+    CFG_STR(iam_endpoint),
+    CFG_INT(cache_ttl, 0, 86400),
+    CFG_INT(negative_ttl, 0, 86400),
+    CFG_INT(timeout, 1, 3600),
+    CFG_INT(retries, 0, 20),
+    /* offsets 0, 50, ..., 500 after one marker: 11 pages at most */
+    CFG_INT(parallel_list, 1, 11),
+    CFG_STR(cafile),
+    CFG_STR(audit_log),
+    CFG_STR(signing),
+    CFG_BOOL(rmdir_cascade),
+    CFG_BOOL(dry_run),
+    CFG_BOOL(ro),
+    CFG_SECRET(ak),
+    CFG_SECRET(sk),
+    CFG_SECRET(security_token),
+    CFG_SECRET(auth_token),
+    CFG_SECRET(iam_user),
+    CFG_SECRET(iam_password),
+    CFG_SECRET(iam_domain),
+};
+
+#define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+static const struct config_key *config_key_find(const char *name)
+{
+	for (size_t i = 0; i < CONFIG_NKEYS; i++)
+		if (strcmp(config_keys[i].name, name) == 0)
+			return &config_keys[i];
+	return NULL;
+}
+
+/* Whether a key of the file holds something that must stay private. */
+static bool config_key_is_secret(const char *name)
+{
+	static const char *const secret[] = {"ak", "sk", "security_token",
+					     "auth_token", "iam_password"};
+
+	for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
+		if (strcmp(name, secret[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Parses a decimal in [min, max]; digits only, so no sign and no spaces. */
+static int config_parse_int(const char *s, int min, int max, int *out)
+{
+	long v = 0;
+
+	if (!*s || strlen(s) > 9)
+		return -EINVAL;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = v * 10 + (*p - '0');
+	}
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = (int)v;
+	return 0;
+}
+
+static int config_parse_bool(const char *s, int *out)
+{
+	static const char *const yes[] = {"1", "true", "yes", "on"};
+	static const char *const no[] = {"0", "false", "no", "off"};
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/*
+ * Applies one key of the chosen profile: settings fill only what is still
+ * unset (the command line wins), secrets go to *prof for cred_find().
+ */
+static int config_apply(struct hwc_config *cfg, struct credentials *prof,
+			const struct config_ini *ini,
+			const struct config_ini_entry *e, char *err,
+			size_t errlen)
+{
+	const struct config_key *k = config_key_find(e->key);
+	char **sp;
+	int *ip, v = 0;
+
+	if (*e->value == '\0') {
+		snprintf(err, errlen, "%s:%d: %s has an empty value", ini->path,
+			 e->line, e->key);
+		return -EINVAL;
+	}
+	switch (k->type) {
+	case CONFIG_SECRET:
+		sp = (char **)((char *)prof + k->off);
+		*sp = strdup(e->value);
+		return *sp ? 0 : -ENOMEM;
+	case CONFIG_STR:
+		sp = (char **)((char *)cfg + k->off);
+		if (*sp)
+			return 0;
+		*sp = strdup(e->value);
+		return *sp ? 0 : -ENOMEM;
+	case CONFIG_INT:
+		if (config_parse_int(e->value, k->min, k->max, &v)) {
+			snprintf(err, errlen,
+				 "%s:%d: %s must be a whole number from %d "
+				 "to %d",
+				 ini->path, e->line, e->key, k->min, k->max);
+			return -EINVAL;
+		}
+		break;
+	case CONFIG_BOOL:
+		if (config_parse_bool(e->value, &v)) {
+			snprintf(err, errlen,
+				 "%s:%d: %s must be 0 or 1 (true/false, "
+				 "yes/no, on/off)",
+				 ini->path, e->line, e->key);
+			return -EINVAL;
+		}
+		break;
+	}
+	ip = (int *)((char *)cfg + k->off);
+	if (*ip < 0)
+		*ip = v;
+	return 0;
+}
+
+/*
+ * Loads the config file and applies cfg->profile. Every key of every
+ * section must be known (a typo in another profile is caught too); values
+ * are checked for the profile in use.
+ */
+static int config_load_file(struct hwc_config *cfg, bool named,
+			    struct credentials *prof, char *err, size_t errlen)
+{
+	struct config_ini ini;
+	bool secret = false;
+	int rc;
+
+	rc = config_ini_load(cfg->config_file, &ini, err, errlen);
+	if (rc == -ENOENT) {
+		if (named) {
+			snprintf(err, errlen, "config file %s: %s",
+				 cfg->config_file, strerror(ENOENT));
+			return rc;
+		}
+		if (strcmp(cfg->profile, "default") != 0) {
+			snprintf(err, errlen,
+				 "profile [%s] not found: no config file %s",
+				 cfg->profile, cfg->config_file);
+			return -ENOENT;
+		}
+		return 0;
+	}
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < ini.count; i++) {
+		const struct config_ini_entry *e = &ini.entries[i];
+
+		if (!config_key_find(e->key)) {
+			snprintf(err, errlen, "%s:%d: unknown key %s", ini.path,
+				 e->line, e->key);
+			rc = -EINVAL;
+			goto out;
+		}
+		if (config_key_is_secret(e->key))
+			secret = true;
+	}
+	if (secret) {
+		rc = config_mode_private(ini.path, ini.mode, err, errlen);
+		if (rc)
+			goto out;
+	}
+	if (!config_ini_has_section(&ini, cfg->profile)) {
+		if (strcmp(cfg->profile, "default") != 0) {
+			snprintf(err, errlen, "profile [%s] not found in %s",
+				 cfg->profile, ini.path);
+			rc = -ENOENT;
+		}
+		goto out;
+	}
+	for (size_t i = 0; i < ini.count && !rc; i++)
+		if (strcmp(ini.entries[i].section, cfg->profile) == 0)
+			rc = config_apply(cfg, prof, &ini, &ini.entries[i], err,
+					  errlen);
+out:
+	config_ini_free(&ini);
+	return rc;
+}
+
+static int config_set_default(char **field, const char *value)
+{
+	if (*field)
+		return 0;
+	*field = strdup(value);
+	return *field ? 0 : -ENOMEM;
+}
+
+static void config_int_default(int *field, int value)
+{
+	if (*field < 0)
+		*field = value;
+}
+
+static bool config_chars_ok(const char *s, const char *extra, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      (extra && strchr(extra, c))))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * An endpoint is a URL with a scheme; trailing slashes are dropped so
+ * that request paths can be appended as they are.
+ */
+static int config_check_endpoint(const char *key, char *url, char *err,
+				 size_t errlen)
+{
+	const char *host;
+	size_t n;
+
+	if (!url)
+		return 0;
+	if (strncmp(url, "https://", 8) == 0) {
+		host = url + 8;
+	} else if (strncmp(url, "http://", 7) == 0) {
+		host = url + 7;
+	} else {
+		snprintf(err, errlen, "%s must start with https:// or http://",
+			 key);
+		return -EINVAL;
+	}
+	if (*host == '\0' || *host == '/') {
+		snprintf(err, errlen, "%s has no host name", key);
+		return -EINVAL;
+	}
+	for (const char *p = url; *p; p++) {
+		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+			snprintf(err, errlen,
+				 "%s holds a space or control character", key);
+			return -EINVAL;
+		}
+	}
+	n = strlen(url);
+	while (url + n > host && url[n - 1] == '/')
+		url[--n] = '\0';
+	return 0;
+}
+
+static int config_check_int(const char *key, int v, int min, int max, char *err,
+			    size_t errlen)
+{
+	if (v >= min && v <= max)
+		return 0;
+	snprintf(err, errlen, "%s must be a whole number from %d to %d", key,
+		 min, max);
+	return -EINVAL;
+}
+
+/* Checks what came from anywhere, the command line included. */
+static int config_validate(struct hwc_config *cfg, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < CONFIG_NKEYS && !rc; i++) {
+		const struct config_key *k = &config_keys[i];
+		int v;
+
+		if (k->type != CONFIG_INT && k->type != CONFIG_BOOL)
+			continue;
+		v = *(int *)((char *)cfg + k->off);
+		if (v != -1) /* -1 is unset until the defaults are in */
+			rc = config_check_int(k->name, v, k->min, k->max, err,
+					      errlen);
+	}
+	if (rc)
+		return rc;
+	if (cfg->signing && strcmp(cfg->signing, "auto") != 0 &&
+	    strcmp(cfg->signing, "sdk") != 0 &&
+	    strcmp(cfg->signing, "v11") != 0) {
+		snprintf(err, errlen, "signing must be auto, sdk or v11");
+		return -EINVAL;
+	}
+	if (cfg->region && !config_chars_ok(cfg->region, "-", 64)) {
+		snprintf(err, errlen,
+			 "region must be a region id such as cn-north-4");
+		return -EINVAL;
+	}
+	if (cfg->project_id &&
+	    !config_chars_ok(cfg->project_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_",
+			     64)) {
+		snprintf(err, errlen,
+			 "project_id must be 1-64 letters, digits, - or _");
+		return -EINVAL;
+	}
+	if (cfg->instance_id &&
+	    !config_chars_ok(cfg->instance_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_",
+			     128)) {
+		snprintf(err, errlen,
+			 "instance_id must be 1-128 letters, digits, - or _");
+		return -EINVAL;
+	}
+	rc = config_check_endpoint("iotda_endpoint", cfg->iotda_endpoint, err,
+				   errlen);
+	if (!rc)
+		rc = config_check_endpoint("rfs_endpoint", cfg->rfs_endpoint,
+					   err, errlen);
+	if (!rc)
+		rc = config_check_endpoint("iam_endpoint", cfg->iam_endpoint,
+					   err, errlen);
+	return rc;
+}
+
+static int config_defaults(struct hwc_config *cfg)
+{
+	const char *env = getenv("HUAWEICLOUD_SDK_IAM_ENDPOINT");
+	int rc = 0;
+
+	config_int_default(&cfg->cache_ttl, 30);
+	config_int_default(&cfg->negative_ttl, 5);
+	config_int_default(&cfg->timeout, 10);
+	config_int_default(&cfg->retries, 4);
+	config_int_default(&cfg->parallel_list, 1);
+	config_int_default(&cfg->rmdir_cascade, 0);
+	config_int_default(&cfg->dry_run, 0);
+	config_int_default(&cfg->ro, 0);
+	rc = config_set_default(&cfg->signing, "auto");
+	if (!rc && !cfg->iam_endpoint && env && *env)
+		rc = config_set_default(&cfg->iam_endpoint, env);
+	if (!rc && !cfg->iam_endpoint && cfg->region &&
+	    config_chars_ok(cfg->region, "-", 64)) {
+		if (asprintf(&cfg->iam_endpoint,
+			     "https://iam.%s.myhuaweicloud.com",
+			     cfg->region) < 0) {
+			cfg->iam_endpoint = NULL;
+			rc = -ENOMEM;
+		}
+	}
+	return rc;
+}
+
+int config_finish(struct hwc_config *cfg, char *err, size_t errlen)
+{
+	struct credentials prof = {0};
+	const char *env = getenv("HWCFS_CONFIG");
+	/* a file named by config= or $HWCFS_CONFIG must exist */
+	bool named = cfg->config_file != NULL || (env && *env);
+	char path[4096];
+	int rc;
+
+	if (errlen)
+		err[0] = '\0';
+	rc = config_set_default(&cfg->profile, "default");
+	if (rc)
+		goto nomem;
+	if (!cfg->config_file) {
+		rc = config_default_path(path, sizeof(path));
+		if (rc == 0)
+			cfg->config_file = strdup(path);
+		if (rc == 0 && !cfg->config_file)
+			goto nomem;
+	}
+	if (cfg->config_file) {
+		rc = config_load_file(cfg, named, &prof, err, errlen);
+		if (rc)
+			goto out;
+	} else if (strcmp(cfg->profile, "default") != 0) {
+		snprintf(err, errlen,
+			 "profile [%s] not found: no config file (HOME unset)",
+			 cfg->profile);
+		rc = -ENOENT;
+		goto out;
+	}
+	/* settings errors first; then again for what the search filled in */
+	rc = config_validate(cfg, err, errlen);
+	if (rc)
+		goto out;
+	rc = cred_find(cfg, &prof, err, errlen);
+	if (rc)
+		goto out;
+	rc = config_defaults(cfg);
+	if (rc)
+		goto nomem;
+	rc = config_validate(cfg, err, errlen);
+	goto out;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	rc = -ENOMEM;
+out:
+	cred_clear(&prof);
+	return rc;
+}

@@ -1,0 +1,378 @@
+/*
+ * cred.c - where a mount's credentials come from, first hit wins, as the
+ * official SDKs look: environment, SDK credentials file, the hwcfs config
+ * profile, then a KooCLI profile stored unencrypted.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "config.h"
+#include "config_ini.h"
+
+/* KooCLI's file is small; anything bigger is not one. */
+#define CRED_KOOCLI_MAX (1024 * 1024)
+
+void cred_clear(struct credentials *c)
+{
+	config_secret_free(c->ak);
+	config_secret_free(c->sk);
+	config_secret_free(c->security_token);
+	config_secret_free(c->auth_token);
+	config_secret_free(c->iam_user);
+	config_secret_free(c->iam_password);
+	config_secret_free(c->iam_domain);
+	memset(c, 0, sizeof(*c));
+}
+
+static const char *cred_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+static int cred_dup(char **dst, const char *src)
+{
+	if (!src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : -ENOMEM;
+}
+
+static int cred_fill(char **field, const char *value)
+{
+	if (*field || !value || !*value)
+		return 0;
+	return cred_dup(field, value);
+}
+
+/* Checks a found set for halves; names only the source, never a value. */
+static int cred_check(const struct credentials *c, const char *where, char *err,
+		      size_t errlen)
+{
+	const char *msg = NULL;
+
+	if (c->ak && !c->sk)
+		msg = "an AK without its SK";
+	else if (c->sk && !c->ak)
+		msg = "an SK without its AK";
+	else if (c->security_token && !c->ak)
+		msg = "a security token without AK/SK";
+	else if (c->iam_user && !c->iam_password)
+		msg = "iam_user without iam_password";
+	else if (c->iam_password && !c->iam_user)
+		msg = "iam_password without iam_user";
+	else if (c->iam_user && !c->iam_domain)
+		msg = "iam_user without iam_domain (the account name)";
+	if (!msg)
+		return 0;
+	snprintf(err, errlen, "%s holds %s", where, msg);
+	return -EINVAL;
+}
+
+static bool cred_any(const struct credentials *c)
+{
+	return c->ak || c->sk || c->security_token || c->auth_token ||
+	       c->iam_user || c->iam_password;
+}
+
+/* 1 when the environment has credentials, 0 when not, or -errno. */
+static int cred_from_env(struct hwc_config *cfg, char *err, size_t errlen)
+{
+	struct credentials *c = &cfg->cred;
+	int rc;
+
+	rc = cred_dup(&c->ak, cred_env("HUAWEICLOUD_SDK_AK"));
+	if (!rc)
+		rc = cred_dup(&c->sk, cred_env("HUAWEICLOUD_SDK_SK"));
+	if (!rc)
+		rc = cred_dup(&c->security_token,
+			      cred_env("HUAWEICLOUD_SDK_SECURITY_TOKEN"));
+	if (!rc)
+		rc = cred_dup(&c->auth_token, cred_env("HWCFS_AUTH_TOKEN"));
+	if (rc)
+		return rc;
+	if (!cred_any(c))
+		return 0;
+	c->source = "environment";
+	rc = cred_check(c, "the environment (HUAWEICLOUD_SDK_AK/SK)", err,
+			errlen);
+	if (!rc)
+		rc = cred_fill(&cfg->project_id,
+			       cred_env("HUAWEICLOUD_SDK_PROJECT_ID"));
+	return rc ? rc : 1;
+}
+
+static int cred_from_sdk_file(struct hwc_config *cfg, char *err, size_t errlen)
+{
+	static const char *const secret[] = {"ak", "sk", "security_token"};
+	const char *named = cred_env("HUAWEICLOUD_SDK_CREDENTIALS_FILE");
+	const char *home = cred_env("HOME");
+	const char *source;
+	struct credentials *c = &cfg->cred;
+	const struct config_ini_entry *e;
+	struct config_ini ini;
+	char path[4096];
+	bool holds = false;
+	int rc;
+
+	if (named) {
+		snprintf(path, sizeof(path), "%s", named);
+		source = "$HUAWEICLOUD_SDK_CREDENTIALS_FILE";
+	} else if (home) {
+		if (snprintf(path, sizeof(path), "%s/.huaweicloud/credentials",
+			     home) >= (int)sizeof(path))
+			return 0;
+		source = "~/.huaweicloud/credentials";
+	} else {
+		return 0;
+	}
+	rc = config_ini_load(path, &ini, err, errlen);
+	if (rc == -ENOENT && !named)
+		return 0;
+	if (rc == -ENOENT)
+		snprintf(err, errlen,
+			 "%s (HUAWEICLOUD_SDK_CREDENTIALS_FILE): %s", path,
+			 strerror(ENOENT));
+	if (rc)
+		return rc;
+	/* the SDKs' own keys (domain_id, idp_id, ...) are not ours to refuse */
+	for (size_t i = 0; i < ini.count; i++)
+		for (size_t k = 0; k < 3; k++)
+			if (strcmp(ini.entries[i].key, secret[k]) == 0)
+				holds = true;
+	if (holds)
+		rc = config_mode_private(path, ini.mode, err, errlen);
+	if (!rc && (e = config_ini_get(&ini, "basic", "ak")))
+		rc = cred_dup(&c->ak, e->value);
+	if (!rc && (e = config_ini_get(&ini, "basic", "sk")))
+		rc = cred_dup(&c->sk, e->value);
+	if (!rc && (e = config_ini_get(&ini, "basic", "security_token")))
+		rc = cred_dup(&c->security_token, e->value);
+	if (!rc && cred_any(c)) {
+		char where[4200];
+
+		c->source = source;
+		snprintf(where, sizeof(where), "%s [basic]", path);
+		rc = cred_check(c, where, err, errlen);
+		if (!rc && (e = config_ini_get(&ini, "basic", "project_id")))
+			rc = cred_fill(&cfg->project_id, e->value);
+		if (!rc && (e = config_ini_get(&ini, "basic", "iam_endpoint")))
+			rc = cred_fill(&cfg->iam_endpoint, e->value);
+		if (!rc)
+			rc = 1;
+	}
+	config_ini_free(&ini);
+	return rc;
+}
+
+static int cred_from_profile(struct hwc_config *cfg, struct credentials *p,
+			     char *err, size_t errlen)
+{
+	char where[4200];
+
+	if (!cred_any(p))
+		return 0;
+	cfg->cred = *p; /* moved: *p no longer owns them */
+	memset(p, 0, sizeof(*p));
+	cfg->cred.source = "hwcfs config file";
+	snprintf(where, sizeof(where), "profile [%s] of %s", cfg->profile,
+		 cfg->config_file ? cfg->config_file : "the config file");
+	if (cred_check(&cfg->cred, where, err, errlen))
+		return -EINVAL;
+	return 1;
+}
+
+/* Reads a whole small file; *out is malloc'ed, NUL-terminated. */
+static int cred_read_file(const char *path, char **out, size_t *len,
+			  mode_t *mode)
+{
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+	FILE *f;
+
+	*out = NULL;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > CRED_KOOCLI_MAX) {
+		fclose(f);
+		return -EINVAL;
+	}
+	*mode = st.st_mode;
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	got = fread(buf, 1, (size_t)st.st_size, f);
+	fclose(f);
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+/* Overwrites every string of a parsed document before it is freed. */
+static void cred_json_wipe(cJSON *j)
+{
+	for (; j; j = j->next) {
+		if (cJSON_IsString(j) && j->valuestring)
+			explicit_bzero(j->valuestring, strlen(j->valuestring));
+		cred_json_wipe(j->child);
+	}
+}
+
+static const char *cred_json_str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) && v->valuestring && *v->valuestring
+		   ? v->valuestring
+		   : NULL;
+}
+
+/* Why KooCLI's file was passed over, for the "no credentials" message. */
+struct cred_note {
+	char text[160];
+};
+
+static int cred_from_koocli(struct hwc_config *cfg, struct cred_note *note,
+			    char *err, size_t errlen)
+{
+	const char *home = cred_env("HOME");
+	struct credentials *c = &cfg->cred;
+	const cJSON *profiles, *prof = NULL, *enc, *item;
+	const char *current;
+	char path[4096], *buf = NULL;
+	size_t len = 0;
+	mode_t mode = 0;
+	cJSON *doc;
+	int rc;
+
+	if (!home || snprintf(path, sizeof(path), "%s/.hcloud/config.json",
+			      home) >= (int)sizeof(path))
+		return 0;
+	rc = cred_read_file(path, &buf, &len, &mode);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc) {
+		snprintf(note->text, sizeof(note->text),
+			 "~/.hcloud/config.json could not be read");
+		return 0;
+	}
+	doc = cJSON_ParseWithLength(buf, len);
+	explicit_bzero(buf, len);
+	free(buf);
+	if (!doc) {
+		snprintf(note->text, sizeof(note->text),
+			 "~/.hcloud/config.json is not valid JSON");
+		return 0;
+	}
+	rc = 0;
+	current = cred_json_str(doc, "current");
+	if (!current)
+		current = "default";
+	profiles = cJSON_GetObjectItemCaseSensitive(doc, "profiles");
+	cJSON_ArrayForEach(item, profiles)
+	{
+		const char *name = cred_json_str(item, "name");
+
+		if (name && strcmp(name, current) == 0)
+			prof = item;
+	}
+	enc = cJSON_GetObjectItemCaseSensitive(doc, "authEncrypt");
+	if (!prof) {
+		snprintf(note->text, sizeof(note->text),
+			 "~/.hcloud/config.json has no profile \"%.40s\"",
+			 current);
+	} else if (!(cJSON_IsFalse(enc) ||
+		     (cJSON_IsString(enc) &&
+		      strcmp(enc->valuestring, "false") == 0))) {
+		snprintf(note->text, sizeof(note->text),
+			 "~/.hcloud/config.json stores its keys encrypted; "
+			 "set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK");
+	} else if (!cred_json_str(prof, "mode") ||
+		   strcmp(cred_json_str(prof, "mode"), "AKSK") != 0) {
+		snprintf(note->text, sizeof(note->text),
+			 "~/.hcloud/config.json profile \"%.40s\" is not in "
+			 "AKSK mode",
+			 current);
+	} else {
+		rc = cred_dup(&c->ak, cred_json_str(prof, "accessKeyId"));
+		if (!rc)
+			rc = cred_dup(&c->sk,
+				      cred_json_str(prof, "secretAccessKey"));
+		if (!rc)
+			rc = cred_dup(&c->security_token,
+				      cred_json_str(prof, "securityToken"));
+		if (!rc && cred_any(c)) {
+			c->source = "~/.hcloud/config.json";
+			rc = config_mode_private(path, mode, err, errlen);
+			if (!rc)
+				rc = cred_check(c, path, err, errlen);
+			if (!rc)
+				rc = cred_fill(&cfg->region,
+					       cred_json_str(prof, "region"));
+			if (!rc)
+				rc =
+				    cred_fill(&cfg->project_id,
+					      cred_json_str(prof, "projectId"));
+			if (!rc)
+				rc = 1;
+		}
+	}
+	cred_json_wipe(doc);
+	cJSON_Delete(doc);
+	return rc;
+}
+
+int cred_find(struct hwc_config *cfg, struct credentials *profile, char *err,
+	      size_t errlen)
+{
+	struct cred_note note = {{0}};
+	int rc;
+
+	if (cred_any(&cfg->cred)) {
+		/* set by the caller; still no half pairs */
+		cred_clear(profile);
+		if (!cfg->cred.source)
+			cfg->cred.source = "caller";
+		return cred_check(&cfg->cred, "the given credentials", err,
+				  errlen);
+	}
+	rc = cred_from_env(cfg, err, errlen);
+	if (!rc)
+		rc = cred_from_sdk_file(cfg, err, errlen);
+	if (!rc)
+		rc = cred_from_profile(cfg, profile, err, errlen);
+	if (!rc)
+		rc = cred_from_koocli(cfg, &note, err, errlen);
+	cred_clear(profile);
+	if (rc > 0)
+		return 0;
+	if (rc < 0) {
+		if (rc == -ENOMEM)
+			snprintf(err, errlen, "out of memory");
+		cred_clear(&cfg->cred);
+		return rc;
+	}
+	snprintf(err, errlen,
+		 "no credentials found: set HUAWEICLOUD_SDK_AK and "
+		 "HUAWEICLOUD_SDK_SK (or HWCFS_AUTH_TOKEN) in the environment, "
+		 "or put ak and sk in [basic] of ~/.huaweicloud/credentials, "
+		 "in profile [%s] of %s, or in an unencrypted KooCLI profile "
+		 "(~/.hcloud/config.json)%s%s",
+		 cfg->profile ? cfg->profile : "default",
+		 cfg->config_file ? cfg->config_file : "the hwcfs config file",
+		 note.text[0] ? "; " : "", note.text);
+	return -ENOKEY;
+}

@@ -1,0 +1,104 @@
+/* names.c - which names can be cloud identifiers, checked before any request.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "names.h"
+
+static bool name_is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool name_is_lower_or_digit(char c)
+{
+	return (c >= 'a' && c <= 'z') || name_is_digit(c);
+}
+
+/* IoTDA package_id: 1-36 of [A-Za-z0-9-]. */
+static bool name_package_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > 36)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || name_is_lower_or_digit(c) ||
+		      c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* RFS provider_name: ^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$ */
+static bool name_provider_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > 64)
+		return false;
+	if (!name_is_lower_or_digit(s[0]) || !name_is_lower_or_digit(s[n - 1]))
+		return false;
+	for (size_t i = 1; i + 1 < n; i++)
+		if (!name_is_lower_or_digit(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+/*
+ * One decimal component of a version, without leading zeros and fitting
+ * uint64; *end is left on the byte after it.
+ */
+static bool name_version_part(const char *s, const char **end)
+{
+	uint64_t v = 0;
+	size_t i = 0;
+
+	if (!name_is_digit(s[0]))
+		return false;
+	if (s[0] == '0' && name_is_digit(s[1]))
+		return false;
+	for (; name_is_digit(s[i]); i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*end = s + i;
+	return true;
+}
+
+/* RFS provider_version: 5-128 chars of MAJOR.MINOR.PATCH. */
+static bool name_version_valid(const char *s)
+{
+	size_t n = strlen(s);
+	const char *p = s;
+
+	if (n < 5 || n > 128)
+		return false;
+	for (int i = 0; i < 3; i++) {
+		if (!name_version_part(p, &p))
+			return false;
+		if (i < 2 && *p++ != '.')
+			return false;
+	}
+	return *p == '\0';
+}
+
+bool name_valid(enum coll_kind kind, const char *name)
+{
+	if (!name)
+		return false;
+	switch (kind) {
+	case COLL_PACKAGES:
+		return name_package_valid(name);
+	case COLL_PROVIDERS:
+		return name_provider_valid(name);
+	case COLL_VERSIONS:
+		return name_version_valid(name);
+	}
+	return false;
+}

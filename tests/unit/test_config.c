@@ -1,0 +1,852 @@
+/* test_config.c - settings, profiles and the credential search, in a fake HOME.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "test.h"
+
+#define ERRLEN 1024
+
+/* Distinct secrets per source, so a test can tell which one was taken. */
+#define ENV_AK "ENVAK0000000000000001"
+#define ENV_SK "env-secret-key/0000000000000000000001"
+#define SDK_AK "SDKFILEAK00000000002"
+#define SDK_SK "sdk-file-secret/0000000000000000000002"
+#define CFG_AK "CONFIGAK000000000003"
+#define CFG_SK "config-secret/000000000000000000000003"
+#define KOO_AK "KOOCLIAK000000000004"
+#define KOO_SK "koocli-secret/000000000000000000000004"
+#define TOKEN "MIItokenSECRET0000000000000000000005"
+#define PASSWORD "pass#word;SECRET6"
+
+static char home[256];
+
+static const char *const env_vars[] = {
+    "HUAWEICLOUD_SDK_AK",
+    "HUAWEICLOUD_SDK_SK",
+    "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+    "HUAWEICLOUD_SDK_PROJECT_ID",
+    "HUAWEICLOUD_SDK_CREDENTIALS_FILE",
+    "HUAWEICLOUD_SDK_IAM_ENDPOINT",
+    "HWCFS_AUTH_TOKEN",
+    "HWCFS_CONFIG",
+    "XDG_CONFIG_HOME",
+};
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void home_remove(void)
+{
+	if (home[0])
+		nftw(home, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	home[0] = '\0';
+}
+
+/* A fresh, empty HOME and an environment with none of our variables. */
+static void home_new(void)
+{
+	home_remove();
+	snprintf(home, sizeof(home), "/tmp/hwcfs-test-config-XXXXXX");
+	if (!mkdtemp(home)) {
+		perror("mkdtemp");
+		exit(2);
+	}
+	setenv("HOME", home, 1);
+	for (size_t i = 0; i < sizeof(env_vars) / sizeof(env_vars[0]); i++)
+		unsetenv(env_vars[i]);
+}
+
+/* Writes HOME/rel (creating directories) with the given mode. */
+static void put(const char *rel, mode_t mode, const char *fmt, ...)
+{
+	char path[512];
+	va_list ap;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", home, rel);
+	for (char *p = path + strlen(home) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		mkdir(path, 0700);
+		*p = '/';
+	}
+	f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		exit(2);
+	}
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fclose(f);
+	chmod(path, mode);
+}
+
+static void drop(const char *rel)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", home, rel);
+	unlink(path);
+}
+
+static char *home_path(const char *rel)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", home, rel);
+	return path;
+}
+
+#define CONFIG_REL ".config/hwcfs/config"
+#define SDK_REL ".huaweicloud/credentials"
+#define KOO_REL ".hcloud/config.json"
+
+static void put_sdk_file(mode_t mode)
+{
+	put(SDK_REL, mode,
+	    "[basic]\nak = " SDK_AK "\nsk = " SDK_SK
+	    "\nproject_id = sdkproject\n\n[global]\ndomain_id = x\n");
+}
+
+static void put_koocli(const char *encrypt, const char *mode_name, mode_t mode)
+{
+	put(KOO_REL, mode,
+	    "{\"current\":\"work\",\"authEncrypt\":\"%s\",\"language\":\"en\","
+	    "\"profiles\":[{\"name\":\"default\",\"mode\":\"AKSK\","
+	    "\"accessKeyId\":\"WRONGPROFILE\",\"secretAccessKey\":\"x\"},"
+	    "{\"name\":\"work\",\"mode\":\"%s\",\"accessKeyId\":\"" KOO_AK
+	    "\",\"secretAccessKey\":\"" KOO_SK "\",\"securityToken\":\"\","
+	    "\"region\":\"ap-southeast-1\",\"projectId\":\"kooproject\"}]}",
+	    encrypt, mode_name);
+}
+
+/* Runs config_finish on a fresh config, with preset fields if wanted. */
+static int finish(struct hwc_config *cfg, char *err)
+{
+	err[0] = '\0';
+	return config_finish(cfg, err, ERRLEN);
+}
+
+static bool has(const char *hay, const char *needle)
+{
+	return hay && strstr(hay, needle) != NULL;
+}
+
+static bool err_has_no_secret(const char *err)
+{
+	static const char *const secrets[] = {ENV_AK, ENV_SK,	SDK_AK,	 SDK_SK,
+					      CFG_AK, CFG_SK,	KOO_AK,	 KOO_SK,
+					      TOKEN,  PASSWORD, "SECRET"};
+
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+		if (strstr(err, secrets[i])) {
+			fprintf(stderr, "secret in message: %s\n", err);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* ---- precedence ---- */
+
+static void test_precedence_env_sdk_file_config_koocli(void)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN];
+
+	home_new();
+	setenv("HUAWEICLOUD_SDK_AK", ENV_AK, 1);
+	setenv("HUAWEICLOUD_SDK_SK", ENV_SK, 1);
+	put_sdk_file(0600);
+	put(CONFIG_REL, 0600, "[default]\nak = " CFG_AK "\nsk = " CFG_SK "\n");
+	put_koocli("false", "AKSK", 0600);
+
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK_STR(cfg.cred.ak, ENV_AK);
+	CHECK_STR(cfg.cred.sk, ENV_SK);
+	CHECK_STR(cfg.cred.source, "environment");
+	config_free(&cfg);
+
+	unsetenv("HUAWEICLOUD_SDK_AK");
+	unsetenv("HUAWEICLOUD_SDK_SK");
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK_STR(cfg.cred.ak, SDK_AK);
+	CHECK_STR(cfg.cred.sk, SDK_SK);
+	CHECK_STR(cfg.cred.source, "~/.huaweicloud/credentials");
+	CHECK_STR(cfg.project_id, "sdkproject");
+	config_free(&cfg);
+
+	drop(SDK_REL);
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK_STR(cfg.cred.ak, CFG_AK);
+	CHECK_STR(cfg.cred.sk, CFG_SK);
+	CHECK_STR(cfg.cred.source, "hwcfs config file");
+	config_free(&cfg);
+
+	put(CONFIG_REL, 0600, "[default]\nregion = cn-north-4\n");
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK_STR(cfg.cred.ak, KOO_AK);
+	CHECK_STR(cfg.cred.sk, KOO_SK);
+	CHECK(cfg.cred.security_token == NULL); /* "" is no token */
+	CHECK_STR(cfg.cred.source, "~/.hcloud/config.json");
+	CHECK_STR(cfg.region, "cn-north-4"); /* the profile's, not KooCLI's */
+	CHECK_STR(cfg.project_id, "kooproject");
+	config_free(&cfg);
+}
+
+static void test_env_security_token_and_project_id(void)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN];
+
+	home_new();
+	setenv("HUAWEICLOUD_SDK_AK", ENV_AK, 1);
+	setenv("HUAWEICLOUD_SDK_SK", ENV_SK, 1);
+	setenv("HUAWEICLOUD_SDK_SECURITY_TOKEN", TOKEN, 1);
+	setenv("HUAWEICLOUD_SDK_PROJECT_ID", "envproject", 1);
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK_STR(cfg.cred.security_token, TOKEN);
+	CHECK_STR(cfg.project_id, "envproject");
+	config_free(&cfg);
+
+	/* a project id given on the command line is kept */
+	config_init(&cfg);
+	cfg.project_id = strdup("cmdproject");
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK_STR(cfg.project_id, "cmdproject");
+	config_free(&cfg);
+}
+
+static void test_env_auth_token_alone(void)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN];
+
+	home_new();
+	setenv("HWCFS_AUTH_TOKEN", TOKEN, 1);
+	put_sdk_file(0600);
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK_STR(cfg.cred.auth_token, TOKEN);
+	CHECK(cfg.cred.ak == NULL);
+	CHECK_STR(cfg.cred.source, "environment");
+	config_free(&cfg);
+}
+
+static void test_sdk_credentials_file_named_by_env(void)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN];
+
+	home_new();
+	put("elsewhere/creds", 0600,
+	    "[basic]\nak=" SDK_AK "\nsk=" SDK_SK
+	    "\niam_endpoint=https://iam.example\n");
+	setenv("HUAWEICLOUD_SDK_CREDENTIALS_FILE", home_path("elsewhere/creds"),
+	       1);
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK_STR(cfg.cred.ak, SDK_AK);
+	CHECK_STR(cfg.iam_endpoint, "https://iam.example");
+	config_free(&cfg);
+
+	setenv("HUAWEICLOUD_SDK_CREDENTIALS_FILE", home_path("missing"), 1);
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), -ENOENT);
+	CHECK(has(err, home_path("missing")));
+	config_free(&cfg);
+}
+
+/* ---- the config file ---- */
+
+static void test_command_line_beats_profile(void)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN];
+
+	home_new();
+	setenv("HUAWEICLOUD_SDK_AK", ENV_AK, 1);
+	setenv("HUAWEICLOUD_SDK_SK", ENV_SK, 1);
+	put(CONFIG_REL, 0644,
+	    "# settings\n[default]\nregion = cn-south-1\ncache_ttl = 60\n"
+	    "timeout = 20\nro = yes\nrfs_endpoint = https://rfs.example/\n");
+	config_init(&cfg);
+	cfg.region = strdup("cn-north-4");
+	cfg.cache_ttl = 7;
+	cfg.ro = 0;
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK_STR(cfg.region, "cn-north-4");
+	CHECK_INT(cfg.cache_ttl, 7);
+	CHECK_INT(cfg.timeout, 20);
+	CHECK_INT(cfg.ro, 0);
+	CHECK_STR(cfg.rfs_endpoint, "https://rfs.example");
+	config_free(&cfg);
+}
+
+static void test_profile_selects_section(void)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN];
+
+	home_new();
+	setenv("HUAWEICLOUD_SDK_AK", ENV_AK, 1);
+	setenv("HUAWEICLOUD_SDK_SK", ENV_SK, 1);
+	put(CONFIG_REL, 0600,
+	    "[default]\nregion = cn-north-4\n\n; production\n[prod]\n"
+	    "  region   =   ap-southeast-1  \nproject_id = prodproject\n"
+	    "[test]\nregion = cn-east-3\n");
+	config_init(&cfg);
+	cfg.profile = strdup("prod");
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK_STR(cfg.region, "ap-southeast-1");
+	CHECK_STR(cfg.project_id, "prodproject");
+	config_free(&cfg);
+
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK_STR(cfg.region, "cn-north-4");
+	CHECK(cfg.project_id == NULL);
+	config_free(&cfg);
+
+	config_init(&cfg);
+	cfg.profile = strdup("staging");
+	CHECK_INT(finish(&cfg, err), -ENOENT);
+	CHECK(has(err, "[staging]") && has(err, home_path(CONFIG_REL)));
+	config_free(&cfg);
+}
+
+static void test_default_profile_may_be_absent(void)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN];
+
+	home_new();
+	setenv("HUAWEICLOUD_SDK_AK", ENV_AK, 1);
+	setenv("HUAWEICLOUD_SDK_SK", ENV_SK, 1);
+	put(CONFIG_REL, 0600, "[prod]\nregion = cn-north-4\n");
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK(cfg.region == NULL);
+	config_free(&cfg);
+
+	/* no file at all: fine for "default", not for a named profile */
+	drop(CONFIG_REL);
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), 0);
+	config_free(&cfg);
+	config_init(&cfg);
+	cfg.profile = strdup("prod");
+	CHECK_INT(finish(&cfg, err), -ENOENT);
+	CHECK(has(err, "[prod]"));
+	config_free(&cfg);
+}
+
+static void check_config_error(const char *text, const char *want)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN], expect[600];
+
+	home_new();
+	setenv("HUAWEICLOUD_SDK_AK", ENV_AK, 1);
+	setenv("HUAWEICLOUD_SDK_SK", ENV_SK, 1);
+	put(CONFIG_REL, 0600, "%s", text);
+	snprintf(expect, sizeof(expect), "%s:%s", home_path(CONFIG_REL), want);
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), -EINVAL);
+	if (!has(err, expect))
+		fprintf(stderr, "got \"%s\", want \"%s\"\n", err, expect);
+	CHECK(has(err, expect));
+	CHECK(err_has_no_secret(err));
+	config_free(&cfg);
+}
+
+static void test_syntax_errors_name_file_and_line(void)
+{
+	check_config_error("[default]\nregion = x\nSECRET junk line\n",
+			   "3: expected \"key = value\"");
+	check_config_error("\n\n[default\n", "3: malformed section header");
+	check_config_error("[default] x\n", "1: malformed section header");
+	check_config_error("[]\n", "1: empty section name");
+	check_config_error("region = cn-north-4\n", "1: region is outside");
+	check_config_error("[default]\n = SECRET\n", "2: missing key");
+	check_config_error("[a]\n[b]\n[a]\n", "3: section [a] given twice");
+	check_config_error("[default]\nsk = SECRET1\nsk = SECRET2\n",
+			   "3: sk given twice");
+}
+
+static void test_unknown_keys_refused(void)
+{
+	check_config_error("[default]\nregoin = cn-north-4\n",
+			   "2: unknown key regoin");
+	/* also in a profile that is not in use: a typo is caught early */
+	check_config_error("[default]\n[other]\nsecret_key = SECRET\n",
+			   "3: unknown key secret_key");
+}
+
+static void test_numbers_validated_naming_key(void)
+{
+	check_config_error("[default]\ncache_ttl = -1\n",
+			   "2: cache_ttl must be a whole number from 0 to "
+			   "86400");
+	check_config_error("[default]\ntimeout = 0\n", "2: timeout must be");
+	check_config_error("[default]\nretries = SECRETabc\n",
+			   "2: retries must be");
+	check_config_error("[default]\nparallel_list = 12\n",
+			   "2: parallel_list must be a whole number from 1 "
+			   "to 11");
+	check_config_error("[default]\nnegative_ttl = 99999999999\n",
+			   "2: negative_ttl must be");
+	check_config_error("[default]\ndry_run = maybe\n", "2: dry_run must");
+	check_config_error("[default]\nregion =\n", "2: region has an empty");
+}
+
+static void test_values_from_command_line_validated(void)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN];
+
+	home_new();
+	setenv("HUAWEICLOUD_SDK_AK", ENV_AK, 1);
+	setenv("HUAWEICLOUD_SDK_SK", ENV_SK, 1);
+	config_init(&cfg);
+	cfg.retries = 100;
+	CHECK_INT(finish(&cfg, err), -EINVAL);
+	CHECK(has(err, "retries"));
+	config_free(&cfg);
+
+	config_init(&cfg);
+	cfg.signing = strdup("hmac");
+	CHECK_INT(finish(&cfg, err), -EINVAL);
+	CHECK(has(err, "signing must be auto, sdk or v11"));
+	config_free(&cfg);
+
+	config_init(&cfg);
+	cfg.iotda_endpoint = strdup("iotda.cn-north-4.myhuaweicloud.com");
+	CHECK_INT(finish(&cfg, err), -EINVAL);
+	CHECK(has(err, "iotda_endpoint must start with https:// or http://"));
+	config_free(&cfg);
+
+	config_init(&cfg);
+	cfg.rfs_endpoint = strdup("https://");
+	CHECK_INT(finish(&cfg, err), -EINVAL);
+	CHECK(has(err, "rfs_endpoint has no host"));
+	config_free(&cfg);
+
+	config_init(&cfg);
+	cfg.region = strdup("cn-north-4/../x");
+	CHECK_INT(finish(&cfg, err), -EINVAL);
+	CHECK(has(err, "region"));
+	config_free(&cfg);
+
+	config_init(&cfg);
+	cfg.signing = strdup("v11");
+	cfg.iotda_endpoint = strdup("http://127.0.0.1:8080");
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK_STR(cfg.iotda_endpoint, "http://127.0.0.1:8080");
+	config_free(&cfg);
+}
+
+static void test_defaults_applied(void)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN];
+
+	home_new();
+	setenv("HUAWEICLOUD_SDK_AK", ENV_AK, 1);
+	setenv("HUAWEICLOUD_SDK_SK", ENV_SK, 1);
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK_STR(cfg.profile, "default");
+	CHECK_STR(cfg.config_file, home_path(CONFIG_REL));
+	CHECK_INT(cfg.cache_ttl, 30);
+	CHECK_INT(cfg.negative_ttl, 5);
+	CHECK_INT(cfg.timeout, 10);
+	CHECK_INT(cfg.retries, 4);
+	CHECK_INT(cfg.parallel_list, 1);
+	CHECK_INT(cfg.rmdir_cascade, 0);
+	CHECK_INT(cfg.dry_run, 0);
+	CHECK_INT(cfg.ro, 0);
+	CHECK_STR(cfg.signing, "auto");
+	CHECK(cfg.iam_endpoint == NULL); /* no region, no guess */
+	CHECK(cfg.iotda_endpoint == NULL && cfg.rfs_endpoint == NULL);
+	config_free(&cfg);
+}
+
+static void test_iam_endpoint_default_and_env_override(void)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN];
+
+	home_new();
+	setenv("HUAWEICLOUD_SDK_AK", ENV_AK, 1);
+	setenv("HUAWEICLOUD_SDK_SK", ENV_SK, 1);
+	config_init(&cfg);
+	cfg.region = strdup("cn-north-4");
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK_STR(cfg.iam_endpoint, "https://iam.cn-north-4.myhuaweicloud.com");
+	config_free(&cfg);
+
+	setenv("HUAWEICLOUD_SDK_IAM_ENDPOINT", "http://127.0.0.1:9/", 1);
+	config_init(&cfg);
+	cfg.region = strdup("cn-north-4");
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK_STR(cfg.iam_endpoint, "http://127.0.0.1:9");
+	config_free(&cfg);
+
+	/* the profile still beats the environment's default */
+	put(CONFIG_REL, 0600, "[default]\niam_endpoint = https://iam.mine\n");
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK_STR(cfg.iam_endpoint, "https://iam.mine");
+	config_free(&cfg);
+}
+
+static void test_named_config_file_must_exist(void)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN];
+
+	home_new();
+	setenv("HUAWEICLOUD_SDK_AK", ENV_AK, 1);
+	setenv("HUAWEICLOUD_SDK_SK", ENV_SK, 1);
+	config_init(&cfg);
+	cfg.config_file = strdup(home_path("nope.ini"));
+	CHECK_INT(finish(&cfg, err), -ENOENT);
+	CHECK(has(err, home_path("nope.ini")));
+	config_free(&cfg);
+
+	setenv("HWCFS_CONFIG", home_path("nope2.ini"), 1);
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), -ENOENT);
+	CHECK(has(err, home_path("nope2.ini")));
+	config_free(&cfg);
+
+	/* a path through a regular file cannot be read (root reads 000) */
+	put("plain", 0600, "x");
+	config_init(&cfg);
+	cfg.config_file = strdup(home_path("plain/config"));
+	CHECK_INT(finish(&cfg, err), -ENOTDIR);
+	CHECK(has(err, "cannot read") && has(err, home_path("plain/config")));
+	config_free(&cfg);
+
+	config_init(&cfg);
+	cfg.config_file = strdup(home);
+	CHECK_INT(finish(&cfg, err), -EINVAL);
+	CHECK(has(err, "not a regular file"));
+	config_free(&cfg);
+}
+
+static void test_config_default_path(void)
+{
+	char buf[512], want[512];
+
+	home_new();
+	CHECK_INT(config_default_path(buf, sizeof(buf)), 0);
+	CHECK_STR(buf, home_path(CONFIG_REL));
+	setenv("XDG_CONFIG_HOME", "/xdg", 1);
+	CHECK_INT(config_default_path(buf, sizeof(buf)), 0);
+	CHECK_STR(buf, "/xdg/hwcfs/config");
+	setenv("XDG_CONFIG_HOME", "relative", 1); /* not absolute: ignored */
+	CHECK_INT(config_default_path(buf, sizeof(buf)), 0);
+	CHECK_STR(buf, home_path(CONFIG_REL));
+	setenv("HWCFS_CONFIG", "/etc/hwcfs.conf", 1);
+	CHECK_INT(config_default_path(buf, sizeof(buf)), 0);
+	CHECK_STR(buf, "/etc/hwcfs.conf");
+	CHECK_INT(config_default_path(buf, 5), -ENAMETOOLONG);
+	unsetenv("HWCFS_CONFIG");
+	unsetenv("XDG_CONFIG_HOME");
+	snprintf(want, sizeof(want), "%s", home);
+	unsetenv("HOME");
+	CHECK_INT(config_default_path(buf, sizeof(buf)), -ENOENT);
+	setenv("HOME", want, 1);
+}
+
+static void test_profile_password_login(void)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN];
+
+	home_new();
+	put(CONFIG_REL, 0600,
+	    "[default]\niam_user = demo\niam_password = " PASSWORD
+	    "\niam_domain = demo\n");
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK_STR(cfg.cred.iam_user, "demo");
+	CHECK_STR(cfg.cred.iam_password, PASSWORD); /* '#' and ';' kept */
+	CHECK_STR(cfg.cred.iam_domain, "demo");
+	CHECK(cfg.cred.ak == NULL);
+	config_free(&cfg);
+
+	put(CONFIG_REL, 0600,
+	    "[default]\niam_user = demo\niam_password = " PASSWORD "\n");
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), -EINVAL);
+	CHECK(has(err, "iam_domain") && err_has_no_secret(err));
+	config_free(&cfg);
+}
+
+/* ---- permissions ---- */
+
+static void test_readable_credentials_file_refused(void)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN], want[1200];
+	const char *path = NULL;
+
+	home_new();
+	put_sdk_file(0644);
+	path = home_path(SDK_REL);
+	snprintf(want, sizeof(want),
+		 "%s is readable by group or others (mode 0644); chmod 600 %s",
+		 path, path);
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), -EACCES);
+	CHECK_STR(err, want);
+	CHECK(err_has_no_secret(err));
+	CHECK(cfg.cred.ak == NULL && cfg.cred.sk == NULL);
+	config_free(&cfg);
+
+	chmod(home_path(SDK_REL), 0600);
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK_STR(cfg.cred.ak, SDK_AK);
+	config_free(&cfg);
+
+	chmod(home_path(SDK_REL), 0620);
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), -EACCES);
+	CHECK(has(err, "writable by group or others (mode 0620)"));
+	config_free(&cfg);
+}
+
+static void test_config_file_with_secret_must_be_private(void)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN];
+
+	home_new();
+	setenv("HUAWEICLOUD_SDK_AK", ENV_AK, 1);
+	setenv("HUAWEICLOUD_SDK_SK", ENV_SK, 1);
+	/* a secret in any profile makes the file secret */
+	put(CONFIG_REL, 0640,
+	    "[default]\nregion = cn-north-4\n[other]\nsk = " CFG_SK "\n");
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), -EACCES);
+	CHECK(has(err, home_path(CONFIG_REL)) && has(err, "(mode 0640)"));
+	CHECK(err_has_no_secret(err));
+	config_free(&cfg);
+
+	/* no secret: 0644 is fine */
+	put(CONFIG_REL, 0644, "[default]\nregion = cn-north-4\n");
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK_STR(cfg.region, "cn-north-4");
+	config_free(&cfg);
+}
+
+static void test_config_check_private_direct(void)
+{
+	char err[ERRLEN];
+
+	home_new();
+	put("f", 0600, "x");
+	CHECK_INT(config_check_private(home_path("f"), err, sizeof(err)), 0);
+	chmod(home_path("f"), 0604);
+	CHECK_INT(config_check_private(home_path("f"), err, sizeof(err)),
+		  -EACCES);
+	CHECK(has(err, "(mode 0604)") && has(err, "chmod 600"));
+	CHECK_INT(config_check_private(home_path("g"), err, sizeof(err)),
+		  -ENOENT);
+}
+
+/* ---- KooCLI ---- */
+
+static void test_koocli_encrypted_skipped(void)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN];
+
+	home_new();
+	put_koocli("true", "AKSK", 0600);
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), -ENOKEY);
+	CHECK(has(err, "encrypted"));
+	CHECK(has(err, "HUAWEICLOUD_SDK_AK"));
+	CHECK(cfg.cred.ak == NULL);
+	CHECK(err_has_no_secret(err));
+	config_free(&cfg);
+
+	put_koocli("false", "SSO", 0600);
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), -ENOKEY);
+	CHECK(has(err, "not in AKSK mode"));
+	config_free(&cfg);
+}
+
+static void test_koocli_plaintext_used_and_must_be_private(void)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN];
+
+	home_new();
+	put_koocli("false", "AKSK", 0600);
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK_STR(cfg.cred.ak, KOO_AK); /* the "current" profile's */
+	CHECK_STR(cfg.region, "ap-southeast-1");
+	CHECK_STR(cfg.project_id, "kooproject");
+	CHECK_STR(cfg.iam_endpoint,
+		  "https://iam.ap-southeast-1.myhuaweicloud.com");
+	config_free(&cfg);
+
+	chmod(home_path(KOO_REL), 0644);
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), -EACCES);
+	CHECK(has(err, home_path(KOO_REL)) && has(err, "(mode 0644)"));
+	CHECK(err_has_no_secret(err));
+	config_free(&cfg);
+}
+
+/* ---- no or half credentials ---- */
+
+static void test_missing_credentials_names_the_four_places(void)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN];
+
+	home_new();
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), -ENOKEY);
+	CHECK(has(err, "HUAWEICLOUD_SDK_AK"));
+	CHECK(has(err, "~/.huaweicloud/credentials"));
+	CHECK(has(err, home_path(CONFIG_REL)));
+	CHECK(has(err, "~/.hcloud/config.json"));
+	CHECK(strchr(err, '\n') == NULL);
+	config_free(&cfg);
+}
+
+static void test_half_pairs_name_their_source(void)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN];
+
+	home_new();
+	setenv("HUAWEICLOUD_SDK_AK", ENV_AK, 1);
+	put_sdk_file(0600); /* never reached: the environment is first */
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), -EINVAL);
+	CHECK(has(err, "environment") && has(err, "without its SK"));
+	CHECK(err_has_no_secret(err));
+	CHECK(cfg.cred.ak == NULL);
+	config_free(&cfg);
+
+	unsetenv("HUAWEICLOUD_SDK_AK");
+	setenv("HUAWEICLOUD_SDK_SECURITY_TOKEN", TOKEN, 1);
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), -EINVAL);
+	CHECK(has(err, "security token without AK/SK"));
+	CHECK(err_has_no_secret(err));
+	config_free(&cfg);
+
+	unsetenv("HUAWEICLOUD_SDK_SECURITY_TOKEN");
+	put(SDK_REL, 0600, "[basic]\nsk = " SDK_SK "\n");
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), -EINVAL);
+	CHECK(has(err, home_path(SDK_REL)) && has(err, "without its AK"));
+	CHECK(err_has_no_secret(err));
+	config_free(&cfg);
+
+	drop(SDK_REL);
+	put(CONFIG_REL, 0600, "[default]\nak = " CFG_AK "\n");
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), -EINVAL);
+	CHECK(has(err, "profile [default]") && has(err, "without its SK"));
+	CHECK(err_has_no_secret(err));
+	config_free(&cfg);
+}
+
+static void test_errors_never_hold_secrets(void)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN];
+
+	/* a secret-looking value in a bad number, a bad line, a bad key */
+	home_new();
+	put(CONFIG_REL, 0600,
+	    "[default]\nsk = " CFG_SK "\nak = " CFG_AK "\ntimeout = " CFG_SK
+	    "\n");
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), -EINVAL);
+	CHECK(has(err, "timeout"));
+	CHECK(err_has_no_secret(err));
+	config_free(&cfg);
+
+	put(CONFIG_REL, 0600, "[default]\n" CFG_SK "\n");
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), -EINVAL);
+	CHECK(err_has_no_secret(err));
+	config_free(&cfg);
+
+	put(CONFIG_REL, 0600, "[default]\nsigning = " PASSWORD "\n");
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), -EINVAL);
+	CHECK(err_has_no_secret(err));
+	config_free(&cfg);
+
+	put(CONFIG_REL, 0600,
+	    "[default]\niotda_endpoint = https://user:" PASSWORD "@h x\n");
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), -EINVAL);
+	CHECK(err_has_no_secret(err));
+	config_free(&cfg);
+}
+
+int main(void)
+{
+	test_precedence_env_sdk_file_config_koocli();
+	test_env_security_token_and_project_id();
+	test_env_auth_token_alone();
+	test_sdk_credentials_file_named_by_env();
+	test_command_line_beats_profile();
+	test_profile_selects_section();
+	test_default_profile_may_be_absent();
+	test_syntax_errors_name_file_and_line();
+	test_unknown_keys_refused();
+	test_numbers_validated_naming_key();
+	test_values_from_command_line_validated();
+	test_defaults_applied();
+	test_iam_endpoint_default_and_env_override();
+	test_named_config_file_must_exist();
+	test_config_default_path();
+	test_profile_password_login();
+	test_readable_credentials_file_refused();
+	test_config_file_with_secret_must_be_private();
+	test_config_check_private_direct();
+	test_koocli_encrypted_skipped();
+	test_koocli_plaintext_used_and_must_be_private();
+	test_missing_credentials_names_the_four_places();
+	test_half_pairs_name_their_source();
+	test_errors_never_hold_secrets();
+	home_remove();
+	return test_summary();
+}
