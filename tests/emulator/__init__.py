@@ -1,0 +1,1 @@
+"""The hwcfs cloud emulator (emulator.py), its signer and test harness."""

@@ -1,0 +1,296 @@
+"""Fault knobs of POST /_emu/faults, each proven with plain HTTP."""
+
+import http.client
+import json
+import threading
+import time
+
+import pytest
+
+FW = {"package_type": "firmwarePackage"}
+PROVIDERS = "/v1/private-providers"
+
+
+def iotda_list(emu, **extra):
+    return emu.sign_and_request("GET", emu.iotda_path(), dict(FW, **extra))
+
+
+def test_faults_read_back_and_validation(emu):
+    f = emu.faults(latency_ms=5, error_rate=0.25, throttle=2,
+                   throttle_style="apigw", retry_after=3, hostile="bad_names",
+                   status_for=[{"match": "/x", "status": 404}])
+    got = emu.faults()
+    assert got == f
+    assert got["latency_ms"] == 5 and got["error_rate"] == 0.25
+    assert got["throttle"] == 2 and got["retry_after"] == 3
+    assert got["hostile"] == "bad_names"
+    for bad in ({"nonsense": 1}, {"error_rate": 1.5}, {"hostile": "evil"},
+                {"throttle_style": "x"}, {"status_for": [{"match": 1}]}):
+        r = emu.request("POST", "/_emu/faults", bad)
+        assert r.status == 400
+    emu.clear_faults()
+    assert emu.faults()["hostile"] is None
+    assert emu.faults()["error_rate"] == 0
+
+
+def test_latency_delays_each_api_request(emu):
+    emu.faults(latency_ms=300)
+    start = time.monotonic()
+    assert iotda_list(emu).status == 200
+    # a lower bound only: the emulator sleeps at least this long
+    assert time.monotonic() - start >= 0.29
+
+
+def test_error_rate_one_answers_500_with_service_bodies(emu):
+    emu.seed(providers=1)
+    emu.faults(error_rate=1.0)
+    r = iotda_list(emu)
+    assert r.status == 500 and r.json()["error_code"] == "IOTDA.000020"
+    r = emu.sign_and_request("GET", PROVIDERS)
+    assert r.status == 500 and r.json()["error_code"] == "RF.10010001"
+    r = emu.sign_and_request("DELETE", PROVIDERS + "/emu-provider-00001")
+    assert r.status == 500
+    assert len(emu.state()["providers"]) == 1
+    stats = emu.stats()
+    assert stats["total"] == 3
+    assert [e["status"] for e in stats["log"]] == [500, 500, 500]
+    assert stats["deletes"][0]["status"] == 500
+
+
+def test_error_rate_share_is_seeded_and_partial(emu):
+    emu.faults(error_rate=0.5)
+    statuses = [iotda_list(emu).status for _ in range(60)]
+    assert set(statuses) == {200, 500}
+    assert 10 <= statuses.count(500) <= 50
+
+
+@pytest.mark.parametrize("retry_after", [None, 7])
+def test_throttle_service_style(emu, retry_after):
+    emu.seed(providers=1)
+    emu.faults(throttle=3, retry_after=retry_after)
+    r = iotda_list(emu)
+    assert r.status == 403 and r.json()["error_code"] == "IOTDA.021101"
+    assert r.header("Retry-After") == (None if retry_after is None
+                                       else str(retry_after))
+    r = emu.sign_and_request("GET", PROVIDERS)
+    assert r.status == 429 and r.json()["error_code"].startswith("RF.")
+    assert len(r.json()["error_code"]) == 11
+    assert emu.faults()["throttle"] == 1
+    r = emu.sign_and_request("GET", PROVIDERS + "/emu-provider-00001/"
+                             "metadata")
+    assert r.status == 429
+    assert iotda_list(emu).status == 200
+    assert emu.faults()["throttle"] == 0
+    assert emu.stats()["total"] == 4
+
+
+def test_throttle_gateway_style(emu):
+    emu.faults(throttle=2, throttle_style="apigw", retry_after=2)
+    for r in (iotda_list(emu), emu.sign_and_request("GET", PROVIDERS)):
+        assert r.status == 429
+        assert r.json()["error_code"] == "APIGW.0308"
+        assert r.header("Retry-After") == "2"
+    assert iotda_list(emu).status == 200
+
+
+def test_drop_closes_without_answer(emu):
+    emu.faults(drop_rate=1.0)
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+        iotda_list(emu)
+    stats = emu.stats()
+    assert stats["requests"]["iotda.list"] == 1
+    assert stats["log"][0]["status"] is None
+    assert stats["log"][0]["dropped"] is True
+    emu.faults(drop_rate=0.0)
+    assert iotda_list(emu).status == 200
+
+
+def test_stall_holds_the_answer_until_released(emu):
+    emu.faults(stall=True)
+    result = {}
+
+    def call():
+        result["status"] = iotda_list(emu).status
+
+    t = threading.Thread(target=call, daemon=True)
+    t.start()
+    for _ in range(200):  # wait (bounded) until the request has arrived
+        if emu.stats()["total"] == 1:
+            break
+        time.sleep(0.02)
+    stats = emu.stats()  # control calls still answer during the stall
+    assert stats["total"] == 1
+    assert stats["log"][0]["status"] is None
+    assert stats["log"][0]["stalled"] is True
+    assert "status" not in result
+    emu.faults(stall=False)
+    t.join(10)
+    assert result["status"] == 200
+    assert emu.stats()["log"][0]["status"] == 200
+
+
+def test_truncate_cuts_json_with_consistent_length(emu):
+    emu.seed(packages=10)
+    emu.faults(truncate_rate=1.0)
+    conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
+    r = iotda_list(emu)
+    assert r.status == 200
+    assert int(r.header("Content-Length")) == len(r.body) > 0
+    with pytest.raises(ValueError):
+        json.loads(r.body)
+    conn.close()
+    emu.faults(truncate_rate=0.0)
+    full = iotda_list(emu)
+    assert full.body.startswith(r.body) and len(full.body) > len(r.body)
+
+
+def test_malformed_body_is_not_a_valid_answer(emu):
+    emu.seed(packages=4)
+    emu.faults(malformed_rate=1.0)
+    kinds = set()
+    for _ in range(12):
+        r = iotda_list(emu)
+        assert r.status == 200
+        assert int(r.header("Content-Length")) == len(r.body)
+        try:
+            body = json.loads(r.body)
+        except ValueError:
+            kinds.add("text")
+            continue
+        kinds.add("shape")
+        assert not isinstance(body.get("packages"), list)
+    assert kinds == {"text", "shape"}
+
+
+def test_status_for_matching_resource_and_method(emu):
+    emu.add_provider("hello", versions=["1.0.0"])
+    emu.add_provider("other")
+    emu.faults(status_for=[{"match": "/hello", "method": "DELETE",
+                            "status": 403},
+                           {"match": "/other/", "status": 404}])
+    r = emu.sign_and_request("GET", PROVIDERS + "/hello/metadata")
+    assert r.status == 200
+    r = emu.sign_and_request("DELETE", PROVIDERS + "/hello")
+    assert r.status == 403 and r.json()["error_code"] == "RF.10013001"
+    r = emu.sign_and_request("GET", PROVIDERS + "/other/metadata")
+    assert r.status == 404
+    assert len(emu.state()["providers"]) == 2
+    emu.seed(packages=2)
+    pid = emu.state()["packages"][0]["package_id"]
+    emu.faults(status_for=[{"match": pid, "status": 500},
+                           {"match": "ota-upgrades/packages", "status": 400,
+                            "method": "POST"}])
+    r = emu.sign_and_request("GET", emu.iotda_path(pid))
+    assert r.status == 500 and r.json()["error_code"] == "IOTDA.000020"
+    other = emu.state()["packages"][1]["package_id"]
+    assert emu.sign_and_request("GET", emu.iotda_path(other)).status == 200
+
+
+def test_expire_tokens_invalidates_issued_tokens_only(emu):
+    emu.iam_token()
+    old = emu.token
+    assert iotda_list(emu).status == 200
+    r = emu.sign_and_request("GET", emu.iotda_path(), FW, algo="token")
+    assert r.status == 200
+    emu.faults(expire_tokens=True)
+    r = emu.sign_and_request("GET", emu.iotda_path(), FW, algo="token")
+    assert r.status == 401 and r.json()["error_code"] == "APIGW.0301"
+    emu.iam_token()
+    assert emu.token != old
+    r = emu.sign_and_request("GET", emu.iotda_path(), FW, algo="token")
+    assert r.status == 200
+
+
+def test_hostile_marker_stuck(emu):
+    emu.seed(packages=40)
+    emu.faults(hostile="marker_stuck")
+    r = iotda_list(emu)
+    assert r.json()["page"]["marker"] == "f" * 24
+    first = [p["package_id"] for p in r.json()["packages"]]
+    r = iotda_list(emu, marker=r.json()["page"]["marker"])
+    assert [p["package_id"] for p in r.json()["packages"]] == first
+    mid = first[4]
+    r = iotda_list(emu, marker=mid)
+    assert r.json()["page"]["marker"] == mid
+
+
+def test_hostile_next_marker_loop(emu):
+    emu.seed(providers=3)
+    emu.faults(hostile="next_marker_loop")
+    r = emu.sign_and_request("GET", PROVIDERS, {"limit": 10})
+    marker = r.json()["page_info"]["next_marker"]
+    assert marker and len(r.json()["providers"]) == 3
+    for _ in range(3):
+        r = emu.sign_and_request("GET", PROVIDERS, {"limit": 10,
+                                                    "marker": marker})
+        assert r.status == 200 and len(r.json()["providers"]) == 3
+        assert r.json()["page_info"]["next_marker"] == marker
+
+
+def test_hostile_duplicates_repeat_entries_across_pages(emu):
+    emu.seed(packages=60, providers=25)
+    emu.faults(hostile="duplicates")
+    seen, marker = [], None
+    for _ in range(10):
+        q = {"limit": 10}
+        if marker:
+            q["marker"] = marker
+        page = [p["package_id"] for p in iotda_list(emu, **q).json()[
+            "packages"]]
+        seen += page
+        if len(page) < 10:
+            break
+        marker = page[-1]
+    assert len(seen) > len(set(seen)) and len(set(seen)) == 30
+    seen, marker = [], None
+    for _ in range(10):
+        q = {"limit": 10}
+        if marker:
+            q["marker"] = marker
+        r = emu.sign_and_request("GET", PROVIDERS, q)
+        seen += [p["provider_name"] for p in r.json()["providers"]]
+        marker = r.json()["page_info"].get("next_marker")
+        if not marker:
+            break
+    assert len(seen) > len(set(seen)) and len(set(seen)) == 25
+
+
+def test_hostile_bad_names(emu):
+    emu.seed(packages=2)
+    emu.add_provider("hello", versions=["1.0.0"])
+    emu.faults(hostile="bad_names")
+    ids = [p["package_id"] for p in iotda_list(emu).json()["packages"]]
+    assert any("/" in i for i in ids) and ".." in ids
+    names = [p["provider_name"] for p in emu.sign_and_request(
+        "GET", PROVIDERS).json()["providers"]]
+    assert any("/" in n for n in names) and ".." in names
+    vers = [v["provider_version"] for v in emu.sign_and_request(
+        "GET", PROVIDERS + "/hello/versions").json()["versions"]]
+    assert any("/" in v for v in vers) and ".." in vers
+
+
+def test_hostile_huge_body(emu):
+    emu.seed(packages=2)
+    emu.faults(hostile="huge_body")
+    r = iotda_list(emu)
+    assert r.status == 200
+    assert len(r.body) >= 64 << 20
+    assert int(r.header("Content-Length")) == len(r.body)
+
+
+def test_hostile_deep_json(emu):
+    emu.seed(packages=2)
+    emu.faults(hostile="deep_json")
+    r = iotda_list(emu)
+    assert r.status == 200
+    assert b"[" * 100000 in r.body and b"[" * 100001 not in r.body
+    with pytest.raises(RecursionError):
+        json.loads(r.body)
+
+
+def test_hostile_negative_count(emu):
+    emu.seed(packages=4, providers=2)
+    emu.faults(hostile="negative_count")
+    assert iotda_list(emu).json()["page"]["count"] < 0
+    info = emu.sign_and_request("GET", PROVIDERS).json()["page_info"]
+    assert info["current_count"] < 0
