@@ -40,7 +40,7 @@ struct hwc_config {
 	int rmdir_cascade;
 	int dry_run;
 	int ro;
-	int parallel_list; /* IoTDA offset pages in parallel, default 1 */
+	int parallel_list; /* IoTDA offset pages in parallel (default 1); 0 off */
 	struct credentials cred;
 };
 

@@ -411,8 +411,7 @@ static void test_numbers_validated_naming_key(void)
 	check_config_error("[default]\nretries = SECRETabc\n",
 			   "2: retries must be");
 	check_config_error("[default]\nparallel_list = 12\n",
-			   "2: parallel_list must be a whole number from 1 "
-			   "to 11");
+			   "2: parallel_list must be 0 or 1");
 	check_config_error("[default]\nnegative_ttl = 99999999999\n",
 			   "2: negative_ttl must be");
 	check_config_error("[default]\ndry_run = maybe\n", "2: dry_run must");

@@ -1,0 +1,675 @@
+/*
+ * http_backend.c - struct backend over the cloud: maps collections to the
+ * IoTDA and RFS calls, refuses impossible names before any request, writes
+ * the audit line of every delete, and keeps dry-run deletes hidden.
+ */
+#include "http_backend.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "log.h"
+#include "names.h"
+#include "services.h"
+
+struct http_backend {
+	struct backend base;
+	struct http_client *h;
+	struct http_endpoint iotda_ep, rfs_ep, iam_ep;
+	bool has_iotda, has_rfs, has_iam;
+	char *project_id;
+	char *region;
+	char *instance_id;
+	char *iam_user, *iam_password, *iam_domain;
+	struct iotda iotda;
+	struct rfs rfs;
+	struct iam_login login;
+	bool dry_run;
+	/* Dry run: what this backend pretends to have deleted, as
+	 * coll_path + "/" + name, until forget(). */
+	pthread_mutex_t hide_lock;
+	char **hidden;
+	size_t nhidden, caphidden;
+};
+
+static struct http_backend *hb_of(struct backend *b)
+{
+	return (struct http_backend *)b;
+}
+
+/* ---- dry-run hiding ---- */
+
+static int entry_path(const struct coll *c, const char *name, char *buf,
+		      size_t len)
+{
+	char dir[512];
+	int n, ret = coll_path(c, dir, sizeof(dir));
+
+	if (ret)
+		return ret;
+	n = snprintf(buf, len, "%s/%s", dir, name);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static bool is_hidden_locked(struct http_backend *hb, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < hb->nhidden; i++)
+		if (strcmp(hb->hidden[i], path) == 0)
+			return true;
+	return false;
+}
+
+static bool is_hidden(struct http_backend *hb, const struct coll *c,
+		      const char *name)
+{
+	char path[1024];
+	bool hidden;
+
+	if (!hb->dry_run || entry_path(c, name, path, sizeof(path)))
+		return false;
+	pthread_mutex_lock(&hb->hide_lock);
+	hidden = is_hidden_locked(hb, path);
+	pthread_mutex_unlock(&hb->hide_lock);
+	return hidden;
+}
+
+static int hide(struct http_backend *hb, const char *path)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&hb->hide_lock);
+	if (!is_hidden_locked(hb, path)) {
+		if (hb->nhidden == hb->caphidden) {
+			size_t cap = hb->caphidden ? hb->caphidden * 2 : 16;
+			char **grown =
+			    realloc(hb->hidden, cap * sizeof(*grown));
+
+			if (!grown)
+				ret = -ENOMEM;
+			else {
+				hb->hidden = grown;
+				hb->caphidden = cap;
+			}
+		}
+		if (!ret) {
+			hb->hidden[hb->nhidden] = strdup(path);
+			if (hb->hidden[hb->nhidden])
+				hb->nhidden++;
+			else
+				ret = -ENOMEM;
+		}
+	}
+	pthread_mutex_unlock(&hb->hide_lock);
+	return ret;
+}
+
+/* Removes hidden entries under prefix ("" for all). */
+static void unhide(struct http_backend *hb, const char *prefix)
+{
+	size_t i, kept = 0, n = strlen(prefix);
+
+	pthread_mutex_lock(&hb->hide_lock);
+	for (i = 0; i < hb->nhidden; i++) {
+		if (strncmp(hb->hidden[i], prefix, n) == 0)
+			free(hb->hidden[i]);
+		else
+			hb->hidden[kept++] = hb->hidden[i];
+	}
+	hb->nhidden = kept;
+	pthread_mutex_unlock(&hb->hide_lock);
+}
+
+/* Drops hidden entries from a listing not yet finished. */
+static void drop_hidden(struct http_backend *hb, const struct coll *c,
+			struct listing *l)
+{
+	size_t i, kept = 0;
+
+	if (!hb->dry_run)
+		return;
+	for (i = 0; i < l->count; i++) {
+		if (is_hidden(hb, c, l->items[i].name))
+			resource_clear(&l->items[i]);
+		else
+			l->items[kept++] = l->items[i];
+	}
+	l->count = kept;
+}
+
+/* ---- the operations ---- */
+
+/* Whether the collection's service is configured and its names valid. */
+static int coll_ready(struct http_backend *hb, const struct coll *c)
+{
+	switch (c->kind) {
+	case COLL_PACKAGES:
+		return hb->has_iotda ? 0 : -ENOENT;
+	case COLL_PROVIDERS:
+		return hb->has_rfs ? 0 : -ENOENT;
+	case COLL_VERSIONS:
+		if (!hb->has_rfs || !c->provider ||
+		    !name_valid(COLL_PROVIDERS, c->provider))
+			return -ENOENT;
+		/* A provider deleted in dry run has no versions to show. */
+		if (is_hidden(hb, &(struct coll){COLL_PROVIDERS, NULL},
+			      c->provider))
+			return -ENOENT;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int hb_list(struct backend *b, const struct coll *c,
+		   struct listing **out)
+{
+	struct http_backend *hb = hb_of(b);
+	struct listing *l;
+	size_t dropped;
+	int ret;
+
+	*out = NULL;
+	ret = coll_ready(hb, c);
+	if (ret)
+		return ret;
+	l = listing_new();
+	if (!l)
+		return -ENOMEM;
+	switch (c->kind) {
+	case COLL_PACKAGES:
+		ret = iotda_list_packages(&hb->iotda, l);
+		break;
+	case COLL_PROVIDERS:
+		ret = rfs_list_providers(&hb->rfs, l);
+		break;
+	case COLL_VERSIONS:
+		ret = rfs_list_versions(&hb->rfs, c->provider, l);
+		break;
+	}
+	if (ret) {
+		listing_put(l);
+		return ret;
+	}
+	drop_hidden(hb, c, l);
+	dropped = listing_finish(l);
+	if (dropped) {
+		char dir[512];
+
+		coll_path(c, dir, sizeof(dir));
+		log_warn("%s: the listing repeated %zu names; kept one of each",
+			 dir, dropped);
+	}
+	*out = l;
+	return 0;
+}
+
+static int hb_lookup(struct backend *b, const struct coll *c, const char *name,
+		     struct resource *out)
+{
+	struct http_backend *hb = hb_of(b);
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = coll_ready(hb, c);
+	if (ret)
+		return ret;
+	if (!name_valid(c->kind, name) || is_hidden(hb, c, name))
+		return -ENOENT;
+	switch (c->kind) {
+	case COLL_PACKAGES:
+		return iotda_show_package(&hb->iotda, name, out);
+	case COLL_PROVIDERS:
+		return rfs_show_provider(&hb->rfs, name, out);
+	case COLL_VERSIONS:
+		return rfs_show_version(&hb->rfs, c->provider, name, out);
+	}
+	return -ENOENT;
+}
+
+/* Whether a provider still has versions, as the cloud says; in dry run,
+ * versions already "deleted" do not count. */
+static int provider_not_empty(struct http_backend *hb, const struct resource *r,
+			      bool *any)
+{
+	struct coll vc = {COLL_VERSIONS, r->name};
+	struct listing *l;
+	size_t i;
+	int ret;
+
+	if (!hb->dry_run)
+		return rfs_has_versions(&hb->rfs, r->name, r->provider_id, any);
+	l = listing_new();
+	if (!l)
+		return -ENOMEM;
+	ret = rfs_list_versions(&hb->rfs, r->name, l);
+	*any = false;
+	for (i = 0; !ret && i < l->count && !*any; i++)
+		if (!is_hidden(hb, &vc, l->items[i].name))
+			*any = true;
+	listing_put(l);
+	return ret;
+}
+
+static const char *outcome_of(int err)
+{
+	switch (err) {
+	case 0:
+		return "deleted";
+	case -ENOENT:
+		return "ENOENT";
+	case -EACCES:
+		return "EACCES";
+	case -ESTALE:
+		return "ESTALE";
+	case -EAGAIN:
+		return "EAGAIN";
+	case -EBUSY:
+		return "EBUSY";
+	case -EINVAL:
+		return "EINVAL";
+	case -ETIMEDOUT:
+		return "ETIMEDOUT";
+	case -ECONNREFUSED:
+		return "ECONNREFUSED";
+	default:
+		return "EIO";
+	}
+}
+
+static int hb_remove(struct backend *b, const struct coll *c,
+		     const struct resource *r, unsigned flags)
+{
+	struct http_backend *hb = hb_of(b);
+	struct http_result res;
+	char path[1024], outcome[48];
+	bool any;
+	int ret;
+
+	ret = coll_ready(hb, c);
+	if (ret)
+		return ret;
+	/* No request, ever, for a name the cloud cannot have. */
+	if (!r->name || !name_valid(c->kind, r->name) ||
+	    is_hidden(hb, c, r->name))
+		return -ENOENT;
+	ret = entry_path(c, r->name, path, sizeof(path));
+	if (ret)
+		return ret;
+	if (c->kind == COLL_PROVIDERS && !r->provider_id) {
+		log_err("%s: refusing to delete a provider without its "
+			"provider_id",
+			path);
+		return -EINVAL;
+	}
+	if (c->kind == COLL_PROVIDERS && !(flags & BACKEND_CASCADE)) {
+		ret = provider_not_empty(hb, r, &any);
+		if (ret)
+			return ret;
+		if (any)
+			return -ENOTEMPTY;
+	}
+	if (hb->dry_run) {
+		ret = hide(hb, path);
+		if (ret)
+			return ret;
+		log_info("dry run: would delete %s", path);
+		audit_delete(path, NULL, "dry-run");
+		return 0;
+	}
+	switch (c->kind) {
+	case COLL_PACKAGES:
+		ret = iotda_delete_package(&hb->iotda, r->name, &res);
+		break;
+	case COLL_PROVIDERS:
+		ret = rfs_delete_provider(&hb->rfs, r->name, r->provider_id,
+					  &res);
+		break;
+	case COLL_VERSIONS:
+		ret = rfs_delete_version(&hb->rfs, c->provider, r->name,
+					 r->provider_id, &res);
+		break;
+	default:
+		return -ENOENT;
+	}
+	if (res.attempts) {
+		snprintf(outcome, sizeof(outcome), "%s%s%.0ld", outcome_of(ret),
+			 res.status ? " http=" : "", res.status);
+		audit_delete(path,
+			     res.request_id[0] ? res.request_id : res.client_id,
+			     outcome);
+	}
+	http_result_clear(&res);
+	return ret;
+}
+
+static void hb_forget(struct backend *b, const struct coll *c)
+{
+	struct http_backend *hb = hb_of(b);
+	char prefix[512];
+
+	if (!hb->dry_run)
+		return;
+	if (!c) {
+		unhide(hb, "");
+		return;
+	}
+	if (coll_path(c, prefix, sizeof(prefix)) == 0 &&
+	    strlen(prefix) + 1 < sizeof(prefix)) {
+		strcat(prefix, "/");
+		/* Only direct entries: a provider's versions live under
+		 * their own collection. */
+		pthread_mutex_lock(&hb->hide_lock);
+		{
+			size_t i, kept = 0, n = strlen(prefix);
+
+			for (i = 0; i < hb->nhidden; i++) {
+				const char *p = hb->hidden[i];
+
+				if (strncmp(p, prefix, n) == 0 &&
+				    !strchr(p + n, '/'))
+					free(hb->hidden[i]);
+				else
+					hb->hidden[kept++] = hb->hidden[i];
+			}
+			hb->nhidden = kept;
+		}
+		pthread_mutex_unlock(&hb->hide_lock);
+	}
+}
+
+/* A hint after the cloud's words, for the common mistakes. */
+static const char *check_hint(const struct http_result *res, bool keys)
+{
+	if (res->status == 401)
+		return keys ? " (check the AK/SK)"
+			    : " (check the token or IAM password)";
+	if (res->status == 403 &&
+	    !errmap_is_throttle(res->status, res->error_code))
+		return " (check the project id and the user's permissions)";
+	if (res->status == 404)
+		return " (check the endpoint and project id)";
+	return "";
+}
+
+static int hb_check(struct backend *b, enum coll_kind kind, char *err,
+		    size_t errlen)
+{
+	struct http_backend *hb = hb_of(b);
+	const struct http_endpoint *ep;
+	struct http_result res;
+	int ret;
+
+	if (errlen)
+		err[0] = '\0';
+	if (kind == COLL_PACKAGES) {
+		if (!hb->has_iotda)
+			return -ENOENT;
+		ep = &hb->iotda_ep;
+		ret = iotda_check(&hb->iotda, &res);
+	} else {
+		if (!hb->has_rfs)
+			return -ENOENT;
+		ep = &hb->rfs_ep;
+		ret = rfs_check(&hb->rfs, &res);
+	}
+	if (ret && res.status)
+		snprintf(err, errlen, "%s: %ld %s %s%s request_id=%s",
+			 ep->service, res.status,
+			 res.error_code[0] ? res.error_code : "-",
+			 res.error_msg[0] ? res.error_msg : strerror(-ret),
+			 check_hint(&res, http_client_has_keys(hb->h)),
+			 res.request_id[0] ? res.request_id : res.client_id);
+	else if (ret)
+		snprintf(err, errlen, "%s: %s: %s%s%s", ep->service, ep->base,
+			 strerror(-ret), res.error_msg[0] ? ": " : "",
+			 res.error_msg);
+	http_result_clear(&res);
+	return ret;
+}
+
+static void hb_destroy(struct backend *b)
+{
+	struct http_backend *hb = hb_of(b);
+	size_t i;
+
+	if (!hb)
+		return;
+	http_client_free(hb->h);
+	http_endpoint_clear(&hb->iotda_ep);
+	http_endpoint_clear(&hb->rfs_ep);
+	http_endpoint_clear(&hb->iam_ep);
+	free(hb->project_id);
+	free(hb->region);
+	free(hb->instance_id);
+	free(hb->iam_user);
+	if (hb->iam_password) {
+		explicit_bzero(hb->iam_password, strlen(hb->iam_password));
+		free(hb->iam_password);
+	}
+	free(hb->iam_domain);
+	for (i = 0; i < hb->nhidden; i++)
+		free(hb->hidden[i]);
+	free(hb->hidden);
+	pthread_mutex_destroy(&hb->hide_lock);
+	free(hb);
+}
+
+static const struct backend_ops http_backend_ops = {
+    .list = hb_list,
+    .lookup = hb_lookup,
+    .remove = hb_remove,
+    .forget = hb_forget,
+    .check = hb_check,
+    .destroy = hb_destroy,
+};
+
+/* ---- creation ---- */
+
+static int copy_str(char **dst, const char *src)
+{
+	if (!src) {
+		*dst = NULL;
+		return 0;
+	}
+	*dst = strdup(src);
+	return *dst ? 0 : -ENOMEM;
+}
+
+static int pick_iotda_signing(struct http_backend *hb, const char *signing,
+			      char *err, size_t errlen)
+{
+	if (!signing || strcmp(signing, "auto") == 0)
+		hb->iotda_ep.algo =
+		    sign_host_wants_derived(hb->iotda_ep.hostname) ? SIGN_V11
+								   : SIGN_SDK;
+	else if (strcmp(signing, "sdk") == 0)
+		hb->iotda_ep.algo = SIGN_SDK;
+	else if (strcmp(signing, "v11") == 0)
+		hb->iotda_ep.algo = SIGN_V11;
+	else {
+		snprintf(err, errlen, "signing=%s: use auto, sdk or v11",
+			 signing);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Credentials into the client: keys, a given token, or a password login
+ * (which also tells the project id). */
+static int setup_auth(struct http_backend *hb, const struct hwc_config *cfg,
+		      char *err, size_t errlen)
+{
+	const struct credentials *cr = &cfg->cred;
+	char *token = NULL, *pid = NULL;
+	int ret;
+
+	if (cr->ak && cr->sk)
+		return 0;
+	if (cr->auth_token)
+		return http_client_set_token(hb->h, cr->auth_token, NULL, NULL);
+	if (!(cr->iam_user && cr->iam_password && cr->iam_domain)) {
+		snprintf(err, errlen,
+			 "no credentials: set HUAWEICLOUD_SDK_AK and "
+			 "HUAWEICLOUD_SDK_SK, or ak/sk in the config file");
+		return -EACCES;
+	}
+	if (!hb->has_iam) {
+		snprintf(err, errlen,
+			 "iam_endpoint (or region) is needed to log in as %s",
+			 cr->iam_user);
+		return -EINVAL;
+	}
+	if (copy_str(&hb->iam_user, cr->iam_user) ||
+	    copy_str(&hb->iam_password, cr->iam_password) ||
+	    copy_str(&hb->iam_domain, cr->iam_domain))
+		return -ENOMEM;
+	hb->login = (struct iam_login){
+	    .h = hb->h,
+	    .ep = &hb->iam_ep,
+	    .user = hb->iam_user,
+	    .password = hb->iam_password,
+	    .domain = hb->iam_domain,
+	    .project_id = hb->project_id,
+	    .region = hb->region,
+	};
+	ret = iam_token_by_password(&hb->login, &token, &pid);
+	if (ret) {
+		snprintf(err, errlen, "iam: login as %s failed: %s",
+			 cr->iam_user, strerror(-ret));
+		return ret;
+	}
+	if (!hb->project_id) {
+		hb->project_id = pid;
+		pid = NULL;
+		hb->login.project_id = hb->project_id;
+	}
+	free(pid);
+	ret =
+	    http_client_set_token(hb->h, token, iam_refresh_token, &hb->login);
+	explicit_bzero(token, strlen(token));
+	free(token);
+	return ret;
+}
+
+int http_backend_new(const struct hwc_config *cfg, struct backend **out,
+		     char *err, size_t errlen)
+{
+	struct http_backend *hb;
+	bool keys = cfg->cred.ak && cfg->cred.sk;
+	int ret;
+
+	*out = NULL;
+	if (errlen)
+		err[0] = '\0';
+	hb = calloc(1, sizeof(*hb));
+	if (!hb)
+		return -ENOMEM;
+	hb->base.ops = &http_backend_ops;
+	pthread_mutex_init(&hb->hide_lock, NULL);
+	hb->dry_run = cfg->dry_run > 0;
+	ret = copy_str(&hb->project_id, cfg->project_id);
+	if (!ret)
+		ret = copy_str(&hb->region, cfg->region);
+	if (!ret)
+		ret = copy_str(&hb->instance_id, cfg->instance_id);
+	if (ret)
+		goto nomem;
+	ret = http_client_new(cfg, &hb->h, err, errlen);
+	if (ret)
+		goto fail;
+	if (cfg->iotda_endpoint) {
+		ret = http_endpoint_init(&hb->iotda_ep, cfg->iotda_endpoint,
+					 "iotda", err, errlen);
+		if (ret)
+			goto fail;
+		hb->has_iotda = true;
+		hb->iotda_ep.region = hb->region;
+		hb->iotda_ep.v11_service = "iotdm";
+		hb->iotda_ep.instance_id = hb->instance_id;
+		ret = pick_iotda_signing(hb, cfg->signing, err, errlen);
+		if (ret)
+			goto fail;
+		if (hb->iotda_ep.algo == SIGN_V11 && keys && !hb->region) {
+			snprintf(err, errlen,
+				 "iotda: V11 signing needs the region");
+			ret = -EINVAL;
+			goto fail;
+		}
+	}
+	if (cfg->rfs_endpoint) {
+		ret = http_endpoint_init(&hb->rfs_ep, cfg->rfs_endpoint, "rfs",
+					 err, errlen);
+		if (ret)
+			goto fail;
+		hb->has_rfs = true;
+		hb->rfs_ep.algo = SIGN_SDK;
+		hb->rfs_ep.client_request_id = true;
+	}
+	if (!hb->has_iotda && !hb->has_rfs) {
+		snprintf(err, errlen,
+			 "nothing to mount: set iotda_endpoint and/or "
+			 "rfs_endpoint");
+		ret = -EINVAL;
+		goto fail;
+	}
+	if (cfg->iam_endpoint) {
+		ret = http_endpoint_init(&hb->iam_ep, cfg->iam_endpoint, "iam",
+					 err, errlen);
+		if (ret)
+			goto fail;
+		hb->has_iam = true;
+		hb->iam_ep.algo = SIGN_SDK;
+	}
+	ret = setup_auth(hb, cfg, err, errlen);
+	if (ret)
+		goto fail;
+	if (!hb->project_id && keys) {
+		if (!hb->has_iam || !hb->region) {
+			snprintf(err, errlen,
+				 "project_id is not set and cannot be looked "
+				 "up without region and iam_endpoint");
+			ret = -EINVAL;
+			goto fail;
+		}
+		ret = iam_project_id(hb->h, &hb->iam_ep, hb->region,
+				     &hb->project_id);
+		if (ret) {
+			snprintf(err, errlen,
+				 "iam: cannot look up the project id of "
+				 "region %s: %s",
+				 hb->region, strerror(-ret));
+			goto fail;
+		}
+		log_info("project id of %s: %s", hb->region, hb->project_id);
+	}
+	if (hb->has_iotda && !hb->project_id) {
+		snprintf(err, errlen, "iotda: project_id is needed");
+		ret = -EINVAL;
+		goto fail;
+	}
+	if (hb->project_id && keys) {
+		ret = http_client_set_project(hb->h, hb->project_id);
+		if (ret)
+			goto nomem;
+	}
+	hb->iotda = (struct iotda){.h = hb->h,
+				   .ep = &hb->iotda_ep,
+				   .project_id = hb->project_id,
+				   .parallel = cfg->parallel_list != 0};
+	hb->rfs = (struct rfs){.h = hb->h, .ep = &hb->rfs_ep};
+	*out = &hb->base;
+	return 0;
+nomem:
+	ret = -ENOMEM;
+	snprintf(err, errlen, "out of memory");
+fail:
+	if (errlen && !err[0])
+		snprintf(err, errlen, "%s", strerror(-ret));
+	hb_destroy(&hb->base);
+	return ret;
+}

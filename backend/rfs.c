@@ -1,0 +1,441 @@
+/*
+ * rfs.c - RFS private providers and their versions: list (following
+ * next_marker), show metadata, delete; provider deletes always name the
+ * provider_id that was listed.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "names.h"
+#include "services.h"
+
+#define RFS_LIMIT "1000"     /* the API's largest page */
+#define RFS_MAX_MARKER 512   /* the API's marker length limit */
+#define RFS_MAX_PAGES 100000 /* 10^8 entries: a server gone wrong */
+#define RFS_PROVIDER_ID_LEN 36
+#define RFS_PATH_MAX 512
+
+/* YYYY-MM-DDTHH:mm:ss[.SSS]Z (UTC); 0 when absent or bad. */
+static time_t rfs_parse_time(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	struct tm tm;
+	size_t i, n;
+
+	if (!s)
+		return 0;
+	n = strlen(s);
+	if (n < sizeof(shape) || s[n - 1] != 'Z')
+		return 0;
+	for (i = 0; i < sizeof(shape) - 1; i++) {
+		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i])
+				    : s[i] != shape[i])
+			return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = atoi(s) - 1900;
+	tm.tm_mon = atoi(s + 5) - 1;
+	tm.tm_mday = atoi(s + 8);
+	tm.tm_hour = atoi(s + 11);
+	tm.tm_min = atoi(s + 14);
+	tm.tm_sec = atoi(s + 17);
+	if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+		return 0;
+	return timegm(&tm);
+}
+
+/*
+ * One provider or version object into r. An entry whose name cannot be a
+ * cloud name is dropped (-ENOENT) with a log line.
+ */
+static int rfs_entry(const cJSON *obj, enum coll_kind kind, const char *want,
+		     struct resource *r)
+{
+	const char *key =
+	    kind == COLL_PROVIDERS ? "provider_name" : "provider_version";
+	const char *name, *id, *t;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	if (!cJSON_IsObject(obj))
+		return errmap_malformed();
+	name = http_json_str(obj, key, 128);
+	if (!name && want)
+		name = want;
+	if (!name || !name_valid(kind, name)) {
+		log_warn("rfs: skipping an entry whose %s is not valid", key);
+		return -ENOENT;
+	}
+	r->name = strdup(name);
+	if (!r->name)
+		return -ENOMEM;
+	id = http_json_str(obj, "provider_id", RFS_PROVIDER_ID_LEN);
+	if (id && strlen(id) == RFS_PROVIDER_ID_LEN) {
+		r->provider_id = strdup(id);
+		if (!r->provider_id) {
+			resource_clear(r);
+			return -ENOMEM;
+		}
+	} else {
+		log_warn("rfs: %s %s has no valid provider_id", key, name);
+	}
+	t = http_json_str(obj, "update_time", 64);
+	r->mtime = rfs_parse_time(t);
+	if (!r->mtime)
+		r->mtime =
+		    rfs_parse_time(http_json_str(obj, "create_time", 64));
+	ret = http_json_resource(obj, r);
+	if (!ret && r->json_len > SVC_MAX_ENTRY_JSON) {
+		log_warn("rfs: skipping %s: metadata of %zu bytes", name,
+			 r->json_len);
+		ret = -ENOENT;
+	}
+	if (ret)
+		resource_clear(r);
+	return ret;
+}
+
+static void free_markers(char **seen, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(seen[i]);
+	free(seen);
+}
+
+/* Adds a marker to seen; -EIO if it came before (the walk would loop). */
+static int remember_marker(char ***seen, size_t *n, const char *m)
+{
+	char **grown;
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp((*seen)[i], m) == 0)
+			return errmap_malformed();
+	grown = realloc(*seen, (*n + 1) * sizeof(**seen));
+	if (!grown)
+		return -ENOMEM;
+	*seen = grown;
+	grown[*n] = strdup(m);
+	if (!grown[*n])
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+/* Every page of one list, one after the other (each marker comes from the
+ * page before). */
+static int rfs_walk(const struct rfs *r, const char *path, const char *key,
+		    enum coll_kind kind, struct listing *l)
+{
+	char **seen = NULL;
+	size_t nseen = 0, pages;
+	char *marker = NULL;
+	int ret = 0;
+
+	for (pages = 0; !ret; pages++) {
+		struct sign_param params[2] = {{"limit", RFS_LIMIT},
+					       {"marker", marker}};
+		struct http_request req = {.ep = r->ep,
+					   .method = "GET",
+					   .path = path,
+					   .params = params,
+					   .nparams = marker ? 2 : 1,
+					   .op = ERRMAP_READ};
+		struct http_result res;
+		const cJSON *items, *info, *item;
+		const char *next;
+		cJSON *root;
+
+		if (pages >= RFS_MAX_PAGES) {
+			log_err("rfs: %s: more than %d pages; giving up", path,
+				RFS_MAX_PAGES);
+			ret = errmap_malformed();
+			break;
+		}
+		ret = http_do(r->h, &req, &res);
+		if (!ret)
+			ret = http_json_body(&req, &res, &root);
+		if (ret) {
+			http_result_clear(&res);
+			break;
+		}
+		items = cJSON_GetObjectItemCaseSensitive(root, key);
+		info = cJSON_GetObjectItemCaseSensitive(root, "page_info");
+		if (!cJSON_IsArray(items) ||
+		    (info && !cJSON_IsObject(info) && !cJSON_IsNull(info))) {
+			log_err("rfs: %s: answer has no %s array "
+				"request_id=%s",
+				path, key,
+				res.request_id[0] ? res.request_id : "-");
+			ret = errmap_malformed();
+		}
+		if (ret)
+			items = NULL;
+		cJSON_ArrayForEach(item, items)
+		{
+			struct resource e;
+
+			ret = rfs_entry(item, kind, NULL, &e);
+			if (ret == -ENOENT) {
+				ret = 0;
+				continue;
+			}
+			if (!ret)
+				ret = listing_add(l, &e);
+			if (ret) {
+				resource_clear(&e);
+				break;
+			}
+		}
+		next = ret ? NULL
+			   : http_json_str(cJSON_IsObject(info) ? info : NULL,
+					   "next_marker", RFS_MAX_MARKER);
+		free(marker);
+		marker = NULL;
+		if (!ret && next && *next) {
+			ret = remember_marker(&seen, &nseen, next);
+			if (ret == -EIO)
+				log_err("rfs: %s: next_marker repeats; "
+					"giving up",
+					path);
+			if (!ret) {
+				marker = strdup(next);
+				if (!marker)
+					ret = -ENOMEM;
+			}
+		}
+		cJSON_Delete(root);
+		http_result_clear(&res);
+		if (!ret && !marker)
+			break;
+	}
+	free(marker);
+	free_markers(seen, nseen);
+	return ret;
+}
+
+static int path_fmt(char *buf, size_t len, const char *provider,
+		    const char *tail, const char *version, const char *end)
+{
+	int n = snprintf(buf, len, "/v1/private-providers%s%s%s%s%s",
+			 provider ? "/" : "", provider ? provider : "", tail,
+			 version ? version : "", end);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int rfs_list_providers(const struct rfs *r, struct listing *l)
+{
+	return rfs_walk(r, "/v1/private-providers", "providers", COLL_PROVIDERS,
+			l);
+}
+
+int rfs_list_versions(const struct rfs *r, const char *provider,
+		      struct listing *l)
+{
+	char path[RFS_PATH_MAX];
+	int ret;
+
+	if (!name_valid(COLL_PROVIDERS, provider))
+		return -ENOENT;
+	ret = path_fmt(path, sizeof(path), provider, "/versions", NULL, "");
+	if (ret)
+		return ret;
+	return rfs_walk(r, path, "versions", COLL_VERSIONS, l);
+}
+
+int rfs_has_versions(const struct rfs *r, const char *provider,
+		     const char *provider_id, bool *any)
+{
+	struct sign_param params[2] = {{"limit", "10"},
+				       {"provider_id", provider_id}};
+	struct http_request req = {.ep = r->ep,
+				   .method = "GET",
+				   .params = params,
+				   .nparams = provider_id ? 2 : 1,
+				   .op = provider_id ? ERRMAP_PROVIDER_ID
+						     : ERRMAP_READ};
+	struct http_result res;
+	const cJSON *items;
+	char path[RFS_PATH_MAX];
+	cJSON *root;
+	int ret;
+
+	*any = false;
+	if (!name_valid(COLL_PROVIDERS, provider))
+		return -ENOENT;
+	ret = path_fmt(path, sizeof(path), provider, "/versions", NULL, "");
+	if (ret)
+		return ret;
+	req.path = path;
+	ret = http_do(r->h, &req, &res);
+	if (!ret)
+		ret = http_json_body(&req, &res, &root);
+	if (!ret) {
+		items = cJSON_GetObjectItemCaseSensitive(root, "versions");
+		if (cJSON_IsArray(items))
+			*any = cJSON_GetArraySize(items) > 0;
+		else
+			ret = errmap_malformed();
+		cJSON_Delete(root);
+	}
+	http_result_clear(&res);
+	return ret;
+}
+
+static int rfs_show(const struct rfs *r, const char *path, enum coll_kind kind,
+		    const char *name, struct resource *out)
+{
+	struct http_request req = {
+	    .ep = r->ep, .method = "GET", .path = path, .op = ERRMAP_READ};
+	struct http_result res;
+	cJSON *root;
+	int ret;
+
+	ret = http_do(r->h, &req, &res);
+	if (!ret)
+		ret = http_json_body(&req, &res, &root);
+	if (!ret) {
+		const char *key = kind == COLL_PROVIDERS ? "provider_name"
+							 : "provider_version";
+		const char *got = http_json_str(root, key, 128);
+
+		if (got && strcmp(got, name) != 0) {
+			log_err("rfs: %s answered about %s", path, got);
+			ret = errmap_malformed();
+		} else {
+			ret = rfs_entry(root, kind, name, out);
+			if (ret == -ENOENT)
+				ret = errmap_malformed();
+		}
+		cJSON_Delete(root);
+	}
+	http_result_clear(&res);
+	return ret;
+}
+
+int rfs_show_provider(const struct rfs *r, const char *name,
+		      struct resource *out)
+{
+	char path[RFS_PATH_MAX];
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!name_valid(COLL_PROVIDERS, name))
+		return -ENOENT;
+	ret = path_fmt(path, sizeof(path), name, "/metadata", NULL, "");
+	if (ret)
+		return ret;
+	return rfs_show(r, path, COLL_PROVIDERS, name, out);
+}
+
+int rfs_show_version(const struct rfs *r, const char *provider,
+		     const char *version, struct resource *out)
+{
+	char path[RFS_PATH_MAX];
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!name_valid(COLL_PROVIDERS, provider) ||
+	    !name_valid(COLL_VERSIONS, version))
+		return -ENOENT;
+	ret = path_fmt(path, sizeof(path), provider, "/versions/", version,
+		       "/metadata");
+	if (ret)
+		return ret;
+	return rfs_show(r, path, COLL_VERSIONS, version, out);
+}
+
+static bool provider_id_valid(const char *id)
+{
+	size_t i;
+
+	if (!id || strlen(id) != RFS_PROVIDER_ID_LEN)
+		return false;
+	for (i = 0; i < RFS_PROVIDER_ID_LEN; i++)
+		if (!isalnum((unsigned char)id[i]) && id[i] != '-')
+			return false;
+	return true;
+}
+
+int rfs_delete_provider(const struct rfs *r, const char *name,
+			const char *provider_id, struct http_result *res)
+{
+	struct sign_param params[1] = {{"provider_id", provider_id}};
+	struct http_request req = {.ep = r->ep,
+				   .method = "DELETE",
+				   .params = params,
+				   .nparams = 1,
+				   .op = ERRMAP_PROVIDER_ID};
+	char path[RFS_PATH_MAX];
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	if (!name_valid(COLL_PROVIDERS, name))
+		return -ENOENT;
+	/* Without the id a namesake re-created by someone else could be
+	 * deleted: never send a provider delete without it. */
+	if (!provider_id_valid(provider_id))
+		return -EINVAL;
+	ret = path_fmt(path, sizeof(path), name, "", NULL, "");
+	if (ret)
+		return ret;
+	req.path = path;
+	return http_do(r->h, &req, res);
+}
+
+int rfs_delete_version(const struct rfs *r, const char *provider,
+		       const char *version, const char *provider_id,
+		       struct http_result *res)
+{
+	struct sign_param params[1] = {{"provider_id", provider_id}};
+	struct http_request req = {.ep = r->ep,
+				   .method = "DELETE",
+				   .params = params,
+				   .nparams = provider_id ? 1 : 0,
+				   .op = provider_id ? ERRMAP_PROVIDER_ID
+						     : ERRMAP_DELETE};
+	char path[RFS_PATH_MAX];
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	if (!name_valid(COLL_PROVIDERS, provider) ||
+	    !name_valid(COLL_VERSIONS, version))
+		return -ENOENT;
+	if (provider_id && !provider_id_valid(provider_id))
+		return -EINVAL;
+	ret = path_fmt(path, sizeof(path), provider, "/versions/", version, "");
+	if (ret)
+		return ret;
+	req.path = path;
+	return http_do(r->h, &req, res);
+}
+
+int rfs_check(const struct rfs *r, struct http_result *res)
+{
+	static const struct sign_param params[] = {{"limit", "10"}};
+	struct http_request req = {.ep = r->ep,
+				   .method = "GET",
+				   .path = "/v1/private-providers",
+				   .params = params,
+				   .nparams = 1,
+				   .op = ERRMAP_READ};
+	cJSON *root;
+	int ret;
+
+	ret = http_do(r->h, &req, res);
+	if (!ret) {
+		ret = http_json_body(&req, res, &root);
+		if (!ret)
+			cJSON_Delete(root);
+	}
+	return ret;
+}

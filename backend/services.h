@@ -1,0 +1,89 @@
+/*
+ * services.h - the cloud operations hwcfs uses, one file per service
+ * (iotda.c, rfs.c, iam.c), on top of http.c. Internal to backend/.
+ * Every function returns 0 or -errno (from errmap).
+ */
+#ifndef HWCFS_SERVICES_H
+#define HWCFS_SERVICES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "backend.h"
+#include "http.h"
+
+/* Largest metadata text one entry may have; larger entries are dropped. */
+#define SVC_MAX_ENTRY_JSON (256u << 10)
+
+/* http.c: JSON answers. */
+
+/* Parses a 2xx body; a body that is not a JSON object is -EIO (logged). */
+int http_json_body(const struct http_request *req,
+		   const struct http_result *res, cJSON **out);
+/* obj pretty-printed with a trailing newline, into r->json. */
+int http_json_resource(const cJSON *obj, struct resource *r);
+/* A string member of at most max bytes, else NULL. */
+const char *http_json_str(const cJSON *obj, const char *key, size_t max);
+
+/* iotda.c: OTA packages. */
+struct iotda {
+	struct http_client *h;
+	const struct http_endpoint *ep;
+	const char *project_id;
+	bool parallel; /* pages at offsets 0..500 at once */
+};
+
+/* Adds every package of both types to l (not finished). */
+int iotda_list_packages(const struct iotda *io, struct listing *l);
+int iotda_show_package(const struct iotda *io, const char *id,
+		       struct resource *out);
+/* res tells the request ids for the audit line; clear it after. */
+int iotda_delete_package(const struct iotda *io, const char *id,
+			 struct http_result *res);
+/* One cheap authenticated list request. */
+int iotda_check(const struct iotda *io, struct http_result *res);
+
+/* rfs.c: private providers and their versions. */
+struct rfs {
+	struct http_client *h;
+	const struct http_endpoint *ep;
+};
+
+int rfs_list_providers(const struct rfs *r, struct listing *l);
+int rfs_list_versions(const struct rfs *r, const char *provider,
+		      struct listing *l);
+/* Whether the provider has any version: one page of at most 10. */
+int rfs_has_versions(const struct rfs *r, const char *provider,
+		     const char *provider_id, bool *any);
+int rfs_show_provider(const struct rfs *r, const char *name,
+		      struct resource *out);
+int rfs_show_version(const struct rfs *r, const char *provider,
+		     const char *version, struct resource *out);
+int rfs_delete_provider(const struct rfs *r, const char *name,
+			const char *provider_id, struct http_result *res);
+int rfs_delete_version(const struct rfs *r, const char *provider,
+		       const char *version, const char *provider_id,
+		       struct http_result *res);
+int rfs_check(const struct rfs *r, struct http_result *res);
+
+/* iam.c: tokens and project ids. */
+struct iam_login {
+	struct http_client *h;
+	const struct http_endpoint *ep;
+	const char *user, *password, *domain;
+	const char *project_id; /* scope by id when known */
+	const char *region;	/* else by region name */
+};
+
+/* POST /v3/auth/tokens; *token and (if asked) *project_id malloc'ed. */
+int iam_token_by_password(const struct iam_login *in, char **token,
+			  char **project_id);
+/* http_token_fn for http_client_set_token; arg is a struct iam_login. */
+int iam_refresh_token(void *arg, char **token);
+/* GET /v3/projects?name=REGION, signed with the keys. */
+int iam_project_id(struct http_client *h, const struct http_endpoint *ep,
+		   const char *region, char **project_id);
+
+#endif
