@@ -1,0 +1,99 @@
+/*
+ * inode.h - the table of inodes the kernel knows: one node per name it has
+ * looked up, with the count of lookups it has not yet forgotten.
+ */
+#ifndef HWCFS_INODE_H
+#define HWCFS_INODE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum node_kind {
+	NODE_ROOT,
+	NODE_IOTDA,	/* iotda/ */
+	NODE_RFS,	/* rfs/ */
+	NODE_PACKAGES,	/* iotda/packages/ */
+	NODE_PROVIDERS, /* rfs/providers/ */
+	NODE_PROVIDER,	/* rfs/providers/NAME/ */
+	NODE_PACKAGE,	/* iotda/packages/ID */
+	NODE_VERSION,	/* rfs/providers/NAME/VERSION */
+};
+
+/* The fixed directories have fixed inode numbers. */
+#define INO_ROOT 1
+#define INO_IOTDA 2
+#define INO_PACKAGES 3
+#define INO_RFS 4
+#define INO_PROVIDERS 5
+
+/*
+ * One allocation per node, the name inline. Inode numbers are never reused
+ * (a 64-bit counter), so a name deleted and created again is a new inode
+ * and the generation can stay 0.
+ */
+struct node {
+	struct node *ino_next;	/* chain in the table by ino */
+	struct node *name_next; /* chain in the table by (parent, name) */
+	struct node *parent;	/* holds a child reference on it */
+	uint64_t ino;
+	uint64_t nlookup;  /* lookups the kernel has not forgotten */
+	uint32_t children; /* nodes whose parent this is */
+	/* Last st_size told to the kernel and hash of the last opened
+	 * content (files); listing generation and gone count of the last
+	 * opendir (directories). Decide keep_cache. */
+	_Atomic uint32_t size;
+	_Atomic uint32_t hash;
+	_Atomic uint64_t gen;
+	_Atomic uint32_t ngone;
+	uint8_t kind;
+	uint8_t hashed; /* reachable by (parent, name) */
+	uint16_t namelen;
+	char name[];
+};
+
+struct inode_table;
+
+int inode_table_new(struct inode_table **out);
+void inode_table_free(struct inode_table *t);
+
+/* The node of that inode number, or NULL. Takes no reference. */
+struct node *inode_get(struct inode_table *t, uint64_t ino);
+
+/*
+ * Finds or makes the child called name of parent and counts one lookup on
+ * it. A found node keeps its kind. NULL on ENOMEM.
+ */
+struct node *inode_lookup(struct inode_table *t, struct node *parent,
+			  const char *name, enum node_kind kind);
+
+/* The child's inode number if the table holds it, else 0. */
+uint64_t inode_peek(struct inode_table *t, struct node *parent,
+		    const char *name);
+
+/* The kernel forgets n lookups of ino; a node no one holds is freed. */
+void inode_forget(struct inode_table *t, uint64_t ino, uint64_t n);
+
+/*
+ * The child name of parent was deleted: a later lookup of the same name
+ * makes a new node. The old one lives until the kernel forgets it.
+ */
+void inode_unhash(struct inode_table *t, struct node *parent, const char *name);
+
+/*
+ * Calls fn on each node (of one parent, or of every parent when parent
+ * is NULL) with the table locked: fn must not block or call back into
+ * the table.
+ */
+void inode_foreach(struct inode_table *t, struct node *parent,
+		   void (*fn)(struct node *n, void *ctx), void *ctx);
+
+size_t inode_count(struct inode_table *t);
+
+static inline bool node_is_dir(const struct node *n)
+{
+	return n->kind != NODE_PACKAGE && n->kind != NODE_VERSION;
+}
+
+#endif
