@@ -1,5 +1,6 @@
 /* config.c - a mount's settings: the config file's profile and defaults. */
 #include <errno.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,6 +320,17 @@ void config_free(struct hwc_config *cfg)
 	config_init(cfg);
 }
 
+const char *config_home(void)
+{
+	const char *v = getenv("HOME");
+	struct passwd *pw;
+
+	if (v && *v)
+		return v;
+	pw = getpwuid(getuid());
+	return pw && pw->pw_dir && pw->pw_dir[0] ? pw->pw_dir : NULL;
+}
+
 int config_default_path(char *buf, size_t len)
 {
 	const char *v = getenv("HWCFS_CONFIG");
@@ -328,7 +340,7 @@ int config_default_path(char *buf, size_t len)
 		n = snprintf(buf, len, "%s", v);
 	} else if ((v = getenv("XDG_CONFIG_HOME")) && v[0] == '/') {
 		n = snprintf(buf, len, "%s/hwcfs/config", v);
-	} else if ((v = getenv("HOME")) && *v) {
+	} else if ((v = config_home())) {
 		n = snprintf(buf, len, "%s/.config/hwcfs/config", v);
 	} else {
 		if (len)

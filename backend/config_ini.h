@@ -46,6 +46,13 @@ void config_ini_free(struct config_ini *ini);
 int config_mode_private(const char *path, mode_t mode, char *err,
 			size_t errlen);
 
+/*
+ * The user's home: $HOME, else the password database's entry. mount(8)
+ * runs its helpers with HOME unset, and an fstab mount must still find
+ * ~/.config/hwcfs/config and ~/.huaweicloud/credentials. NULL if neither.
+ */
+const char *config_home(void);
+
 /* Frees a secret string after overwriting it. */
 void config_secret_free(char *s);
 

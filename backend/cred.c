@@ -113,7 +113,7 @@ static int cred_from_sdk_file(struct hwc_config *cfg, char *err, size_t errlen)
 {
 	static const char *const secret[] = {"ak", "sk", "security_token"};
 	const char *named = cred_env("HUAWEICLOUD_SDK_CREDENTIALS_FILE");
-	const char *home = cred_env("HOME");
+	const char *home = config_home();
 	const char *source;
 	struct credentials *c = &cfg->cred;
 	const struct config_ini_entry *e;
@@ -248,7 +248,7 @@ struct cred_note {
 static int cred_from_koocli(struct hwc_config *cfg, struct cred_note *note,
 			    char *err, size_t errlen)
 {
-	const char *home = cred_env("HOME");
+	const char *home = config_home();
 	struct credentials *c = &cfg->cred;
 	const cJSON *profiles, *prof = NULL, *enc, *item;
 	const char *current;

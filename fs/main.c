@@ -28,6 +28,7 @@ enum {
 	KEY_RO,
 	KEY_ALLOW_OTHER,
 	KEY_FOREGROUND,
+	KEY_SINGLE,
 	KEY_FSNAME,
 	KEY_SUBTYPE,
 };
@@ -102,6 +103,7 @@ static const struct fuse_opt hwc_opts[] = {
     FUSE_OPT_KEY("-v", FUSE_OPT_KEY_DISCARD),
     FUSE_OPT_KEY("-n", FUSE_OPT_KEY_DISCARD),
     FUSE_OPT_KEY("-f", KEY_FOREGROUND),
+    FUSE_OPT_KEY("-s", KEY_SINGLE),
     FUSE_OPT_KEY("fsname=", KEY_FSNAME),
     FUSE_OPT_KEY("subtype=", KEY_SUBTYPE),
     FUSE_OPT_END,
@@ -137,6 +139,9 @@ static int opt_proc(void *data, const char *arg, int key,
 			return 1;
 		cl->fake = true;
 		return 0;
+	case KEY_SINGLE:
+		/* To mount(8)'s helper, -s is "sloppy": nothing for us. */
+		return cl->helper ? 0 : 1;
 	case KEY_FSNAME:
 		cl->fsname = true;
 		return 1;
@@ -412,7 +417,11 @@ int main(int argc, char *argv[])
 
 	/* -- settings and credentials -- */
 	status = EXIT_STARTUP;
-	mnt = realpath(cl.pos[cl.npos - 1], NULL);
+	/* mount.fuse3 -o drop_privileges passes an open /dev/fuse as this. */
+	if (strncmp(cl.pos[cl.npos - 1], "/dev/fd/", 8) == 0)
+		mnt = strdup(cl.pos[cl.npos - 1]);
+	else
+		mnt = realpath(cl.pos[cl.npos - 1], NULL);
 	if (!mnt) {
 		fprintf(stderr, "hwcfs: bad mount point `%s': %s\n",
 			cl.pos[cl.npos - 1], strerror(errno));
