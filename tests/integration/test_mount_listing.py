@@ -1,0 +1,242 @@
+"""test_mount_listing.py - acceptance tests of issue 4, listings: `ls -l`
+of 1,000 packages and 300 providers shows every entry with its size and
+time for list requests only, a second `ls -l` within the TTL costs
+nothing, `cat` and `getfattr` show the cloud's object, `find -mtime`
+selects exactly the old entries."""
+
+import os
+import re
+import time
+
+from mountlib import PACKAGES, PROVIDERS, assert_content_is, delta_of, \
+    iotda_list_requests, iotda_walk_requests, ls_rows, mtime_of, \
+    older_than, read_file, sh
+
+LS_L = ["ls", "-l", "--time-style=+%s"]
+
+
+def seeded(emulator, mount, **seed):
+    """Seeds the emulator, mounts, and zeroes the counters (the mount's
+    credential check is not the tests' business)."""
+    emulator.seed(**seed)
+    m = mount()
+    emulator.reset()
+    return m
+
+
+def test_iotda_walk_formula_matches_the_documented_examples():
+    # docs/backend.md: 600 a type cost 13 requests; a small type 1.
+    assert iotda_walk_requests(600) == 13
+    assert iotda_walk_requests(3) == 1
+    assert iotda_walk_requests(500) == 11
+    assert iotda_walk_requests(50) == 2
+
+
+def test_ls_l_of_1000_packages_shows_every_size_and_mtime(emulator, mount):
+    m = seeded(emulator, mount, packages=1000)
+    r = sh(LS_L + [m.p(PACKAGES)])
+    assert r.returncode == 0, r.stderr
+    rows = ls_rows(r.stdout)
+    state = {p["package_id"]: p for p in emulator.state()["packages"]}
+    assert len(state) == 1000
+    assert set(rows) == set(state)
+    for pid, (mode, size, mtime) in rows.items():
+        assert mode == "-rw-r--r--", pid
+        assert mtime == mtime_of(state[pid]), pid
+        data = read_file(m.p(PACKAGES, pid))
+        assert size == len(data), pid
+
+
+def test_ls_l_of_1000_packages_costs_one_list_per_page(emulator, mount):
+    m = seeded(emulator, mount, packages=1000)
+    want = iotda_list_requests(emulator)
+    assert want == 22  # 500 a type: page 0, then offsets 50..500
+    r, delta = delta_of(emulator, lambda: sh(LS_L + [m.p(PACKAGES)]))
+    assert r.returncode == 0, r.stderr
+    assert delta == {"iotda.list": want, "total": want}
+    # Both types, each page at most 50 records.
+    log = [e for e in emulator.stats()["log"] if e["op"] == "iotda.list"]
+    types = sorted(e["params"]["package_type"][0] for e in log)
+    assert types == ["firmwarePackage"] * 11 + ["softwarePackage"] * 11
+    assert all(e["params"]["limit"] == ["50"] for e in log)
+
+
+def test_ls_l_of_1200_packages_walks_past_offset_500(emulator, mount):
+    m = seeded(emulator, mount, packages=1200)
+    want = iotda_list_requests(emulator)
+    assert want == 26
+    r, delta = delta_of(emulator, lambda: sh(LS_L + [m.p(PACKAGES)]))
+    assert r.returncode == 0, r.stderr
+    assert delta == {"iotda.list": want, "total": want}
+    assert len(ls_rows(r.stdout)) == 1200
+
+
+def test_second_ls_l_within_ttl_sends_no_request(emulator, mount):
+    m = seeded(emulator, mount, packages=1000, providers=300)
+    for d in (PACKAGES, PROVIDERS):
+        first = sh(LS_L + [m.p(d)])
+        assert first.returncode == 0, first.stderr
+        second, delta = delta_of(emulator, lambda: sh(LS_L + [m.p(d)]))
+        assert second.returncode == 0, second.stderr
+        assert delta == {}, d
+        assert second.stdout == first.stdout
+
+
+def test_ls_l_of_300_providers_shows_every_mtime(emulator, mount):
+    m = seeded(emulator, mount, providers=300)
+    r = sh(LS_L + [m.p(PROVIDERS)])
+    assert r.returncode == 0, r.stderr
+    rows = ls_rows(r.stdout)
+    state = {p["provider_name"]: p for p in emulator.state()["providers"]}
+    assert len(state) == 300
+    assert set(rows) == set(state)
+    for name, (mode, _, mtime) in rows.items():
+        assert mode == "drwxr-xr-x", name
+        assert mtime == mtime_of(state[name]), name
+
+
+def test_ls_l_of_300_providers_costs_one_list_request(emulator, mount):
+    m = seeded(emulator, mount, providers=300)
+    r, delta = delta_of(emulator, lambda: sh(LS_L + [m.p(PROVIDERS)]))
+    assert r.returncode == 0, r.stderr
+    assert delta == {"rfs.list_providers": 1, "total": 1}
+    log = [e for e in emulator.stats()["log"]
+           if e["op"] == "rfs.list_providers"]
+    assert log[0]["params"]["limit"] == ["1000"]
+
+
+def test_ls_l_of_a_provider_shows_every_version_size_and_mtime(emulator,
+                                                                mount):
+    m = seeded(emulator, mount, providers=3, versions=4)
+    assert sh(["ls", m.p(PROVIDERS)]).returncode == 0
+    prov = emulator.state()["providers"][1]
+    path = m.p(PROVIDERS, prov["provider_name"])
+    r, delta = delta_of(emulator, lambda: sh(LS_L + [path]))
+    assert r.returncode == 0, r.stderr
+    assert delta == {"rfs.list_versions": 1, "total": 1}
+    rows = ls_rows(r.stdout)
+    want = {v["provider_version"]: v for v in prov["versions"]}
+    assert len(want) == 4 and set(rows) == set(want)
+    for ver, (mode, size, mtime) in rows.items():
+        assert mode == "-rw-r--r--"
+        assert mtime == mtime_of(want[ver]), ver
+        assert size == len(read_file(os.path.join(path, ver))), ver
+
+
+def test_cat_of_every_package_is_the_emulators_object(emulator, mount):
+    m = seeded(emulator, mount, packages=1000)
+    assert sh(["ls", m.p(PACKAGES)]).returncode == 0
+    state = emulator.state()["packages"]
+
+    def cat_all():
+        return {p["package_id"]: read_file(m.p(PACKAGES, p["package_id"]))
+                for p in state}
+    contents, delta = delta_of(emulator, cat_all)
+    assert delta == {}  # served from the listing
+    for p in state:
+        data = contents[p["package_id"]]
+        assert_content_is(data, p)
+        assert os.stat(m.p(PACKAGES, p["package_id"])).st_size == len(data)
+
+
+def test_cat_with_the_shell_equals_the_emulators_object(emulator, mount):
+    m = seeded(emulator, mount, packages=5)
+    for p in emulator.state()["packages"]:
+        r = sh(["cat", m.p(PACKAGES, p["package_id"])])
+        assert r.returncode == 0, r.stderr
+        assert_content_is(r.stdout.encode("utf-8", "surrogateescape"), p)
+        w = sh(["wc", "-c", m.p(PACKAGES, p["package_id"])])
+        assert int(w.stdout.split()[0]) == len(r.stdout.encode())
+
+
+def test_cat_of_a_version_is_the_emulators_object(emulator, mount):
+    emulator.add_provider("hello", versions=["1.0.0", "1.2.3"],
+                          age_days=20)
+    m = mount()
+    prov = emulator.state()["providers"][0]
+    for v in prov["versions"]:
+        path = m.p(PROVIDERS, "hello", v["provider_version"])
+        data = read_file(path)
+        assert_content_is(data, v)
+        assert os.stat(path).st_size == len(data)
+
+
+def getfattr_d(path):
+    """{name: value} of `getfattr -d` (text values, quoted)."""
+    r = sh(["getfattr", "-d", "--absolute-names", path])
+    assert r.returncode == 0, r.stderr
+    attrs = {}
+    for line in r.stdout.splitlines():
+        mo = re.match(r'^(user\.[^=]+)(?:="(.*)")?$', line)
+        if mo:
+            attrs[mo.group(1)] = mo.group(2) or ""
+    return attrs
+
+
+def test_getfattr_d_shows_user_hwc_fields_of_a_package(emulator, mount):
+    m = seeded(emulator, mount, packages=2)
+    p = emulator.state()["packages"][0]
+    attrs = getfattr_d(m.p(PACKAGES, p["package_id"]))
+    for field in ("package_id", "package_type", "product_id",
+                  "product_name", "version", "description", "app_id",
+                  "create_time"):
+        assert attrs.get("user.hwc." + field) == p[field], field
+    assert "user.hwc.support_source_versions" in attrs
+    assert all(k.startswith("user.hwc.") for k in attrs)
+
+
+def test_getfattr_d_shows_provider_id_on_a_provider_dir(emulator, mount):
+    m = seeded(emulator, mount, providers=2, versions=1)
+    prov = emulator.state()["providers"][0]
+    attrs = getfattr_d(m.p(PROVIDERS, prov["provider_name"]))
+    assert attrs["user.hwc.provider_id"] == prov["provider_id"]
+    assert attrs["user.hwc.provider_name"] == prov["provider_name"]
+    ver = prov["versions"][0]
+    vattrs = getfattr_d(m.p(PROVIDERS, prov["provider_name"],
+                            ver["provider_version"]))
+    assert vattrs["user.hwc.provider_id"] == prov["provider_id"]
+    assert vattrs["user.hwc.provider_version"] == ver["provider_version"]
+
+
+def test_find_mtime_selects_exactly_the_old_packages(emulator, mount):
+    m = seeded(emulator, mount, packages=1000)
+    days = 99  # ages are 0.4 k + 0.2 days: no age near a day boundary
+    r, delta = delta_of(emulator, lambda: sh(
+        ["find", m.p(PACKAGES), "-type", "f", "-mtime", "+%d" % days,
+         "-printf", "%f\\n"]))
+    now = time.time()
+    assert r.returncode == 0, r.stderr
+    want = {p["package_id"] for p in emulator.state(brief=True)["packages"]
+            if older_than(p["create_epoch"], days, now)}
+    assert 700 < len(want) < 800  # ages spread evenly over 400 days
+    assert set(r.stdout.split()) == want
+    # Attributes came with the listing: no show request per entry.
+    assert delta == {"iotda.list": 22, "total": 22}
+
+
+def test_find_mtime_selects_exactly_the_old_providers(emulator, mount):
+    m = seeded(emulator, mount, providers=300)
+    days = 251  # ages are (4 k + 2) / 3 days: none within 8 h of 252
+    r, delta = delta_of(emulator, lambda: sh(
+        ["find", m.p(PROVIDERS), "-mindepth", "1", "-maxdepth", "1",
+         "-mtime", "+%d" % days, "-printf", "%f\\n"]))
+    now = time.time()
+    assert r.returncode == 0, r.stderr
+    want = {p["provider_name"] for p in emulator.state()["providers"]
+            if older_than(p["create_epoch_ms"] / 1000, days, now)}
+    assert 100 < len(want) < 150
+    assert set(r.stdout.split()) == want
+    assert delta == {"rfs.list_providers": 1, "total": 1}
+
+
+def test_find_mtime_newer_selects_exactly_the_young_packages(emulator,
+                                                             mount):
+    m = seeded(emulator, mount, packages=40)
+    r = sh(["find", m.p(PACKAGES), "-type", "f", "-mtime", "-30",
+            "-printf", "%f\\n"])
+    now = time.time()
+    assert r.returncode == 0, r.stderr
+    want = {p["package_id"] for p in emulator.state(brief=True)["packages"]
+            if now - p["create_epoch"] < 30 * 86400}
+    assert len(want) == 3  # ages 5, 15, 25 days (docs/emulator.md)
+    assert set(r.stdout.split()) == want
