@@ -1174,11 +1174,55 @@ int http_json_body(const struct http_request *req,
 	return 0;
 }
 
-int http_json_resource(const cJSON *obj, struct resource *r)
+static int json_key_order(const void *a, const void *b)
 {
-	char *text = cJSON_Print(obj), *json;
+	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+
+	return strcmp(x->string ? x->string : "", y->string ? y->string : "");
+}
+
+/*
+ * Puts obj's members in key order. List and show answers may order their
+ * members differently; sorted, the same fields always give the same bytes.
+ */
+static int json_sort_members(cJSON *obj)
+{
+	size_t n = 0, i;
+	cJSON **items, *it;
+
+	for (it = obj->child; it; it = it->next)
+		n++;
+	if (n < 2)
+		return 0;
+	items = malloc(n * sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	for (i = 0, it = obj->child; it; it = it->next)
+		items[i++] = it;
+	qsort(items, n, sizeof(*items), json_key_order);
+	for (i = 0; i < n; i++) {
+		items[i]->prev = i ? items[i - 1] : items[n - 1];
+		items[i]->next = i + 1 < n ? items[i + 1] : NULL;
+	}
+	obj->child = items[0];
+	free(items);
+	return 0;
+}
+
+int http_json_resource(const cJSON *obj, const char *const *show_only,
+		       struct resource *r)
+{
+	cJSON *copy = cJSON_Duplicate(obj, 1);
+	char *text = NULL, *json;
 	size_t n;
 
+	if (!copy)
+		return -ENOMEM;
+	for (; show_only && *show_only; show_only++)
+		cJSON_DeleteItemFromObjectCaseSensitive(copy, *show_only);
+	if (json_sort_members(copy) == 0)
+		text = cJSON_Print(copy);
+	cJSON_Delete(copy);
 	if (!text)
 		return -ENOMEM;
 	n = strlen(text);

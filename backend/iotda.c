@@ -70,6 +70,9 @@ static time_t iotda_parse_time(const char *s)
 	return timegm(&tm);
 }
 
+/* ShowOtaPackage's answer has the OBS location; the list's does not. */
+static const char *const iotda_show_only[] = {"file_location", NULL};
+
 /*
  * One package object into r. A package whose id cannot be a file name is
  * dropped (-ENOENT) with a log line: never shown, so never deleted.
@@ -93,7 +96,7 @@ static int iotda_package(const cJSON *obj, const char *want, struct resource *r)
 	if (!r->name)
 		return -ENOMEM;
 	r->mtime = iotda_parse_time(http_json_str(obj, "create_time", 32));
-	ret = http_json_resource(obj, r);
+	ret = http_json_resource(obj, iotda_show_only, r);
 	if (!ret && r->json_len > SVC_MAX_ENTRY_JSON) {
 		log_warn("iotda: skipping package %s: metadata of %zu bytes",
 			 r->name, r->json_len);

@@ -50,6 +50,9 @@ static time_t rfs_parse_time(const char *s)
 	return timegm(&tm);
 }
 
+/* A version's show answer adds provider_source; the list's lacks it. */
+static const char *const rfs_version_show_only[] = {"provider_source", NULL};
+
 /*
  * One provider or version object into r. An entry whose name cannot be a
  * cloud name is dropped (-ENOENT) with a log line.
@@ -90,7 +93,10 @@ static int rfs_entry(const cJSON *obj, enum coll_kind kind, const char *want,
 	if (!r->mtime)
 		r->mtime =
 		    rfs_parse_time(http_json_str(obj, "create_time", 64));
-	ret = http_json_resource(obj, r);
+	ret = http_json_resource(obj,
+				 kind == COLL_VERSIONS ? rfs_version_show_only
+						       : NULL,
+				 r);
 	if (!ret && r->json_len > SVC_MAX_ENTRY_JSON) {
 		log_warn("rfs: skipping %s: metadata of %zu bytes", name,
 			 r->json_len);

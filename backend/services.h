@@ -22,8 +22,14 @@
 /* Parses a 2xx body; a body that is not a JSON object is -EIO (logged). */
 int http_json_body(const struct http_request *req,
 		   const struct http_result *res, cJSON **out);
-/* obj pretty-printed with a trailing newline, into r->json. */
-int http_json_resource(const cJSON *obj, struct resource *r);
+/*
+ * obj pretty-printed with a trailing newline, members in key order, into
+ * r->json. show_only (NULL-terminated, may be NULL) names the members a
+ * show answer has and a list answer lacks: they are left out, so a file's
+ * content and size are the same whichever request brought it.
+ */
+int http_json_resource(const cJSON *obj, const char *const *show_only,
+		       struct resource *r);
 /* A string member of at most max bytes, else NULL. */
 const char *http_json_str(const cJSON *obj, const char *key, size_t max);
 
