@@ -1121,7 +1121,16 @@ static void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	/* ls asks every file for ACLs and labels: no request for those. */
+	/*
+	 * ls -l asks every entry for its ACL and security label. "Not
+	 * supported" (unlike "no such attribute") lets ls stop asking after
+	 * the first entry: a warm ls -l of 10,000 entries fell from 0.2 s to
+	 * 0.03 s (docs/performance.md).
+	 */
+	if (strncmp(name, "user.", 5) != 0) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
 	if (n->kind <= NODE_PROVIDERS ||
 	    strncmp(name, XATTR_PREFIX, strlen(XATTR_PREFIX)) != 0) {
 		fuse_reply_err(req, ENODATA);

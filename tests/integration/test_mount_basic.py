@@ -397,3 +397,19 @@ def test_find_mtime_delete_removes_exactly_the_old(emulator, mount):
     assert delta.get("iotda.delete") == len(old)
     left = package_ids(emulator)
     assert not set(old) & set(left) and len(left) == 20 - len(old)
+
+
+def test_acl_and_label_xattrs_are_not_supported_and_cost_nothing(
+        emulator, mount):
+    # ls -l asks every entry for these; "not supported" makes it stop.
+    emulator.seed(packages=3)
+    m = mount()
+    pid = package_ids(emulator)[0]
+    path = m.p(PACKAGES, pid)
+    os.stat(path)
+    emulator.reset()
+    for name in ("security.selinux", "system.posix_acl_access",
+                 "trusted.x"):
+        assert errno_of(os.getxattr, path, name) == errno.EOPNOTSUPP
+    assert errno_of(os.getxattr, path, "user.other") == errno.ENODATA
+    assert emulator.stats()["total"] == 0
