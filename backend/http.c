@@ -1072,6 +1072,13 @@ int http_run(struct http_client *h, const struct http_request *reqs,
 		}
 		return n ? -ENOMEM : 0;
 	}
+	/*
+	 * Without this the multi caps the shared pool at 4x its transfers
+	 * still running, and closes warm connections as a round drains: 12-44
+	 * new connections a cold listing of 10,000 instead of 0 (and on HTTPS
+	 * a TLS handshake each on the next round's critical path).
+	 */
+	curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, HTTP_MAX_CONNECTS);
 	for (i = 0; i < n; i++) {
 		int err = call_init(&calls[i], &reqs[i], &res[i]);
 
