@@ -979,11 +979,20 @@ static void call_ended(struct http_client *h, struct http_call *c,
 	} else {
 		enum errmap_transport t =
 		    classify(code, c->too_big, deadline - now);
+		size_t off;
 
 		err = errmap_transport(t, &retry);
 		if (t == ERRMAP_T_DROPPED || t == ERRMAP_T_TIMEOUT)
 			c->lost_answer = true;
-		snprintf(res->error_msg, sizeof(res->error_msg), "%s",
+		/* Say what to do about an unknown CA, not only curl's words. */
+		off = t == ERRMAP_T_TLS
+			  ? strlen(strcpy(res->error_msg,
+					  "TLS certificate verification or "
+					  "handshake failed (-o cafile=FILE "
+					  "adds a CA): "))
+			  : 0;
+		snprintf(res->error_msg + off, sizeof(res->error_msg) - off,
+			 "%s",
 			 c->too_big	? "answer too large"
 			 : c->errbuf[0] ? c->errbuf
 					: curl_easy_strerror(code));

@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "names.h"
+#include "parse.h"
 #include "services.h"
 
 #define IOTDA_PAGE 50	     /* the API's largest limit */
@@ -46,7 +47,7 @@ static int packages_path(const struct iotda *io, const char *id, char *buf,
 }
 
 /* create_time is yyyyMMdd'T'HHmmss'Z' (UTC); 0 when absent or bad. */
-static time_t iotda_parse_time(const char *s)
+time_t iotda_parse_time(const char *s)
 {
 	struct tm tm;
 	int i;
@@ -64,8 +65,9 @@ static time_t iotda_parse_time(const char *s)
 	tm.tm_hour = (s[9] - '0') * 10 + (s[10] - '0');
 	tm.tm_min = (s[11] - '0') * 10 + (s[12] - '0');
 	tm.tm_sec = (s[13] - '0') * 10 + (s[14] - '0');
-	if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
-	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+	if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 ||
+	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+	    tm.tm_sec > 60)
 		return 0;
 	return timegm(&tm);
 }

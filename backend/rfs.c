@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "names.h"
+#include "parse.h"
 #include "services.h"
 
 #define RFS_LIMIT "1000"     /* the API's largest page */
@@ -21,7 +22,7 @@
 #define RFS_PATH_MAX 512
 
 /* YYYY-MM-DDTHH:mm:ss[.SSS]Z (UTC); 0 when absent or bad. */
-static time_t rfs_parse_time(const char *s)
+time_t rfs_parse_time(const char *s)
 {
 	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
 	struct tm tm;
@@ -37,6 +38,15 @@ static time_t rfs_parse_time(const char *s)
 				    : s[i] != shape[i])
 			return 0;
 	}
+	/* Only "Z" or ".digits" + "Z" may follow the seconds: anything else
+	 * would be read into them (found by tests/fuzz/fuzz_time). */
+	if (n > sizeof(shape)) {
+		if (s[i] != '.' || n == sizeof(shape) + 1)
+			return 0;
+		for (i++; i < n - 1; i++)
+			if (!isdigit((unsigned char)s[i]))
+				return 0;
+	}
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = atoi(s) - 1900;
 	tm.tm_mon = atoi(s + 5) - 1;
@@ -44,8 +54,9 @@ static time_t rfs_parse_time(const char *s)
 	tm.tm_hour = atoi(s + 11);
 	tm.tm_min = atoi(s + 14);
 	tm.tm_sec = atoi(s + 17);
-	if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
-	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+	if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 ||
+	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+	    tm.tm_sec > 60)
 		return 0;
 	return timegm(&tm);
 }

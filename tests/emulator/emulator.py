@@ -19,6 +19,7 @@ import os
 import random
 import re
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -207,7 +208,8 @@ def default_faults():
 
 def empty_stats():
     return {"requests": {op: 0 for op in OPS}, "total": 0,
-            "auth_failures": 0, "deletes": [], "log": [], "log_dropped": 0}
+            "auth_failures": 0, "tls_failures": 0, "deletes": [], "log": [],
+            "log_dropped": 0}
 
 
 class Cloud:
@@ -1416,6 +1418,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if parts == ["stats"] and method == "GET":
             with cloud.lock:
                 return 200, json.loads(json.dumps(cloud.stats))
+        if parts == ["tokens"] and method == "GET":
+            # Every token issued so far, newest last: lets a test look for
+            # the exact value in a client's output.
+            with cloud.lock:
+                return 200, {"tokens": sorted(
+                    cloud.tokens, key=lambda t: cloud.tokens[t]["seq"])}
         if parts == ["reset"] and method == "POST":
             with cloud.lock:
                 cloud.stats = empty_stats()
@@ -1602,6 +1610,29 @@ class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+    tls = None  # an ssl.SSLContext when serving HTTPS
+
+    def finish_request(self, request, client_address):
+        """With TLS, the handshake happens here, in the connection's own
+        thread, so a client that never finishes one (or refuses our
+        certificate) holds up no one else."""
+        if self.tls is None:
+            return super().finish_request(request, client_address)
+        try:
+            conn = self.tls.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            if self.verbose:
+                sys.stderr.write("emulator: TLS handshake failed: %s\n" % e)
+            with self.cloud.lock:
+                self.cloud.stats["tls_failures"] += 1
+            return
+        try:
+            super().finish_request(conn, client_address)
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
 
 
 def parse_args(argv):
@@ -1626,7 +1657,12 @@ def parse_args(argv):
     ap.add_argument("--log-limit", type=int, default=200000,
                     help="newest request-log entries kept in /_emu/stats")
     ap.add_argument("--verbose", action="store_true")
-    return ap.parse_args(argv)
+    ap.add_argument("--tls-cert", help="PEM certificate: serve HTTPS")
+    ap.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    args = ap.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        ap.error("--tls-cert and --tls-key go together")
+    return args
 
 
 def load_seed_file(cloud, path):
@@ -1683,6 +1719,12 @@ def main(argv=None):
     server = Server((args.host, args.port), Handler)
     server.cloud = cloud
     server.verbose = args.verbose
+    scheme = "http"
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        server.tls = ctx
+        scheme = "https"
     port = server.server_address[1]
     host = args.host if ":" not in args.host else "[%s]" % args.host
     if args.port_file:
@@ -1690,7 +1732,8 @@ def main(argv=None):
         with open(tmp, "w") as f:
             f.write("%d\n" % port)
         os.replace(tmp, args.port_file)
-    print("emulator listening on http://%s:%d" % (host, port), flush=True)
+    print("emulator listening on %s://%s:%d" % (scheme, host, port),
+          flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

@@ -15,6 +15,7 @@ import http.client
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import tempfile
 import time
@@ -72,7 +73,8 @@ class Emulator:
                  users=None, packages=0, providers=0, versions=0,
                  latency_ms=0, seed_file=None, random_seed=1,
                  token_ttl=None, faults=None, host="127.0.0.1",
-                 verbose=False, extra_args=None, timeout=30.0):
+                 verbose=False, extra_args=None, timeout=30.0,
+                 tls_cert=None, tls_key=None, port=0):
         self.region = region
         self.project_id = project_id
         self.keys = list(keys) if keys else [(AK, SK)]
@@ -86,6 +88,11 @@ class Emulator:
         self.verbose = verbose
         self.extra_args = list(extra_args or [])
         self.timeout = timeout
+        # HTTPS with this certificate and key (PEM files) when given
+        self.tls_cert = tls_cert
+        self.tls_key = tls_key
+        # a fixed port (0: any free one), e.g. to restart on the same one
+        self.fixed_port = port
         self.proc = None
         self.port = None
         self.tmpdir = None
@@ -95,7 +102,8 @@ class Emulator:
 
     def command(self, port_file):
         o = self.options
-        cmd = [PYTHON, SCRIPT, "--host", self.host, "--port", "0",
+        cmd = [PYTHON, SCRIPT, "--host", self.host,
+               "--port", str(self.fixed_port),
                "--port-file", port_file, "--region", self.region,
                "--project-id", self.project_id,
                "--packages", str(o["packages"]),
@@ -115,6 +123,8 @@ class Emulator:
             cmd += ["--faults", json.dumps(o["faults"])]
         if self.verbose:
             cmd.append("--verbose")
+        if self.tls_cert:
+            cmd += ["--tls-cert", self.tls_cert, "--tls-key", self.tls_key]
         return cmd + self.extra_args
 
     def start(self):
@@ -174,8 +184,12 @@ class Emulator:
         return self.proc.pid if self.proc else None
 
     @property
+    def scheme(self):
+        return "https" if self.tls_cert else "http"
+
+    @property
     def url(self):
-        return "http://%s:%d" % (self.host, self.port)
+        return "%s://%s:%d" % (self.scheme, self.host, self.port)
 
     def __enter__(self):
         return self.start()
@@ -205,8 +219,14 @@ class Emulator:
             body = json.dumps(body)
         if isinstance(body, str):
             body = body.encode()
-        conn = http.client.HTTPConnection(self.host, self.port,
-                                          timeout=timeout or self.timeout)
+        if self.tls_cert:
+            ctx = ssl.create_default_context(cafile=self.tls_cert)
+            conn = http.client.HTTPSConnection(
+                self.host, self.port, timeout=timeout or self.timeout,
+                context=ctx)
+        else:
+            conn = http.client.HTTPConnection(
+                self.host, self.port, timeout=timeout or self.timeout)
         try:
             conn.request(method, path, body=body, headers=headers or {})
             resp = conn.getresponse()
@@ -271,6 +291,10 @@ class Emulator:
 
     def count(self, op):
         return self.stats()["requests"][op]
+
+    def tokens(self):
+        """Every IAM token issued so far, oldest first."""
+        return self.control("GET", "tokens")["tokens"]
 
     # ------------------------------------------------------- signed API
 

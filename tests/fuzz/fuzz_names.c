@@ -1,0 +1,95 @@
+/*
+ * fuzz_names.c - the name validator (name_valid) against a second,
+ * independent reading of the same rules: POSIX regular expressions plus
+ * strtoull for the version parts. Input: one byte choosing the kind, then
+ * the name (up to its first NUL).
+ */
+#include <errno.h>
+#include <regex.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_feed.h"
+#include "names.h"
+
+static regex_t re_package, re_provider, re_version;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	FUZZ_CHECK(!regcomp(&re_package, "^[A-Za-z0-9-]{1,36}$",
+			    REG_EXTENDED | REG_NOSUB));
+	FUZZ_CHECK(!regcomp(&re_provider,
+			    "^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$",
+			    REG_EXTENDED | REG_NOSUB));
+	FUZZ_CHECK(
+	    !regcomp(&re_version,
+		     "^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$",
+		     REG_EXTENDED | REG_NOSUB));
+	return 0;
+}
+
+/* Each dot-separated part of a version that matched re_version fits. */
+static bool version_parts_fit(const char *s)
+{
+	const char *p = s;
+
+	for (int i = 0; i < 3; i++) {
+		char *end;
+
+		errno = 0;
+		(void)strtoull(p, &end, 10);
+		if (errno == ERANGE)
+			return false;
+		p = end + 1;
+	}
+	return true;
+}
+
+static bool reference(enum coll_kind kind, const char *s)
+{
+	size_t n = strlen(s);
+
+	switch (kind) {
+	case COLL_PACKAGES:
+		return !regexec(&re_package, s, 0, NULL, 0);
+	case COLL_PROVIDERS:
+		return !regexec(&re_provider, s, 0, NULL, 0);
+	case COLL_VERSIONS:
+		return n >= 5 && n <= 128 &&
+		       !regexec(&re_version, s, 0, NULL, 0) &&
+		       version_parts_fit(s);
+	}
+	return false;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	enum coll_kind kind;
+	char *name;
+	bool got;
+
+	if (size < 1)
+		return 0;
+	kind = (enum coll_kind)(data[0] % 3);
+	name = malloc(size);
+	FUZZ_CHECK(name != NULL);
+	memcpy(name, data + 1, size - 1);
+	name[size - 1] = '\0';
+	got = name_valid(kind, name);
+	FUZZ_CHECK(got == reference(kind, name));
+	/* what a valid name may never hold, whatever the rules become */
+	if (got) {
+		FUZZ_CHECK(strlen(name) <= NAME_MAX_BYTES);
+		FUZZ_CHECK(!strchr(name, '/'));
+		FUZZ_CHECK(strcmp(name, ".") != 0 && strcmp(name, "..") != 0);
+	}
+	free(name);
+	return 0;
+}

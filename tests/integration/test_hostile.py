@@ -1,0 +1,174 @@
+"""test_hostile.py - hostile server answers (the emulator's `hostile`
+knob): a marker that never advances, a next_marker loop, duplicate names
+across pages, names with `/` or `..`, a 64 MiB body, a 100000-deep JSON
+array, negative counts. Each must end in an error (EIO) or in a safe,
+complete listing, after a bounded number of requests and in bounded time,
+first through backend_tool, then through the mount (os.listdir, ls -l)."""
+
+import errno
+import os
+import time
+
+import pytest
+
+from emulator.harness import Emulator
+from harden_util import mounted, run_tool, tool_errno
+
+PACKAGES = 1200  # 600 a type: the IoTDA walk needs a marker
+PROVIDERS = 1500  # two RFS pages of 1000
+VERSIONS = 3
+# A hostile listing must end well within this (seconds); the normal ones
+# take well under one. Generous: CI machines are shared.
+BOUND_S = 60
+
+# knob -> directory -> (errno or 0, {op: exact requests})
+#   iotda/packages, 600 of each type: page 0 of each type, a round of
+#   offsets 50..500 (10 pages a type), then after the marker the last
+#   short pages (2 a type): 2 + 20 + 4 = 26 requests.
+NORMAL = {"iotda/packages": (0, {"iotda.list": 26}),
+          "rfs/providers": (0, {"rfs.list_providers": 2}),
+          "rfs/providers/vprov": (0, {"rfs.list_versions": 1})}
+EXPECT = {
+    # the marker check fails after the first two rounds
+    "marker_stuck": dict(NORMAL, **{
+        "iotda/packages": (errno.EIO, {"iotda.list": 22})}),
+    # the second page repeats the first page's marker
+    "next_marker_loop": dict(NORMAL, **{
+        "rfs/providers": (errno.EIO, {"rfs.list_providers": 2}),
+        "rfs/providers/vprov": (errno.EIO, {"rfs.list_versions": 2})}),
+    # duplicates are dropped: the listing is complete and unique
+    "duplicates": NORMAL,
+    # IoTDA: the first pages then hold 53 records, more than the 50 a
+    # page may: EIO. RFS: the bad names are dropped.
+    "bad_names": dict(NORMAL, **{
+        "iotda/packages": (errno.EIO, {"iotda.list": 2})}),
+    # above the 32 MiB cap: EIO, never retried
+    "huge_body": {"iotda/packages": (errno.EIO, {"iotda.list": 2}),
+                  "rfs/providers": (errno.EIO, {"rfs.list_providers": 1}),
+                  "rfs/providers/vprov": (errno.EIO,
+                                          {"rfs.list_versions": 1})},
+    # cJSON's nesting limit: not JSON we take, EIO, never retried
+    "deep_json": {"iotda/packages": (errno.EIO, {"iotda.list": 2}),
+                  "rfs/providers": (errno.EIO, {"rfs.list_providers": 1}),
+                  "rfs/providers/vprov": (errno.EIO,
+                                          {"rfs.list_versions": 1})},
+    # count unknown: every round asks for all the offsets it may
+    # (10, then 11 pages a type): 2 + 20 + 22 requests
+    "negative_count": dict(NORMAL, **{
+        "iotda/packages": (0, {"iotda.list": 44})}),
+}
+CASES = [(k, d) for k in EXPECT for d in EXPECT[k]]
+
+
+@pytest.fixture(scope="module")
+def emu():
+    e = Emulator(packages=PACKAGES, providers=PROVIDERS)
+    e.start()
+    try:
+        e.add_provider("vprov", versions=["1.0.%d" % i
+                                          for i in range(VERSIONS)])
+        yield e
+    finally:
+        e.stop()
+
+
+def expected_names(emu, directory):
+    state = emu.state(brief=True)
+    if directory == "iotda/packages":
+        return {p["package_id"] for p in state["packages"]}
+    if directory == "rfs/providers":
+        return {p["provider_name"] for p in state["providers"]}
+    return {"1.0.%d" % i for i in range(VERSIONS)}
+
+
+def api_requests(emu):
+    return {k: v for k, v in emu.stats()["requests"].items() if v}
+
+
+@pytest.mark.parametrize("knob,directory", CASES)
+def test_backend_tool_on_hostile_answers(emu, knob, directory):
+    want_errno, want_requests = EXPECT[knob][directory]
+    names = expected_names(emu, directory)
+    emu.clear_faults()
+    emu.faults(hostile=knob)
+    emu.reset()
+    proc, elapsed = run_tool(emu, "list", directory)
+    got = api_requests(emu)
+    emu.clear_faults()
+    print("tool %s %s: exit %d, %s, %.2f s" % (knob, directory,
+                                               proc.returncode, got, elapsed))
+    assert got == want_requests
+    assert elapsed < BOUND_S
+    if want_errno:
+        assert proc.returncode == 1
+        assert tool_errno(proc) == errno.errorcode[want_errno]
+        assert proc.stdout == ""
+    else:
+        assert proc.returncode == 0, proc.stderr
+        listed = [line.split("\t")[0] for line in proc.stdout.splitlines()]
+        assert len(listed) == len(set(listed))
+        assert set(listed) == names
+
+
+@pytest.mark.parametrize("knob,directory", CASES)
+def test_mount_on_hostile_answers(emu, knob, directory):
+    want_errno, want_requests = EXPECT[knob][directory]
+    names = expected_names(emu, directory)
+    emu.clear_faults()
+    # faults on only once mounted: the start-up check must pass
+    with mounted(emu, "cache_ttl=30") as m:
+        if directory.startswith("rfs/providers/"):
+            os.stat(m.p(directory))  # looked up before the fault
+        emu.faults(hostile=knob)
+        emu.reset()
+        t0 = time.monotonic()
+        try:
+            listed = os.listdir(m.p(directory))
+            err = 0
+        except OSError as e:
+            listed, err = None, e.errno
+        elapsed = time.monotonic() - t0
+        got = api_requests(emu)
+        emu.clear_faults()
+        print("mount %s %s: %s, %s, %.2f s" % (
+            knob, directory, errno.errorcode.get(err, "ok"), got, elapsed))
+        assert err == want_errno
+        assert got == want_requests
+        assert elapsed < BOUND_S
+        if not want_errno:
+            assert len(listed) == len(set(listed))
+            assert set(listed) == names
+            # ls -l from the same listing: every name, no request
+            emu.reset()
+            r = m.run(["ls", "-l", m.p(directory)], timeout=BOUND_S)
+            assert r.returncode == 0, r.stderr
+            assert len(r.stdout.splitlines()) == len(names) + 1
+            assert api_requests(emu) == {}
+        # the mount still answers after the hostile listing
+        assert sorted(os.listdir(m.path)) == ["iotda", "rfs"]
+
+
+def test_bad_names_in_a_short_iotda_page_are_dropped():
+    """With few packages the fake ids (`../../etc/passwd`, `evil/name`,
+    `..`) fit in a page: they are dropped, the real ones all shown, and
+    nothing can be deleted through them."""
+    with Emulator(packages=10) as e:
+        ids = {p["package_id"] for p in e.state(brief=True)["packages"]}
+        proc, _ = run_tool(e, "list", "iotda/packages")
+        assert proc.returncode == 0
+        e.faults(hostile="bad_names")
+        e.reset()
+        proc, _ = run_tool(e, "list", "iotda/packages")
+        assert proc.returncode == 0, proc.stderr
+        assert {x.split("\t")[0] for x in proc.stdout.splitlines()} == ids
+        assert "skipping a package whose package_id is not a valid id" \
+            in proc.stderr
+        e.clear_faults()
+        with mounted(e) as m:
+            e.faults(hostile="bad_names")
+            assert set(os.listdir(m.p("iotda/packages"))) == ids
+            e.reset()
+            r = m.run(["rm", "-f", m.p("iotda/packages", "evil")])
+            assert r.returncode == 0
+            assert e.stats()["deletes"] == []
+            e.clear_faults()
