@@ -1,0 +1,212 @@
+"""test_request_counts.py - the request counts of the benchmark's cases
+(tests/bench/run.py, issue 5) at small sizes, so that a regression in what
+hwcfs asks the cloud fails the normal suite. Counts are exact; no timing.
+
+The IoTDA walk (docs/backend.md "Listings"), per package type: page 0 alone
+(limit 50, no marker); then rounds of parallel pages at offsets 50..500
+after the same (absent) marker, and 0..500 after each later marker, each
+round asking for the pages page.count says are left plus the short one that
+ends the walk; after a full round that reached offset 500 the next marker is
+that round's last page.marker. The walk stops at the first short page.
+"""
+
+import os
+import time
+
+import pytest
+
+from conftest import requests_during
+
+PACKAGES = "iotda/packages"
+PROVIDERS = "rfs/providers"
+PAGE = 50
+MAX_OFFSET = 500
+TYPES = ("firmwarePackage", "softwarePackage")
+
+
+def parallel_walk(n):
+    """The pages the parallel walk asks for over one type of n packages:
+    a list of rounds, each a list of (marker number, offset); marker 0 is
+    "no marker", k the k-th marker taken from a full round."""
+    rounds = [[(0, 0)]]
+    fetched = min(n, PAGE)
+    if fetched < PAGE:
+        return rounds
+    marker, offset = 0, PAGE
+    while True:
+        room = (MAX_OFFSET - offset) // PAGE + 1
+        pages = min((n - fetched) // PAGE + 1, room)
+        rounds.append([(marker, offset + p * PAGE) for p in range(pages)])
+        full = True
+        for _ in range(pages):
+            got = min(PAGE, n - fetched)
+            fetched += got
+            if got < PAGE:
+                full = False
+                break
+        if not full:
+            return rounds
+        offset += pages * PAGE
+        if offset > MAX_OFFSET:
+            marker, offset = marker + 1, 0
+
+
+def sequential_walk(n):
+    """Requests of -o no_parallel_list over one type: one page at a time,
+    marker to marker, until the first short page."""
+    return n // PAGE + 1
+
+
+def test_walk_model_matches_the_documented_examples():
+    # docs/backend.md: 600 a type cost 13 requests, three round trips.
+    assert [len(r) for r in parallel_walk(600)] == [1, 10, 2]
+    # 500 a type: page 0 and offsets 50..500, the last one empty.
+    assert sum(len(r) for r in parallel_walk(500)) == 11
+    assert parallel_walk(20) == [[(0, 0)]]
+    # 10,000 packages (the benchmark): 101 a type in 11 round trips.
+    assert [len(r) for r in parallel_walk(5000)] == [1, 10] + [11] * 8 + [2]
+
+
+def list_pages(emulator):
+    """(package_type, has marker, offset) of every list request in the log,
+    with the marker values in the order they first appear per type."""
+    pages, markers = [], {t: [] for t in TYPES}
+    for e in emulator.stats()["log"]:
+        if e["op"] != "iotda.list":
+            continue
+        p = e["params"]
+        ptype = p["package_type"][0]
+        marker = p.get("marker", [None])[0]
+        assert p.get("limit") == ["50"], e
+        if marker and marker not in markers[ptype]:
+            markers[ptype].append(marker)
+        number = markers[ptype].index(marker) + 1 if marker else 0
+        pages.append((ptype, number, int(p.get("offset", ["0"])[0])))
+    return sorted(pages)
+
+
+def expected_pages(per_type):
+    return sorted((t, m, off) for t in TYPES
+                  for rnd in parallel_walk(per_type) for m, off in rnd)
+
+
+def ls_l(m, rel=PACKAGES):
+    r = m.run(["ls", "-l", m.p(rel)])
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+@pytest.mark.parametrize("total", [40, 600, 1300])
+def test_cold_ls_l_costs_only_the_parallel_walk(emulator, mount, total):
+    emulator.seed(packages=total)
+    m = mount()
+    emulator.reset()
+    out, delta = requests_during(emulator, lambda: ls_l(m))
+    per_type = total // 2
+    want = 2 * sum(len(r) for r in parallel_walk(per_type))
+    assert delta == {"iotda.list": want}
+    assert list_pages(emulator) == expected_pages(per_type)
+    assert len(out.splitlines()) == total + 1  # "total N" first
+
+
+def test_cold_ls_l_without_parallel_list_walks_one_page_at_a_time(
+        emulator, mount):
+    emulator.seed(packages=600)
+    m = mount("no_parallel_list")
+    emulator.reset()
+    _, delta = requests_during(emulator, lambda: ls_l(m))
+    assert delta == {"iotda.list": 2 * sequential_walk(300)}
+    assert all(off == 0 for _, _, off in list_pages(emulator))
+
+
+def test_refresh_makes_the_next_ls_l_cold_again(emulator, mount):
+    emulator.seed(packages=600)
+    m = mount()
+    ls_l(m)
+    r = m.run(["setfattr", "-n", "user.hwcfs.refresh", "-v", "1",
+               m.p(PACKAGES)])
+    assert r.returncode == 0, r.stderr
+    time.sleep(0.2)  # the kernel notices go out on the notifier thread
+    _, delta = requests_during(emulator, lambda: ls_l(m))
+    assert delta == {"iotda.list": 2 * sum(len(r)
+                                           for r in parallel_walk(300))}
+
+
+def test_warm_ls_l_costs_no_request(emulator, mount):
+    emulator.seed(packages=600)
+    m = mount()
+    first = ls_l(m)
+    again, delta = requests_during(emulator, lambda: ls_l(m))
+    assert delta == {}
+    assert again == first
+
+
+def test_warm_find_mtime_costs_no_request(emulator, mount):
+    emulator.seed(packages=600)
+    m = mount()
+    ls_l(m)
+    cmd = "find %s -type f -mtime +30 | wc -l" % m.p(PACKAGES)
+    r, delta = requests_during(emulator, lambda: m.run(cmd))
+    assert r.returncode == 0, r.stderr
+    assert delta == {}
+    now = time.time()
+    # find -mtime +30: more than 30 whole days old.
+    want = sum(1 for p in emulator.state(brief=True)["packages"]
+               if (now - p["create_epoch"]) // 86400 > 30)
+    assert int(r.stdout) == want
+    assert 0 < want < 600
+
+
+def test_xargs_rm_of_100_sends_exactly_100_deletes(emulator, mount):
+    emulator.seed(packages=100)
+    ids = sorted(p["package_id"] for p in emulator.state()["packages"])
+    m = mount()
+    ls_l(m)
+    r, delta = requests_during(emulator, lambda: m.run(
+        "ls | xargs -P 16 -n 5 rm", cwd=m.p(PACKAGES)))
+    assert r.returncode == 0, r.stderr
+    assert delta == {"iotda.delete": 100}
+    deleted = sorted(d["resource"] for d in emulator.stats()["deletes"])
+    assert deleted == ids
+    assert os.listdir(m.p(PACKAGES)) == []
+    assert emulator.state()["packages"] == []
+
+
+def test_rm_r_of_a_provider_with_20_versions(emulator, mount):
+    """rm -r with nothing cached: one show of the provider (its lookup;
+    no fresh listing of rfs/providers), one version listing (rm's
+    readdir), the 20 version deletes, one version listing with limit=10
+    (rmdir asks the cloud, never the cache, whether versions remain),
+    then the provider delete."""
+    emulator.seed(providers=1, versions=20)
+    prov = emulator.state()["providers"][0]
+    name, pid = prov["provider_name"], prov["provider_id"]
+    m = mount()
+    emulator.reset()
+    r, delta = requests_during(emulator, lambda: m.run(
+        ["rm", "-r", m.p(PROVIDERS, name)]))
+    assert r.returncode == 0, r.stderr
+    assert delta == {"rfs.show_provider": 1, "rfs.list_versions": 2,
+                     "rfs.delete_version": 20, "rfs.delete_provider": 1}
+    lists = [e for e in emulator.stats()["log"]
+             if e["op"] == "rfs.list_versions"]
+    assert lists[-1]["params"].get("limit") == ["10"]
+    deletes = emulator.stats()["deletes"]
+    assert [d["op"] for d in deletes] == ["rfs.delete_version"] * 20 + \
+        ["rfs.delete_provider"]
+    assert all(d["provider_id"] == pid for d in deletes)
+    assert emulator.state()["providers"] == []
+
+
+def test_rm_r_after_ls_costs_no_show(emulator, mount):
+    """With rfs/providers listed (fresh), the lookup is answered from the
+    listing: the show request of the cold case disappears."""
+    emulator.seed(providers=1, versions=20)
+    name = emulator.state()["providers"][0]["provider_name"]
+    m = mount()
+    ls_l(m, PROVIDERS)
+    r, delta = requests_during(emulator, lambda: m.run(
+        ["rm", "-r", m.p(PROVIDERS, name)]))
+    assert r.returncode == 0, r.stderr
+    assert delta == {"rfs.list_versions": 2, "rfs.delete_version": 20,
+                     "rfs.delete_provider": 1}
