@@ -2,11 +2,13 @@
 #include "fuzz_file.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "fuzz_feed.h"
 
 static int file_fd = -1;
@@ -72,4 +74,32 @@ void fuzz_file_set(const uint8_t *data, size_t size, mode_t mode)
 	FUZZ_CHECK(ftruncate(file_fd, 0) == 0);
 	FUZZ_CHECK(pwrite(file_fd, data, size, 0) == (ssize_t)size);
 	FUZZ_CHECK(fchmod(file_fd, mode) == 0);
+}
+
+void fuzz_file_credentials(const uint8_t *data, size_t size)
+{
+	struct hwc_config cfg;
+	char err[512];
+	mode_t mode;
+	int rc;
+
+	if (size < 1)
+		return;
+	mode = (data[0] & 1) ? 0644 : 0600;
+	fuzz_file_set(data + 1, size - 1, mode);
+	config_init(&cfg);
+	err[0] = '\0';
+	rc = config_finish(&cfg, err, sizeof(err));
+	FUZZ_CHECK(rc <= 0);
+	FUZZ_CHECK(memchr(err, '\0', sizeof(err)) != NULL);
+	if (rc) {
+		/* Keys found before a later settings error stay in cfg until
+		 * config_free wipes them. */
+		FUZZ_CHECK(err[0] != '\0');
+	} else {
+		/* The only source there is: both keys, from a private file. */
+		FUZZ_CHECK(cfg.cred.ak && cfg.cred.sk);
+		FUZZ_CHECK(mode == 0600);
+	}
+	config_free(&cfg);
 }

@@ -19,5 +19,11 @@ const char *fuzz_file_home(void);
 void fuzz_file_koocli_link(void);
 /* Replaces the file's contents and mode. */
 void fuzz_file_set(const uint8_t *data, size_t size, mode_t mode);
+/*
+ * One credentials-file input: byte 0 bit 0 makes the file readable by
+ * group, the rest is the file. Runs config_finish and checks that it
+ * either fails with a message or found both keys in a private file.
+ */
+void fuzz_file_credentials(const uint8_t *data, size_t size);
 
 #endif
