@@ -134,6 +134,23 @@ def man_text(installed):
     return r.stdout
 
 
+def test_man_hwcfs_finds_the_installed_page_by_name(installed):
+    # What an admin types: `man hwcfs`, found through the man path of the
+    # installed tree, not by file name.
+    _, p = installed
+    env = dict(os.environ, MANPATH=p["mandir"], MANWIDTH="80",
+               LC_ALL="C.UTF-8")
+    env.pop("MANPAGER", None)
+    env.pop("PAGER", None)
+    where = run(["man", "-w", "hwcfs"], env=env)
+    assert where.returncode == 0, where.stderr
+    assert os.path.realpath(where.stdout.strip()) == \
+        os.path.realpath(p["man"])
+    page = run(["man", "hwcfs"], env=env)
+    assert page.returncode == 0, page.stderr
+    assert "hwcfs" in page.stdout and "rmdir_cascade" in page.stdout
+
+
 def test_man_renders_without_warnings(man_text):
     assert "warning" not in man_text.lower()
     assert len(man_text.splitlines()) > 200
