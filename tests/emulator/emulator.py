@@ -203,7 +203,7 @@ def default_faults():
             "throttle_style": "service", "retry_after": None,
             "drop_rate": 0.0, "stall": False, "truncate_rate": 0.0,
             "malformed_rate": 0.0, "status_for": [], "expire_tokens": False,
-            "hostile": None}
+            "hostile": None, "lose_delete_answers": 0}
 
 
 def empty_stats():
@@ -681,6 +681,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             entry["status"] = status
             if delete_entry is not None:
                 delete_entry["status"] = status
+            # A delete done but its answer lost on the way back: the
+            # client cannot know, and must take a retry's 404 as success.
+            lose = delete_entry is not None and status < 300 and \
+                cloud.faults["lose_delete_answers"] > 0
+            if lose:
+                cloud.faults["lose_delete_answers"] -= 1
+                entry["dropped"] = True
+                delete_entry["answer_lost"] = True
+        if lose:
+            self.drop()
+            return
         self.send(status, raw, headers)
 
     def api_answer(self, op, args, method, raw_path, pairs, params, body,
@@ -1563,7 +1574,7 @@ def apply_faults(cloud, req):
             if not 0.0 <= v <= 1.0:
                 raise ApiError(400, {"error": "%s must be in [0, 1]" % k})
             new[k] = v
-    for k in ("latency_ms", "throttle"):
+    for k in ("latency_ms", "throttle", "lose_delete_answers"):
         if k in req:
             v = int(req[k])
             if v < 0:

@@ -105,6 +105,19 @@ def test_drop_closes_without_answer(emu):
     assert iotda_list(emu).status == 200
 
 
+def test_lost_delete_answer_deletes_but_never_answers(emu):
+    pid = emu.add_package()["package_id"]
+    emu.faults(lose_delete_answers=1)
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+        emu.sign_and_request(
+            "DELETE",
+            "/v5/iot/%s/ota-upgrades/packages/%s" % (emu.project_id, pid))
+    assert pid not in {p["package_id"] for p in emu.state()["packages"]}
+    deletes = emu.stats()["deletes"]
+    assert deletes[0]["answer_lost"] is True
+    assert emu.faults()["lose_delete_answers"] == 0
+
+
 def test_stall_holds_the_answer_until_released(emu):
     emu.faults(stall=True)
     result = {}

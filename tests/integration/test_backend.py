@@ -463,6 +463,23 @@ def test_dropped_connection_is_retried():
         assert pid not in package_ids(emu)
 
 
+def test_delete_whose_answer_was_lost_counts_as_done(emulator, tmp_path):
+    # The first DELETE is done but its answer lost; the retry is told 404.
+    pid = a_package(emulator)
+    other = a_package(emulator)
+    emulator.faults(lose_delete_answers=1)
+    audit = tmp_path / "audit.log"
+    r = tool(emulator, "delete", "iotda/packages/" + pid,
+             opts=["audit_log=%s" % audit])
+    assert r.code == 0, r.err
+    deletes = emulator.stats()["deletes"]
+    assert [(d["resource"], d["status"]) for d in deletes] == \
+        [(pid, 204), (pid, 404)]
+    assert deletes[0]["answer_lost"] is True
+    assert package_ids(emulator) == {other}
+    assert "outcome=deleted" in audit.read_text()
+
+
 def test_dropped_connections_spent_is_eio(emulator):
     pid = a_package(emulator)
     emulator.faults(drop_rate=1.0)
