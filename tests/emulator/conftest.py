@@ -16,9 +16,6 @@ def emu_server():
 
 @pytest.fixture
 def emu(emu_server):
-    emu_server.clear_faults()
-    emu_server.seed(clear=True)
-    emu_server.reset()
-    emu_server.token = None
+    emu_server.wipe()
     yield emu_server
     emu_server.clear_faults()  # also releases a stall

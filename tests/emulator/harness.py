@@ -263,6 +263,15 @@ class Emulator:
     def clear_faults(self):
         return self.control("POST", "faults", {"clear": True})
 
+    def wipe(self):
+        """Back to a fresh start without a restart: no resources, no
+        faults (a stall is released), counters at zero, no cached token.
+        Suites share one emulator process and wipe it before each test."""
+        self.clear_faults()
+        self.seed(clear=True)
+        self.reset()
+        self.token = None
+
     def seed(self, packages=0, providers=0, versions=0, clear=False):
         return self.control("POST", "seed", {
             "packages": packages, "providers": providers,

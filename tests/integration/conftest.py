@@ -184,10 +184,7 @@ def emulator_server():
 @pytest.fixture
 def emulator(emulator_server):
     """The emulator, empty, without faults, counters at zero."""
-    emulator_server.clear_faults()
-    emulator_server.seed(clear=True)
-    emulator_server.reset()
-    emulator_server.token = None
+    emulator_server.wipe()
     yield emulator_server
     emulator_server.clear_faults()
 
