@@ -205,3 +205,17 @@ def test_connect_to_off_the_loopback_is_refused(cloud, pki):
     assert "HWCFS_TEST_CONNECT_TO: 192.0.2.1 is not a loopback address" \
         in m.err_text
     assert cloud.stats()["total"] == 0
+
+
+def test_region_without_either_service_fails_to_start(cloud, pki):
+    # cn-north-2 has a regional IAM, but neither IoTDA nor RFS
+    kw, cafile = region_mount(cloud, pki, "cn-north-2",
+                              ("iam.cn-north-2.myhuaweicloud.com",))
+    m, started = start_hwcfs(cloud, [cafile], **kw)
+    problems = finish(m, expect_code=None)
+    assert not started and m.returncode == 1, m.err_text
+    assert not problems, problems
+    assert "hwcfs: region cn-north-2: the SDKs' region tables offer " \
+        "neither IoTDA nor RFS there; set iotda_endpoint or rfs_endpoint" \
+        in m.err_text
+    assert cloud.stats()["total"] == 0
