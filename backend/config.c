@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "config_ini.h"
+#include "regions.h"
 
 /* A line longer than this is not a settings line; refuse it. */
 #define CONFIG_LINE_MAX 65536
@@ -719,9 +720,6 @@ static int config_validate(struct hwc_config *cfg, char *err, size_t errlen)
 
 static int config_defaults(struct hwc_config *cfg)
 {
-	const char *env = getenv("HUAWEICLOUD_SDK_IAM_ENDPOINT");
-	int rc = 0;
-
 	config_int_default(&cfg->cache_ttl, 30);
 	config_int_default(&cfg->negative_ttl, 5);
 	config_int_default(&cfg->timeout, 10);
@@ -730,19 +728,7 @@ static int config_defaults(struct hwc_config *cfg)
 	config_int_default(&cfg->rmdir_cascade, 0);
 	config_int_default(&cfg->dry_run, 0);
 	config_int_default(&cfg->ro, 0);
-	rc = config_set_default(&cfg->signing, "auto");
-	if (!rc && !cfg->iam_endpoint && env && *env)
-		rc = config_set_default(&cfg->iam_endpoint, env);
-	if (!rc && !cfg->iam_endpoint && cfg->region &&
-	    config_chars_ok(cfg->region, "-", 64)) {
-		if (asprintf(&cfg->iam_endpoint,
-			     "https://iam.%s.myhuaweicloud.com",
-			     cfg->region) < 0) {
-			cfg->iam_endpoint = NULL;
-			rc = -ENOMEM;
-		}
-	}
-	return rc;
+	return config_set_default(&cfg->signing, "auto");
 }
 
 int config_finish(struct hwc_config *cfg, char *err, size_t errlen)
@@ -787,6 +773,9 @@ int config_finish(struct hwc_config *cfg, char *err, size_t errlen)
 	rc = config_defaults(cfg);
 	if (rc)
 		goto nomem;
+	rc = region_derive(cfg, err, errlen);
+	if (rc)
+		goto out;
 	rc = config_validate(cfg, err, errlen);
 	goto out;
 nomem:

@@ -29,7 +29,7 @@ struct hwc_config {
 	char *iotda_endpoint; /* "https://host[:port]"; unset: no iotda/ */
 	char *instance_id;
 	char *rfs_endpoint; /* unset: no rfs/ */
-	char *iam_endpoint; /* default https://iam.{region}.myhuaweicloud.com */
+	char *iam_endpoint; /* default: from the region (regions.c) */
 	char *cafile;
 	char *audit_log; /* a file; unset: syslog (or stderr with -f) */
 	char *signing;	 /* "auto" (default), "sdk" or "v11" for IoTDA */
@@ -41,6 +41,9 @@ struct hwc_config {
 	int dry_run;
 	int ro;
 	int parallel_list; /* IoTDA offset pages in parallel (default 1); 0 off */
+	/* Set by config_finish: no IoTDA or RFS endpoint was given, so both
+	 * came from the region's tables (an unset one is not offered there). */
+	int derived_endpoints;
 	struct credentials cred;
 };
 

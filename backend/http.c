@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 #include <openssl/rand.h>
 
+#include "connect_to.h"
 #include "log.h"
 #include "services.h"
 
@@ -52,6 +53,7 @@ struct http_client {
 	unsigned long token_gen;      /* bumped by each refresh */
 	http_token_fn refresh;
 	void *refresh_arg;
+	struct curl_slist *connect_to; /* HWCFS_TEST_CONNECT_TO, tests only */
 };
 
 /* One request in flight: its tries, timers and the answer so far. */
@@ -410,6 +412,9 @@ int http_client_new(const struct hwc_config *cfg, struct http_client **out,
 		if (ret)
 			goto fail_quiet;
 	}
+	ret = connect_to_from_env(&h->connect_to, err, errlen);
+	if (ret)
+		goto fail_quiet;
 	*out = h;
 	return 0;
 fail:
@@ -439,6 +444,7 @@ void http_client_free(struct http_client *h)
 	pthread_mutex_destroy(&h->token_lock);
 	pthread_mutex_destroy(&h->refresh_lock);
 	free(h->ca_blob);
+	curl_slist_free_all(h->connect_to);
 	free_secret(h->ak);
 	free_secret(h->sk);
 	free_secret(h->security_token);
@@ -744,6 +750,8 @@ static int call_start(struct http_client *h, CURLM *m, struct http_call *c,
 
 		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
 	}
+	if (h->connect_to)
+		curl_easy_setopt(e, CURLOPT_CONNECT_TO, h->connect_to);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_MAXCONNECTS, HTTP_MAX_CONNECTS);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)remaining);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "http.h"
 #include "log.h"
 #include "names.h"
+#include "regions.h"
 #include "services.h"
 
 struct http_backend {
@@ -556,6 +558,103 @@ static int setup_auth(struct http_backend *hb, const struct hwc_config *cfg,
 	return ret;
 }
 
+/*
+ * With only a region, says which endpoint each service got from the
+ * region's tables, and why a service has no directory.
+ */
+static void log_derived(const struct hwc_config *cfg)
+{
+	static const struct {
+		enum region_service svc;
+		const char *dir;
+		size_t endpoint;
+	} svcs[] = {
+	    {REGION_IOTDA, "iotda",
+	     offsetof(struct hwc_config, iotda_endpoint)},
+	    {REGION_RFS, "rfs", offsetof(struct hwc_config, rfs_endpoint)},
+	};
+
+	for (size_t i = 0; i < sizeof(svcs) / sizeof(svcs[0]); i++) {
+		const char *url =
+		    *(char *const *)((const char *)cfg + svcs[i].endpoint);
+
+		if (url)
+			log_info("%s: %s (from region %s)", svcs[i].dir, url,
+				 cfg->region);
+		else
+			log_info("%s: the SDKs do not offer %s in region %s: "
+				 "no %s/ directory (set %s_endpoint to mount "
+				 "one)",
+				 svcs[i].dir, region_service_name(svcs[i].svc),
+				 cfg->region, svcs[i].dir, svcs[i].dir);
+	}
+}
+
+/*
+ * The services' endpoints, given or derived from the region (config.c);
+ * a service without one has no directory.
+ */
+static int setup_endpoints(struct http_backend *hb,
+			   const struct hwc_config *cfg, char *err,
+			   size_t errlen)
+{
+	bool keys = cfg->cred.ak && cfg->cred.sk;
+	int ret;
+
+	if (cfg->iotda_endpoint) {
+		ret = http_endpoint_init(&hb->iotda_ep, cfg->iotda_endpoint,
+					 "iotda", err, errlen);
+		if (ret)
+			return ret;
+		hb->has_iotda = true;
+		hb->iotda_ep.region = hb->region;
+		hb->iotda_ep.v11_service = "iotdm";
+		hb->iotda_ep.instance_id = hb->instance_id;
+		ret = pick_iotda_signing(hb, cfg->signing, err, errlen);
+		if (ret)
+			return ret;
+		if (hb->iotda_ep.algo == SIGN_V11 && keys && !hb->region) {
+			snprintf(err, errlen,
+				 "iotda: V11 signing needs the region");
+			ret = -EINVAL;
+			return ret;
+		}
+	}
+	if (cfg->rfs_endpoint) {
+		ret = http_endpoint_init(&hb->rfs_ep, cfg->rfs_endpoint, "rfs",
+					 err, errlen);
+		if (ret)
+			return ret;
+		hb->has_rfs = true;
+		hb->rfs_ep.algo = SIGN_SDK;
+		hb->rfs_ep.client_request_id = true;
+	}
+	if (!hb->has_iotda && !hb->has_rfs) {
+		if (cfg->derived_endpoints)
+			snprintf(err, errlen,
+				 "region %s: the SDKs' region tables offer "
+				 "neither IoTDA nor RFS there; set "
+				 "iotda_endpoint or rfs_endpoint",
+				 cfg->region);
+		else
+			snprintf(err, errlen,
+				 "nothing to mount: set region, or "
+				 "iotda_endpoint and/or rfs_endpoint");
+		return -EINVAL;
+	}
+	if (cfg->derived_endpoints)
+		log_derived(cfg);
+	if (cfg->iam_endpoint) {
+		ret = http_endpoint_init(&hb->iam_ep, cfg->iam_endpoint, "iam",
+					 err, errlen);
+		if (ret)
+			return ret;
+		hb->has_iam = true;
+		hb->iam_ep.algo = SIGN_SDK;
+	}
+	return 0;
+}
+
 int http_backend_new(const struct hwc_config *cfg, struct backend **out,
 		     char *err, size_t errlen)
 {
@@ -582,49 +681,9 @@ int http_backend_new(const struct hwc_config *cfg, struct backend **out,
 	ret = http_client_new(cfg, &hb->h, err, errlen);
 	if (ret)
 		goto fail;
-	if (cfg->iotda_endpoint) {
-		ret = http_endpoint_init(&hb->iotda_ep, cfg->iotda_endpoint,
-					 "iotda", err, errlen);
-		if (ret)
-			goto fail;
-		hb->has_iotda = true;
-		hb->iotda_ep.region = hb->region;
-		hb->iotda_ep.v11_service = "iotdm";
-		hb->iotda_ep.instance_id = hb->instance_id;
-		ret = pick_iotda_signing(hb, cfg->signing, err, errlen);
-		if (ret)
-			goto fail;
-		if (hb->iotda_ep.algo == SIGN_V11 && keys && !hb->region) {
-			snprintf(err, errlen,
-				 "iotda: V11 signing needs the region");
-			ret = -EINVAL;
-			goto fail;
-		}
-	}
-	if (cfg->rfs_endpoint) {
-		ret = http_endpoint_init(&hb->rfs_ep, cfg->rfs_endpoint, "rfs",
-					 err, errlen);
-		if (ret)
-			goto fail;
-		hb->has_rfs = true;
-		hb->rfs_ep.algo = SIGN_SDK;
-		hb->rfs_ep.client_request_id = true;
-	}
-	if (!hb->has_iotda && !hb->has_rfs) {
-		snprintf(err, errlen,
-			 "nothing to mount: set iotda_endpoint and/or "
-			 "rfs_endpoint");
-		ret = -EINVAL;
+	ret = setup_endpoints(hb, cfg, err, errlen);
+	if (ret)
 		goto fail;
-	}
-	if (cfg->iam_endpoint) {
-		ret = http_endpoint_init(&hb->iam_ep, cfg->iam_endpoint, "iam",
-					 err, errlen);
-		if (ret)
-			goto fail;
-		hb->has_iam = true;
-		hb->iam_ep.algo = SIGN_SDK;
-	}
 	ret = setup_auth(hb, cfg, err, errlen);
 	if (ret)
 		goto fail;

@@ -625,7 +625,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         params = param_dict(pairs)
         entry = {"op": op, "method": method, "path": raw_path,
                  "query": raw_query, "params": params, "status": None,
-                 "auth": "none"}
+                 "auth": "none", "host": self.headers.get("Host")}
         delete_entry = None
         with cloud.lock:
             cloud.stats["requests"][op] += 1

@@ -284,3 +284,18 @@ def test_every_operation_needs_credentials(emu, method, path, algo):
     assert len(st["packages"]) == 2 and len(st["providers"]) == 1
     assert len(st["providers"][0]["versions"]) == 1
     assert emu.stats()["auth_failures"] == 1
+
+
+@pytest.mark.parametrize("host, path, query", [
+    ("iotda.cn-north-4.myhuaweicloud.com", "IOTDA", FW),
+    ("rfs.cn-north-4.myhuaweicloud.com", "/v1/private-providers", None),
+    ("iam.myhuaweicloud.com", "/v3/projects", {"name": "cn-north-4"}),
+])
+def test_cloud_host_names_are_accepted_and_logged(emu, host, path, query):
+    """Behind HWCFS_TEST_CONNECT_TO a client sends the cloud's own host
+    names, signed; the log keeps the Host header as it came."""
+    path = emu.iotda_path() if path == "IOTDA" else path
+    r = emu.sign_and_request("GET", path, query, headers={"Host": host})
+    assert r.status == 200, r.json()
+    assert last_log(emu)["host"] == host
+    assert emu.stats()["auth_failures"] == 0
