@@ -41,6 +41,13 @@ struct notice_list {
 #define STALE_SLOTS 16
 #define STALE_SECONDS 2.0
 
+/*
+ * The kernel's entry and attribute timeout of a package answered from an
+ * expired listing without asking the cloud (see fs_lookup): long enough for
+ * the stat and the unlink of one `rm`, short enough that `stat` soon asks.
+ */
+#define EXPIRED_ANSWER_SECONDS 1.0
+
 struct stale_delete {
 	uint64_t parent;
 	char *name;  /* NULL: a free slot */
@@ -356,15 +363,15 @@ static void attr_resource(const struct fs *fs, struct node *n,
 }
 
 static void reply_entry(fuse_req_t req, struct fs *fs, struct node *n,
-			const struct stat *st)
+			const struct stat *st, double timeout)
 {
 	struct fuse_entry_param e;
 
 	memset(&e, 0, sizeof(e));
 	e.ino = n->ino;
 	e.attr = *st;
-	e.attr_timeout = fs->timeout;
-	e.entry_timeout = fs->timeout;
+	e.attr_timeout = timeout;
+	e.entry_timeout = timeout;
 	/* A reply the kernel never got is a lookup it will never forget. */
 	if (fuse_reply_entry(req, &e) != 0)
 		inode_forget(fs->it, n->ino, 1);
@@ -387,6 +394,7 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fs *fs = req_fs(req);
 	struct node *dir = inode_get(fs->it, parent), *n;
 	struct resource r;
+	bool stale = false;
 	struct stat st;
 	struct coll c;
 	int ret;
@@ -422,7 +430,7 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 			return;
 		}
 		attr_fixed(fs, n, &st);
-		reply_entry(req, fs, n, &st);
+		reply_entry(req, fs, n, &st, fs->timeout);
 		return;
 	}
 	/* No request for a name that cannot be an identifier. */
@@ -430,7 +438,18 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	ret = fs->b->ops->lookup(fs->b, &c, name, &r);
+	/*
+	 * The kernel looks a name up again before it unlinks it once its
+	 * entry has expired. A package needs nothing more than its name to
+	 * be deleted, so a package listed before may be answered from that
+	 * listing, once and briefly, and `rm` then costs only the DELETE
+	 * (docs/hwcfs.md). Providers and versions are deleted with the
+	 * provider_id of a fresh lookup anyway.
+	 */
+	if (c.kind == COLL_PACKAGES && fs->b->ops->lookup_stale)
+		ret = fs->b->ops->lookup_stale(fs->b, &c, name, &r, &stale);
+	else
+		ret = fs->b->ops->lookup(fs->b, &c, name, &r);
 	if (ret) {
 		reply_errno(req, ret);
 		return;
@@ -443,7 +462,8 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 	attr_resource(fs, n, &r, &st);
 	resource_clear(&r);
-	reply_entry(req, fs, n, &st);
+	reply_entry(req, fs, n, &st,
+		    stale ? EXPIRED_ANSWER_SECONDS : fs->timeout);
 }
 
 static void fs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -607,6 +627,14 @@ static bool stale_take(struct fs *fs, uint64_t parent, const char *name)
 	return found;
 }
 
+/* A resource that is only a name: all a package's delete needs. */
+static int resource_named(struct resource *r, const char *name)
+{
+	memset(r, 0, sizeof(*r));
+	r->name = strdup(name);
+	return r->name ? 0 : -ENOMEM;
+}
+
 /* unlink of a package or version, rmdir of a provider. */
 static void fs_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      bool isdir)
@@ -649,8 +677,15 @@ static void fs_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	/* The cached entry: its provider_id is what the delete must match. */
-	ret = fs->b->ops->lookup(fs->b, &c, name, &r);
+	/*
+	 * A package's DELETE needs only its id and says itself whether it
+	 * existed (404). Providers and versions need the provider_id the
+	 * delete must match; a dry run asks, to fail as a real one would.
+	 */
+	if (c.kind == COLL_PACKAGES && fs->cfg->dry_run <= 0)
+		ret = resource_named(&r, name);
+	else
+		ret = fs->b->ops->lookup(fs->b, &c, name, &r);
 	if (ret) {
 		reply_errno(req, ret);
 		/* Gone already: so should the kernel's entry be. */
