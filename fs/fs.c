@@ -359,7 +359,27 @@ static void attr_resource(const struct fs *fs, struct node *n,
 					   ? UINT32_MAX
 					   : (uint32_t)r->json_len);
 	}
+	atomic_store(&n->mtime, (int64_t)t);
 	st->st_atime = st->st_mtime = st->st_ctime = t;
+}
+
+/*
+ * The attributes of a file whose name is gone (deleted here or found
+ * missing) while a descriptor still holds it: the last ones told, with no
+ * link left, as a local filesystem answers fstat after unlink (POSIX).
+ */
+static void attr_unlinked(const struct fs *fs, struct node *n, struct stat *st)
+{
+	uint32_t size = atomic_load(&n->size);
+
+	attr_init(fs, n->ino, node_is_dir(n), st);
+	st->st_nlink = 0;
+	if (!node_is_dir(n)) {
+		st->st_size = (off_t)size;
+		st->st_blocks = (blkcnt_t)((size + 511) / 512);
+	}
+	st->st_atime = st->st_mtime = st->st_ctime =
+	    (time_t)atomic_load(&n->mtime);
 }
 
 static void reply_entry(fuse_req_t req, struct fs *fs, struct node *n,
@@ -489,6 +509,7 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino,
 	struct fs *fs = req_fs(req);
 	struct node *n = inode_get(fs->it, ino);
 	struct resource r;
+	bool unlinked;
 	struct stat st;
 	int ret;
 
@@ -503,7 +524,19 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino,
 		fuse_reply_attr(req, &st, fs->timeout);
 		return;
 	}
-	ret = node_resource(fs, n, &r);
+	/*
+	 * The kernel asks for the attributes of an inode whose name is gone
+	 * only for a descriptor still open on it (fstat after rm).
+	 */
+	unlinked = inode_unlinked(fs->it, n);
+	ret = unlinked ? -ENOENT : node_resource(fs, n, &r);
+	if (ret == -ENOENT && (unlinked || atomic_load(&n->opens))) {
+		if (!unlinked)
+			node_gone(fs, n);
+		attr_unlinked(fs, n, &st);
+		fuse_reply_attr(req, &st, fs->timeout);
+		return;
+	}
 	if (ret) {
 		if (ret == -ENOENT)
 			node_gone(fs, n);
@@ -801,7 +834,9 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
 	}
 	fi->fh = (uintptr_t)fh;
+	atomic_fetch_add(&n->opens, 1);
 	if (fuse_reply_open(req, fi) != 0) {
+		atomic_fetch_sub(&n->opens, 1);
 		free(fh->json);
 		free(fh);
 	}
@@ -839,8 +874,10 @@ static void fs_release(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
 	struct open_file *fh = (struct open_file *)(uintptr_t)fi->fh;
+	struct node *n = inode_get(req_fs(req)->it, ino);
 
-	(void)ino;
+	if (n)
+		atomic_fetch_sub(&n->opens, 1);
 	if (fh) {
 		free(fh->json);
 		free(fh);
