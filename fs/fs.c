@@ -335,14 +335,44 @@ static void attr_init(const struct fs *fs, uint64_t ino, bool dir,
 	}
 }
 
+/*
+ * A directory links to itself twice ("." and its name) and once from each
+ * subdirectory's "..". Only rfs/providers has subdirectories that are cloud
+ * resources: their count is known while its listing is fresh, and 1 says
+ * "unknown" otherwise, as btrfs does, so that find(1) does not rely on it.
+ */
+static nlink_t providers_nlink(const struct fs *fs)
+{
+	static const struct coll providers = {COLL_PROVIDERS, NULL};
+	struct listing *l;
+	nlink_t count = 0;
+	size_t i;
+
+	if (!fs->b->ops->peek || fs->b->ops->peek(fs->b, &providers, &l))
+		return 1;
+	/* The entries readdir shows, no more. */
+	for (i = 0; i < l->count; i++) {
+		const char *name = l->items[i].name;
+
+		if (!listing_is_gone(l, i) && name &&
+		    strlen(name) <= NAME_MAX_BYTES &&
+		    name_valid(COLL_PROVIDERS, name))
+			count++;
+	}
+	listing_put(l);
+	return 2 + count;
+}
+
 static void attr_fixed(const struct fs *fs, const struct node *n,
 		       struct stat *st)
 {
 	struct fixed_entry sub[2];
 
 	attr_init(fs, n->ino, true, st);
-	/* A subdirectory's ".." links to its parent. */
-	st->st_nlink = 2 + fixed_children(fs, n, sub);
+	if (n->kind == NODE_PROVIDERS)
+		st->st_nlink = providers_nlink(fs);
+	else
+		st->st_nlink = 2 + fixed_children(fs, n, sub);
 	st->st_atime = st->st_mtime = st->st_ctime = fs->start;
 }
 
@@ -929,6 +959,12 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino,
 		ngone = (uint32_t)atomic_load(&dh->l->ngone);
 		keep = atomic_exchange(&n->gen, gen) == gen;
 		keep = atomic_exchange(&n->ngone, ngone) == ngone && keep;
+		/*
+		 * rfs/providers counts its providers in st_nlink: a new
+		 * listing changes it. Only the attributes, as in fs_open.
+		 */
+		if (!keep && n->kind == NODE_PROVIDERS)
+			fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
 	}
 	fi->fh = (uintptr_t)dh;
 	if (fs->cfg->cache_ttl > 0) {
