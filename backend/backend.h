@@ -65,6 +65,22 @@ struct backend_ops {
 	int (*lookup)(struct backend *b, const struct coll *c,
 		      const char *name, struct resource *out);
 	/*
+	 * Optional (NULL: not offered). Like lookup, but a name whose cached
+	 * answer has expired may be answered from that answer once, with no
+	 * request; *stale then says so, and the caller must trust it only
+	 * briefly. For a lookup whose answer is about to be acted on, not
+	 * shown for long (docs/hwcfs.md, "How fresh each view is").
+	 */
+	int (*lookup_stale)(struct backend *b, const struct coll *c,
+			    const char *name, struct resource *out,
+			    bool *stale);
+	/*
+	 * Optional (NULL: not offered). The listing of c held now and still
+	 * fresh, with no request: one reference in *out, or -ENODATA.
+	 */
+	int (*peek)(struct backend *b, const struct coll *c,
+		    struct listing **out);
+	/*
 	 * Deletes the entry. r->name names it; r->provider_id (providers and
 	 * versions) is sent so that a re-created namesake is never deleted.
 	 * A provider that still has versions is -ENOTEMPTY unless flags has

@@ -10,6 +10,14 @@
  * (a delete, a forget) detaches its flight: the threads already in it still
  * get its answer, but the answer is not kept and later callers start anew,
  * so nobody who asks after a delete has returned sees the deleted name.
+ *
+ * Two answers are given without asking the cloud although nothing fresh is
+ * held (docs/hwcfs.md, "How fresh each view is"): a lookup that just failed
+ * to reach the cloud (a timeout, a refused connection) gives its error again
+ * for CACHE_ERROR_SECONDS, so that `rm -f NAME`, which looks NAME up twice,
+ * waits for one timeout and not two; and lookup_stale answers a name once
+ * from an expired answer, so that `rm` of a listed package after cache_ttl
+ * costs only its DELETE.
  */
 #include "cache.h"
 
@@ -50,6 +58,7 @@ enum entry_state {
 	ENTRY_NONE,    /* nothing known (a flight may be on its way) */
 	ENTRY_FOUND,   /* r holds the show request's answer */
 	ENTRY_MISSING, /* a negative entry */
+	ENTRY_FAILED,  /* the last lookup could not reach the cloud: err */
 };
 
 struct cache_entry {
@@ -59,7 +68,11 @@ struct cache_entry {
 	struct cache_flight *flight; /* the lookup in progress, if any */
 	unsigned pins;		     /* a leader works on it unlocked */
 	enum entry_state state;
+	int err; /* ENTRY_FAILED only */
 	double expires;
+	/* When the answer lookup_stale last gave after expiry was fetched;
+	 * 0: none. An answer is given that way only once. */
+	double stale_from;
 	struct resource r; /* ENTRY_FOUND only */
 	char name[];
 };
@@ -89,6 +102,9 @@ struct cache {
 };
 
 #define CACHE_MIN_SWEEP 4096
+
+/* How long a lookup that could not reach the cloud keeps its error. */
+#define CACHE_ERROR_SECONDS 3.0
 
 /* --- hash table ---------------------------------------------------- */
 
@@ -295,7 +311,7 @@ static void entry_maybe_free(struct cache *c, struct cache_entry *e)
 {
 	struct cache_coll *cs = e->coll;
 
-	if (e->pins || e->flight || e->state != ENTRY_NONE)
+	if (e->pins || e->flight || e->state != ENTRY_NONE || e->stale_from)
 		return;
 	htab_unlink(&c->entries, &e->node);
 	if (e->prev)
@@ -313,6 +329,7 @@ static void entry_drop(struct cache *c, struct cache_entry *e)
 	e->flight = NULL;
 	resource_clear(&e->r);
 	e->state = ENTRY_NONE;
+	e->stale_from = 0;
 	entry_maybe_free(c, e);
 }
 
@@ -359,6 +376,7 @@ static void cache_sweep(struct cache *c, double now)
 			if (!entry_fresh(e, now)) {
 				resource_clear(&e->r);
 				e->state = ENTRY_NONE;
+				e->stale_from = 0;
 				entry_maybe_free(c, e);
 			}
 		}
@@ -412,6 +430,7 @@ static void entry_set_missing(struct cache *c, struct cache_entry *e,
 			      double since)
 {
 	resource_clear(&e->r);
+	e->stale_from = 0;
 	if (c->negative_ttl > 0) {
 		e->state = ENTRY_MISSING;
 		e->expires = since + c->negative_ttl;
@@ -508,6 +527,13 @@ out:
 	return err;
 }
 
+/* Errors that say the cloud was not reached, not what it holds. */
+static bool unreachable(int err)
+{
+	return err == -ETIMEDOUT || err == -ECONNREFUSED ||
+	       err == -EHOSTUNREACH;
+}
+
 /*
  * The lookup's inner request, made by the leader of e's flight. The answer
  * is kept only if the flight is still attached, i.e. no delete or forget of
@@ -540,6 +566,13 @@ static int lookup_lead(struct cache *c, struct cache_coll *cs,
 			e->state = resource_copy(&e->r, out) ? ENTRY_NONE
 							     : ENTRY_FOUND;
 			e->expires = now + c->ttl;
+			e->stale_from = 0;
+		} else if (unreachable(err)) {
+			/* Counted from the failure: it took the timeout. */
+			resource_clear(&e->r);
+			e->state = ENTRY_FAILED;
+			e->err = err;
+			e->expires = cache_now(c) + CACHE_ERROR_SECONDS;
 		} else if (err == -ENOENT) {
 			entry_set_missing(c, e, now);
 			/*
@@ -560,9 +593,43 @@ static int lookup_lead(struct cache *c, struct cache_coll *cs,
 }
 
 /*
+ * What an expired listing or entry last said of e's name, for lookup_stale:
+ * true, with the listing index in *index (or -1 for e's own answer), when the
+ * newest of them said the name exists and that answer was not given this way
+ * before. Missing or failed answers are never reused.
+ */
+static bool stale_answer(struct cache *c, struct cache_coll *cs,
+			 struct cache_entry *e, long *index)
+{
+	long i = cs->l ? listing_index(cs->l, e->name) : -1;
+	bool found = false;
+	double at = 0;
+
+	if (i >= 0) {
+		at = cs->fetched;
+		/* Gone: deleted or found missing since that fetch. */
+		found = !listing_is_gone(cs->l, (size_t)i);
+	}
+	if (e->state == ENTRY_FOUND && e->expires - c->ttl > at) {
+		at = e->expires - c->ttl;
+		found = true;
+		i = -1;
+	} else if (e->state == ENTRY_MISSING &&
+		   e->expires - c->negative_ttl > at) {
+		found = false;
+	}
+	if (!found || at <= e->stale_from)
+		return false;
+	e->stale_from = at;
+	*index = i;
+	return true;
+}
+
+/*
  * The name is answered, in this order, from: a fresh listing that has it
- * (live or gone); a fresh entry (found or missing); one inner lookup shared
- * by every thread asking for it.
+ * (live or gone); a fresh entry (found, missing, or failed to reach the
+ * cloud); with stale, an expired answer given once (see stale_answer); one
+ * inner lookup shared by every thread asking for it.
  *
  * The design says a name missing from a fresh listing "is confirmed with one
  * show request, then kept as a negative entry". We read it literally: the
@@ -572,10 +639,9 @@ static int lookup_lead(struct cache *c, struct cache_coll *cs,
  * listing marks gone was deleted (or found missing) since it was fetched,
  * and is ENOENT with no request.
  */
-static int cache_lookup(struct backend *b, const struct coll *coll,
-			const char *name, struct resource *out)
+static int lookup_cached(struct cache *c, const struct coll *coll,
+			 const char *name, struct resource *out, bool *stale)
 {
-	struct cache *c = (struct cache *)b;
 	struct listing *l = NULL;
 	struct cache_coll *cs;
 	struct cache_entry *e;
@@ -583,10 +649,6 @@ static int cache_lookup(struct backend *b, const struct coll *coll,
 	double now;
 	long i = -1;
 	int err;
-
-	memset(out, 0, sizeof(*out));
-	if (c->ttl <= 0)
-		return c->inner->ops->lookup(c->inner, coll, name, out);
 
 	pthread_mutex_lock(&c->lock);
 	cs = coll_hold(c, coll);
@@ -617,6 +679,8 @@ static int cache_lookup(struct backend *b, const struct coll *coll,
 	if (entry_fresh(e, now)) {
 		if (e->state == ENTRY_MISSING)
 			err = -ENOENT;
+		else if (e->state == ENTRY_FAILED)
+			err = e->err;
 		else
 			err = resource_copy(out, &e->r);
 	} else if (e->flight) {
@@ -624,6 +688,11 @@ static int cache_lookup(struct backend *b, const struct coll *coll,
 		flight_wait(c, f);
 		err = f->err ? f->err : resource_copy(out, &f->r);
 		flight_put(f);
+	} else if (stale && stale_answer(c, cs, e, &i)) {
+		*stale = true;
+		if (i >= 0)
+			l = listing_get(cs->l);
+		err = i >= 0 ? 0 : resource_copy(out, &e->r);
 	} else {
 		err = lookup_lead(c, cs, e, coll, name, now, out);
 	}
@@ -636,6 +705,51 @@ out:
 		err = resource_copy(out, &l->items[i]);
 		listing_put(l);
 	}
+	return err;
+}
+
+static int cache_lookup(struct backend *b, const struct coll *coll,
+			const char *name, struct resource *out)
+{
+	struct cache *c = (struct cache *)b;
+
+	memset(out, 0, sizeof(*out));
+	if (c->ttl <= 0)
+		return c->inner->ops->lookup(c->inner, coll, name, out);
+	return lookup_cached(c, coll, name, out, NULL);
+}
+
+static int cache_lookup_stale(struct backend *b, const struct coll *coll,
+			      const char *name, struct resource *out,
+			      bool *stale)
+{
+	struct cache *c = (struct cache *)b;
+
+	memset(out, 0, sizeof(*out));
+	*stale = false;
+	if (c->ttl <= 0)
+		return c->inner->ops->lookup(c->inner, coll, name, out);
+	return lookup_cached(c, coll, name, out, stale);
+}
+
+/* The fresh listing held for coll, if any; never a request. */
+static int cache_peek(struct backend *b, const struct coll *coll,
+		      struct listing **out)
+{
+	struct cache *c = (struct cache *)b;
+	struct cache_coll *cs;
+	int err = -ENODATA;
+
+	*out = NULL;
+	if (c->ttl <= 0)
+		return err;
+	pthread_mutex_lock(&c->lock);
+	cs = coll_find(c, coll->kind, coll_provider(coll));
+	if (cs && coll_fresh(c, cs, cache_now(c))) {
+		*out = listing_get(cs->l);
+		err = 0;
+	}
+	pthread_mutex_unlock(&c->lock);
 	return err;
 }
 
@@ -782,6 +896,8 @@ static void cache_destroy(struct backend *b)
 static const struct backend_ops cache_ops = {
     .list = cache_list,
     .lookup = cache_lookup,
+    .lookup_stale = cache_lookup_stale,
+    .peek = cache_peek,
     .remove = cache_remove,
     .forget = cache_forget,
     .check = cache_check,

@@ -41,6 +41,13 @@ struct notice_list {
 #define STALE_SLOTS 16
 #define STALE_SECONDS 2.0
 
+/*
+ * The kernel's entry and attribute timeout of a package answered from an
+ * expired listing without asking the cloud (see fs_lookup): long enough for
+ * the stat and the unlink of one `rm`, short enough that `stat` soon asks.
+ */
+#define EXPIRED_ANSWER_SECONDS 1.0
+
 struct stale_delete {
 	uint64_t parent;
 	char *name;  /* NULL: a free slot */
@@ -328,14 +335,44 @@ static void attr_init(const struct fs *fs, uint64_t ino, bool dir,
 	}
 }
 
+/*
+ * A directory links to itself twice ("." and its name) and once from each
+ * subdirectory's "..". Only rfs/providers has subdirectories that are cloud
+ * resources: their count is known while its listing is fresh, and 1 says
+ * "unknown" otherwise, as btrfs does, so that find(1) does not rely on it.
+ */
+static nlink_t providers_nlink(const struct fs *fs)
+{
+	static const struct coll providers = {COLL_PROVIDERS, NULL};
+	struct listing *l;
+	nlink_t count = 0;
+	size_t i;
+
+	if (!fs->b->ops->peek || fs->b->ops->peek(fs->b, &providers, &l))
+		return 1;
+	/* The entries readdir shows, no more. */
+	for (i = 0; i < l->count; i++) {
+		const char *name = l->items[i].name;
+
+		if (!listing_is_gone(l, i) && name &&
+		    strlen(name) <= NAME_MAX_BYTES &&
+		    name_valid(COLL_PROVIDERS, name))
+			count++;
+	}
+	listing_put(l);
+	return 2 + count;
+}
+
 static void attr_fixed(const struct fs *fs, const struct node *n,
 		       struct stat *st)
 {
 	struct fixed_entry sub[2];
 
 	attr_init(fs, n->ino, true, st);
-	/* A subdirectory's ".." links to its parent. */
-	st->st_nlink = 2 + fixed_children(fs, n, sub);
+	if (n->kind == NODE_PROVIDERS)
+		st->st_nlink = providers_nlink(fs);
+	else
+		st->st_nlink = 2 + fixed_children(fs, n, sub);
 	st->st_atime = st->st_mtime = st->st_ctime = fs->start;
 }
 
@@ -352,19 +389,39 @@ static void attr_resource(const struct fs *fs, struct node *n,
 					   ? UINT32_MAX
 					   : (uint32_t)r->json_len);
 	}
+	atomic_store(&n->mtime, (int64_t)t);
 	st->st_atime = st->st_mtime = st->st_ctime = t;
 }
 
+/*
+ * The attributes of a file whose name is gone (deleted here or found
+ * missing) while a descriptor still holds it: the last ones told, with no
+ * link left, as a local filesystem answers fstat after unlink (POSIX).
+ */
+static void attr_unlinked(const struct fs *fs, struct node *n, struct stat *st)
+{
+	uint32_t size = atomic_load(&n->size);
+
+	attr_init(fs, n->ino, node_is_dir(n), st);
+	st->st_nlink = 0;
+	if (!node_is_dir(n)) {
+		st->st_size = (off_t)size;
+		st->st_blocks = (blkcnt_t)((size + 511) / 512);
+	}
+	st->st_atime = st->st_mtime = st->st_ctime =
+	    (time_t)atomic_load(&n->mtime);
+}
+
 static void reply_entry(fuse_req_t req, struct fs *fs, struct node *n,
-			const struct stat *st)
+			const struct stat *st, double timeout)
 {
 	struct fuse_entry_param e;
 
 	memset(&e, 0, sizeof(e));
 	e.ino = n->ino;
 	e.attr = *st;
-	e.attr_timeout = fs->timeout;
-	e.entry_timeout = fs->timeout;
+	e.attr_timeout = timeout;
+	e.entry_timeout = timeout;
 	/* A reply the kernel never got is a lookup it will never forget. */
 	if (fuse_reply_entry(req, &e) != 0)
 		inode_forget(fs->it, n->ino, 1);
@@ -387,6 +444,7 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fs *fs = req_fs(req);
 	struct node *dir = inode_get(fs->it, parent), *n;
 	struct resource r;
+	bool stale = false;
 	struct stat st;
 	struct coll c;
 	int ret;
@@ -422,7 +480,7 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 			return;
 		}
 		attr_fixed(fs, n, &st);
-		reply_entry(req, fs, n, &st);
+		reply_entry(req, fs, n, &st, fs->timeout);
 		return;
 	}
 	/* No request for a name that cannot be an identifier. */
@@ -430,7 +488,18 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	ret = fs->b->ops->lookup(fs->b, &c, name, &r);
+	/*
+	 * The kernel looks a name up again before it unlinks it once its
+	 * entry has expired. A package needs nothing more than its name to
+	 * be deleted, so a package listed before may be answered from that
+	 * listing, once and briefly, and `rm` then costs only the DELETE
+	 * (docs/hwcfs.md). Providers and versions are deleted with the
+	 * provider_id of a fresh lookup anyway.
+	 */
+	if (c.kind == COLL_PACKAGES && fs->b->ops->lookup_stale)
+		ret = fs->b->ops->lookup_stale(fs->b, &c, name, &r, &stale);
+	else
+		ret = fs->b->ops->lookup(fs->b, &c, name, &r);
 	if (ret) {
 		reply_errno(req, ret);
 		return;
@@ -443,7 +512,8 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 	attr_resource(fs, n, &r, &st);
 	resource_clear(&r);
-	reply_entry(req, fs, n, &st);
+	reply_entry(req, fs, n, &st,
+		    stale ? EXPIRED_ANSWER_SECONDS : fs->timeout);
 }
 
 static void fs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -469,6 +539,7 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino,
 	struct fs *fs = req_fs(req);
 	struct node *n = inode_get(fs->it, ino);
 	struct resource r;
+	bool unlinked;
 	struct stat st;
 	int ret;
 
@@ -483,7 +554,19 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino,
 		fuse_reply_attr(req, &st, fs->timeout);
 		return;
 	}
-	ret = node_resource(fs, n, &r);
+	/*
+	 * The kernel asks for the attributes of an inode whose name is gone
+	 * only for a descriptor still open on it (fstat after rm).
+	 */
+	unlinked = inode_unlinked(fs->it, n);
+	ret = unlinked ? -ENOENT : node_resource(fs, n, &r);
+	if (ret == -ENOENT && (unlinked || atomic_load(&n->opens))) {
+		if (!unlinked)
+			node_gone(fs, n);
+		attr_unlinked(fs, n, &st);
+		fuse_reply_attr(req, &st, fs->timeout);
+		return;
+	}
 	if (ret) {
 		if (ret == -ENOENT)
 			node_gone(fs, n);
@@ -607,6 +690,14 @@ static bool stale_take(struct fs *fs, uint64_t parent, const char *name)
 	return found;
 }
 
+/* A resource that is only a name: all a package's delete needs. */
+static int resource_named(struct resource *r, const char *name)
+{
+	memset(r, 0, sizeof(*r));
+	r->name = strdup(name);
+	return r->name ? 0 : -ENOMEM;
+}
+
 /* unlink of a package or version, rmdir of a provider. */
 static void fs_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      bool isdir)
@@ -649,8 +740,15 @@ static void fs_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	/* The cached entry: its provider_id is what the delete must match. */
-	ret = fs->b->ops->lookup(fs->b, &c, name, &r);
+	/*
+	 * A package's DELETE needs only its id and says itself whether it
+	 * existed (404). Providers and versions need the provider_id the
+	 * delete must match; a dry run asks, to fail as a real one would.
+	 */
+	if (c.kind == COLL_PACKAGES && fs->cfg->dry_run <= 0)
+		ret = resource_named(&r, name);
+	else
+		ret = fs->b->ops->lookup(fs->b, &c, name, &r);
 	if (ret) {
 		reply_errno(req, ret);
 		/* Gone already: so should the kernel's entry be. */
@@ -766,7 +864,9 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
 	}
 	fi->fh = (uintptr_t)fh;
+	atomic_fetch_add(&n->opens, 1);
 	if (fuse_reply_open(req, fi) != 0) {
+		atomic_fetch_sub(&n->opens, 1);
 		free(fh->json);
 		free(fh);
 	}
@@ -804,8 +904,10 @@ static void fs_release(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
 	struct open_file *fh = (struct open_file *)(uintptr_t)fi->fh;
+	struct node *n = inode_get(req_fs(req)->it, ino);
 
-	(void)ino;
+	if (n)
+		atomic_fetch_sub(&n->opens, 1);
 	if (fh) {
 		free(fh->json);
 		free(fh);
@@ -857,6 +959,12 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino,
 		ngone = (uint32_t)atomic_load(&dh->l->ngone);
 		keep = atomic_exchange(&n->gen, gen) == gen;
 		keep = atomic_exchange(&n->ngone, ngone) == ngone && keep;
+		/*
+		 * rfs/providers counts its providers in st_nlink: a new
+		 * listing changes it. Only the attributes, as in fs_open.
+		 */
+		if (!keep && n->kind == NODE_PROVIDERS)
+			fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
 	}
 	fi->fh = (uintptr_t)dh;
 	if (fs->cfg->cache_ttl > 0) {

@@ -318,6 +318,16 @@ void inode_unhash(struct inode_table *t, struct node *parent, const char *name)
 	pthread_mutex_unlock(&t->lock);
 }
 
+bool inode_unlinked(struct inode_table *t, struct node *n)
+{
+	bool unlinked;
+
+	pthread_mutex_lock(&t->lock);
+	unlinked = !n->hashed && !node_pinned(n);
+	pthread_mutex_unlock(&t->lock);
+	return unlinked;
+}
+
 void inode_foreach(struct inode_table *t, struct node *parent,
 		   void (*fn)(struct node *n, void *ctx), void *ctx)
 {

@@ -47,6 +47,10 @@ struct node {
 	_Atomic uint32_t hash;
 	_Atomic uint64_t gen;
 	_Atomic uint32_t ngone;
+	/* Files: the last st_mtime told, and the descriptors open on it;
+	 * what fstat answers once the name is gone. */
+	_Atomic int64_t mtime;
+	_Atomic uint32_t opens;
 	uint8_t kind;
 	uint8_t hashed; /* reachable by (parent, name) */
 	uint16_t namelen;
@@ -80,6 +84,9 @@ void inode_forget(struct inode_table *t, uint64_t ino, uint64_t n);
  * makes a new node. The old one lives until the kernel forgets it.
  */
 void inode_unhash(struct inode_table *t, struct node *parent, const char *name);
+
+/* True once n's name was unhashed: n lives only for the kernel's sake. */
+bool inode_unlinked(struct inode_table *t, struct node *n);
 
 /*
  * Calls fn on each node (of one parent, or of every parent when parent

@@ -117,6 +117,38 @@ def test_stalled_server_fails_operations_in_time(emu):
     emu.faults(stall=False)
 
 
+@pytest.mark.parametrize("kind", ["package", "version"])
+def test_rm_f_of_an_uncached_name_waits_for_one_timeout(emu, kind):
+    """rm -f looks the name up twice, for its stat and for its unlink:
+    the second lookup gets the first one's timeout at once, so rm -f
+    takes one timeout, not two, and the server is asked once (11.14)."""
+    state = emu.state()
+    if kind == "package":
+        rel = "iotda/packages/" + state["packages"][0]["package_id"]
+        want = {"iotda.show": 1}
+    else:
+        prov = state["providers"][0]
+        rel = "rfs/providers/%s/%s" % (prov["provider_name"],
+                                       prov["versions"][0]["provider_version"])
+        want = {"rfs.show_provider": 1}
+    with mounted(emu, "timeout=%d" % TIMEOUT) as m:
+        emu.faults(stall=True)
+        emu.reset()
+        t0 = time.monotonic()
+        r = subprocess.run(["rm", "-f", m.p(rel)], capture_output=True,
+                           text=True, timeout=60,
+                           env=dict(os.environ, LC_ALL="C"))
+        secs = time.monotonic() - t0
+        print("rm -f of an uncached %s: exit %d in %.2f s: %s"
+              % (kind, r.returncode, secs, r.stderr.strip()))
+        assert r.returncode == 1
+        assert "Connection timed out" in r.stderr, r.stderr
+        assert secs < 1.5 * TIMEOUT
+        asked = {op: n for op, n in emu.stats()["requests"].items() if n}
+        assert asked == want
+    emu.faults(stall=False)
+
+
 def test_server_gone_at_mount_time(emu):
     env, home = clean_env(emu)
     mnt = tempfile.mkdtemp(prefix="hwcfs-mnt-")

@@ -248,3 +248,75 @@ def test_every_rfs_delete_carries_the_provider_id(emulator, mount):
     for e in emulator.stats()["log"]:
         if e["method"] == "DELETE":
             assert len(e["params"]["provider_id"]) == 1
+
+
+# Issue 10.8: a package is deleted by its id alone, so `rm` of one whose
+# cached entry expired costs its DELETE and nothing else. TTL is the
+# cache_ttl of these mounts; WAIT outlives it and the kernel's timeouts.
+TTL = 1
+WAIT = TTL + 1.2
+
+
+def test_rm_after_cache_ttl_sends_only_the_deletes(emulator, mount):
+    emulator.seed(packages=10)
+    m = mount("cache_ttl=%d" % TTL)
+    victims = sorted(package_ids(emulator))[:5]
+    assert set(victims) <= set(os.listdir(m.p(PACKAGES)))
+    time.sleep(WAIT)
+    # A name that cannot be a package id costs nothing, as before.
+    r, delta = delta_of(emulator, lambda: sh(
+        ["rm"] + [m.p(PACKAGES, v) for v in victims] +
+        [m.p(PACKAGES, "not_a_package!")]))
+    assert r.returncode == 1
+    assert r.stderr.count(MESSAGES[errno.ENOENT]) == 1, r.stderr
+    assert delta == {"iotda.delete": 5, "total": 5}
+    assert [d["resource"] for d in deletes(emulator)] == victims
+    assert package_ids(emulator).isdisjoint(victims)
+    assert set(os.listdir(m.p(PACKAGES))) == package_ids(emulator)
+
+
+def test_rm_after_cache_ttl_of_a_package_deleted_elsewhere_is_enoent(
+        emulator, mount):
+    emulator.seed(packages=3)
+    m = mount("cache_ttl=%d" % TTL)
+    gone = sorted(os.listdir(m.p(PACKAGES)))[0]
+    emulator.delete_package(gone)
+    time.sleep(WAIT)
+    emulator.reset()
+    # The DELETE alone decides: its 404 is rm's ENOENT.
+    r, delta = delta_of(emulator, lambda: sh(["rm", m.p(PACKAGES, gone)]))
+    assert r.returncode == 1
+    assert MESSAGES[errno.ENOENT] in r.stderr, r.stderr
+    assert delta == {"iotda.delete": 1, "total": 1}
+    assert [d["status"] for d in deletes(emulator)] == [404]
+    # A name the mount never knew is asked about (one show), not deleted.
+    never = "0" * 24
+    r, delta = delta_of(emulator, lambda: sh(["rm", m.p(PACKAGES, never)]))
+    assert MESSAGES[errno.ENOENT] in r.stderr, r.stderr
+    assert delta == {"iotda.show": 1, "total": 1}
+
+
+def test_expired_answer_is_trusted_for_one_second_only(emulator, mount):
+    emulator.seed(packages=3)
+    m = mount("cache_ttl=%d" % TTL)
+    a, b, _ = sorted(os.listdir(m.p(PACKAGES)))
+    emulator.delete_package(a)
+    emulator.delete_package(b)
+    time.sleep(WAIT)
+    # stat after cache_ttl is answered from the listing, once, for 1 s...
+    _, delta = delta_of(emulator, lambda: os.stat(m.p(PACKAGES, a)))
+    assert delta == {}
+    time.sleep(1.2)
+    # ...then the cloud is asked, and says what it holds.
+    err, delta = delta_of(emulator,
+                          lambda: errno_of(os.stat, m.p(PACKAGES, a)))
+    assert err == errno.ENOENT
+    assert delta == {"iotda.show": 1, "total": 1}
+    # Reading never uses an expired answer.
+    os.stat(m.p(PACKAGES, b))
+    err, delta = delta_of(emulator,
+                          lambda: errno_of(open, m.p(PACKAGES, b)))
+    assert err == errno.ENOENT
+    assert delta == {"iotda.show": 1, "total": 1}
+    time.sleep(0.2)  # the kernel notices go out on the notifier thread
+    assert errno_of(os.stat, m.p(PACKAGES, b)) == errno.ENOENT

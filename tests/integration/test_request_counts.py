@@ -172,6 +172,30 @@ def test_xargs_rm_of_100_sends_exactly_100_deletes(emulator, mount):
     assert emulator.state()["packages"] == []
 
 
+def test_xargs_rm_outliving_cache_ttl_sends_only_deletes(emulator, mount):
+    """The benchmark's bulk rm when the run outlives cache_ttl: names
+    listed before it are looked up again by the kernel once their entries
+    expire, and that costs no show (issue 10.8)."""
+    ttl = 1
+    emulator.seed(packages=100)
+    m = mount("cache_ttl=%d" % ttl)
+    names = sorted(os.listdir(m.p(PACKAGES)))
+    listed = time.monotonic()
+    rm = "xargs -P 16 -n 5 rm"
+    r, early = requests_during(emulator, lambda: m.run(
+        rm, cwd=m.p(PACKAGES), input="\n".join(names[:50])))
+    assert r.returncode == 0, r.stderr
+    time.sleep(max(0, listed + ttl + 1.2 - time.monotonic()))
+    r, late = requests_during(emulator, lambda: m.run(
+        rm, cwd=m.p(PACKAGES), input="\n".join(names[50:])))
+    assert r.returncode == 0, r.stderr
+    assert early == {"iotda.delete": 50}
+    assert late == {"iotda.delete": 50}
+    deleted = sorted(d["resource"] for d in emulator.stats()["deletes"])
+    assert deleted == names
+    assert emulator.state()["packages"] == []
+
+
 def test_rm_r_of_a_provider_with_20_versions(emulator, mount):
     """rm -r with nothing cached: one show of the provider (its lookup;
     no fresh listing of rfs/providers), one version listing (rm's

@@ -63,10 +63,11 @@ struct fake {
 	struct fake_item items[FAKE_NITEMS];
 	atomic_int nlist, nlookup, nremove, nforget, ncheck;
 	int fail_list, fail_lookup, fail_remove; /* -errno to answer, or 0 */
-	unsigned hold;	   /* FAKE_* calls wait until it is cleared */
-	int held;	   /* calls waiting now */
-	double list_takes; /* seconds the clock moves during a list */
-	bool yield;	   /* stress: widen the windows between calls */
+	unsigned hold;	     /* FAKE_* calls wait until it is cleared */
+	int held;	     /* calls waiting now */
+	double list_takes;   /* seconds the clock moves during a list */
+	double lookup_takes; /* and during a lookup */
+	bool yield;	     /* stress: widen the windows between calls */
 };
 
 static atomic_int fake_destroyed;
@@ -198,9 +199,14 @@ static int fake_lookup(struct backend *b, const struct coll *c,
 
 	atomic_fetch_add(&f->nlookup, 1);
 	err = fake_enter(f, FAKE_LOOKUP, &f->fail_lookup);
-	if (err)
-		return err;
 	pthread_mutex_lock(&f->lock);
+	if (f->lookup_takes > 0)
+		clock_set((double)atomic_load(&clock_ms) / 1000.0 +
+			  f->lookup_takes);
+	if (err) {
+		pthread_mutex_unlock(&f->lock);
+		return err;
+	}
 	it = fake_find(f, c, name);
 	err = it && it->present ? fake_fill(it, out) : -ENOENT;
 	pthread_mutex_unlock(&f->lock);
@@ -940,6 +946,246 @@ static void test_estale_on_a_version_changes_nothing(void)
 	b->ops->destroy(b);
 }
 
+/* --- errors that did not reach the cloud --------------------------- */
+
+static void test_unreachable_lookup_error_is_kept_for_three_seconds(void)
+{
+	static const int errs[] = {-ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH};
+	size_t i;
+
+	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		struct fake *f;
+		struct backend *b = setup(&f, 30, 5);
+
+		f->fail_lookup = errs[i];
+		CHECK_INT(do_lookup(b, &packages, "pkg-a"), errs[i]);
+		f->fail_lookup = 0;
+		clock_set(102.9);
+		CHECK_INT(do_lookup(b, &packages, "pkg-a"), errs[i]);
+		CHECK_INT(atomic_load(&f->nlookup), 1);
+		/* Another name, and the same name elsewhere, still ask. */
+		CHECK_INT(do_lookup(b, &packages, "pkg-b"), 0);
+		CHECK_INT(do_lookup(b, &providers, "pkg-a"), -ENOENT);
+		CHECK_INT(atomic_load(&f->nlookup), 3);
+		clock_set(103.0);
+		CHECK_INT(do_lookup(b, &packages, "pkg-a"), 0);
+		CHECK_INT(atomic_load(&f->nlookup), 4);
+		b->ops->destroy(b);
+	}
+}
+
+/* A timeout takes the whole timeout: the memory counts from its end. */
+static void test_error_memory_counts_from_the_failure(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+
+	f->fail_lookup = -ETIMEDOUT;
+	f->lookup_takes = 10.0;
+	CHECK_INT(do_lookup(b, &packages, "pkg-a"), -ETIMEDOUT);
+	f->lookup_takes = 0;
+	clock_set(112.9);
+	CHECK_INT(do_lookup(b, &packages, "pkg-a"), -ETIMEDOUT);
+	CHECK_INT(atomic_load(&f->nlookup), 1);
+	clock_set(113.0);
+	CHECK_INT(do_lookup(b, &packages, "pkg-a"), -ETIMEDOUT);
+	CHECK_INT(atomic_load(&f->nlookup), 2);
+	b->ops->destroy(b);
+}
+
+static void test_refresh_forgets_a_remembered_error(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+
+	f->fail_lookup = -ETIMEDOUT;
+	CHECK_INT(do_lookup(b, &packages, "pkg-a"), -ETIMEDOUT);
+	f->fail_lookup = 0;
+	b->ops->forget(b, &packages);
+	CHECK_INT(do_lookup(b, &packages, "pkg-a"), 0);
+	CHECK_INT(atomic_load(&f->nlookup), 2);
+	b->ops->destroy(b);
+}
+
+static void test_errors_from_the_cloud_are_not_kept(void)
+{
+	static const int errs[] = {-EIO, -EACCES, -EAGAIN, -EINVAL};
+	size_t i;
+
+	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		struct fake *f;
+		struct backend *b = setup(&f, 30, 5);
+
+		f->fail_lookup = errs[i];
+		CHECK_INT(do_lookup(b, &packages, "pkg-a"), errs[i]);
+		f->fail_lookup = 0;
+		CHECK_INT(do_lookup(b, &packages, "pkg-a"), 0);
+		CHECK_INT(atomic_load(&f->nlookup), 2);
+		b->ops->destroy(b);
+	}
+}
+
+/* --- expired answers and peek ------------------------------------- */
+
+/* lookup_stale: the error, or -EILSEQ for a wrong name; *stale set. */
+static int do_lookup_stale(struct backend *b, const struct coll *c,
+			   const char *name, bool *stale)
+{
+	struct resource r;
+	int err = b->ops->lookup_stale(b, c, name, &r, stale);
+
+	if (!err && strcmp(r.name, name) != 0)
+		err = -EILSEQ;
+	resource_clear(&r);
+	return err;
+}
+
+static void test_expired_listing_answers_lookup_stale_once(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	bool stale = false;
+
+	CHECK_INT(do_list(b, &packages), 0);
+	clock_set(500.0);
+	CHECK_INT(do_lookup_stale(b, &packages, "pkg-a", &stale), 0);
+	CHECK(stale);
+	CHECK_INT(atomic_load(&f->nlookup), 0);
+	/* Once: the next asks, and its answer is fresh for the TTL. */
+	CHECK_INT(do_lookup_stale(b, &packages, "pkg-a", &stale), 0);
+	CHECK(!stale);
+	CHECK_INT(atomic_load(&f->nlookup), 1);
+	clock_set(529.9);
+	CHECK_INT(do_lookup_stale(b, &packages, "pkg-a", &stale), 0);
+	CHECK(!stale);
+	CHECK_INT(atomic_load(&f->nlookup), 1);
+	/* That answer, expired in turn, may be given once more. */
+	clock_set(530.0);
+	CHECK_INT(do_lookup_stale(b, &packages, "pkg-a", &stale), 0);
+	CHECK(stale);
+	CHECK_INT(atomic_load(&f->nlookup), 1);
+	/* Each name once; the plain lookup never answers expired. */
+	CHECK_INT(do_lookup_stale(b, &packages, "pkg-b", &stale), 0);
+	CHECK(stale);
+	CHECK_INT(do_lookup(b, &packages, "pkg-c"), 0);
+	CHECK_INT(atomic_load(&f->nlookup), 2);
+	CHECK_INT(atomic_load(&f->nlist), 1);
+	b->ops->destroy(b);
+}
+
+static void test_lookup_stale_never_answers_a_missing_name(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	bool stale = false;
+
+	CHECK_INT(do_list(b, &packages), 0);
+	CHECK_INT(do_remove(b, &packages, "pkg-a", 0), 0);
+	fake_find(f, &packages, "pkg-b")->present = false;
+	CHECK_INT(do_lookup(b, &packages, "pkg-zz"), -ENOENT);
+	clock_set(500.0);
+	/* Deleted here, never listed, or missing: the cloud decides. */
+	CHECK_INT(do_lookup_stale(b, &packages, "pkg-a", &stale), -ENOENT);
+	CHECK_INT(do_lookup_stale(b, &packages, "pkg-zz", &stale), -ENOENT);
+	CHECK_INT(do_lookup_stale(b, &packages, "pkg-new", &stale), -ENOENT);
+	CHECK(!stale);
+	CHECK_INT(atomic_load(&f->nlookup), 4);
+	/* Listed, then deleted behind our back: once from the listing,
+	 * then the truth. */
+	CHECK_INT(do_lookup_stale(b, &packages, "pkg-b", &stale), 0);
+	CHECK(stale);
+	CHECK_INT(do_lookup_stale(b, &packages, "pkg-b", &stale), -ENOENT);
+	CHECK_INT(atomic_load(&f->nlookup), 5);
+	b->ops->destroy(b);
+}
+
+static void test_lookup_stale_uses_the_newest_answer(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	bool stale = false;
+
+	/* Listed at 100, found missing at 110: missing wins. */
+	CHECK_INT(do_list(b, &packages), 0);
+	fake_find(f, &packages, "pkg-c")->present = false;
+	clock_set(140.0);
+	CHECK_INT(do_lookup(b, &packages, "pkg-c"), -ENOENT);
+	/* Listed again at 200 with pkg-c back: the listing wins. */
+	fake_find(f, &packages, "pkg-c")->present = true;
+	clock_set(200.0);
+	CHECK_INT(do_list(b, &packages), 0);
+	clock_set(300.0);
+	CHECK_INT(do_lookup_stale(b, &packages, "pkg-c", &stale), 0);
+	CHECK(stale);
+	CHECK_INT(atomic_load(&f->nlookup), 1);
+	/* An expired entry with no listing answers too. */
+	CHECK_INT(do_lookup(b, &providers, "p1"), 0);
+	clock_set(400.0);
+	CHECK_INT(do_lookup_stale(b, &providers, "p1", &stale), 0);
+	CHECK(stale);
+	CHECK_INT(atomic_load(&f->nlookup), 2);
+	b->ops->destroy(b);
+}
+
+static void test_lookup_stale_gives_a_remembered_error(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	bool stale = false;
+
+	CHECK_INT(do_list(b, &packages), 0);
+	clock_set(500.0);
+	CHECK_INT(do_lookup_stale(b, &packages, "pkg-a", &stale), 0);
+	f->fail_lookup = -ETIMEDOUT;
+	CHECK_INT(do_lookup_stale(b, &packages, "pkg-a", &stale), -ETIMEDOUT);
+	CHECK_INT(do_lookup_stale(b, &packages, "pkg-a", &stale), -ETIMEDOUT);
+	CHECK(!stale);
+	CHECK_INT(atomic_load(&f->nlookup), 1);
+	b->ops->destroy(b);
+}
+
+static void test_peek_returns_only_a_fresh_listing(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	struct listing *l = NULL, *mine;
+
+	CHECK_INT(b->ops->peek(b, &providers, &l), -ENODATA);
+	CHECK(l == NULL);
+	CHECK_INT(b->ops->list(b, &providers, &mine), 0);
+	CHECK_INT(b->ops->peek(b, &providers, &l), 0);
+	CHECK(l == mine);
+	listing_put(l);
+	CHECK_INT(do_remove(b, &providers, "p3", 0), 0);
+	CHECK_INT(b->ops->peek(b, &providers, &l), 0);
+	CHECK_INT(listing_live(l), 2);
+	listing_put(l);
+	CHECK_INT(b->ops->peek(b, &packages, &l), -ENODATA);
+	clock_set(130.0);
+	CHECK_INT(b->ops->peek(b, &providers, &l), -ENODATA);
+	CHECK_INT(atomic_load(&f->nlist), 1);
+	listing_put(mine);
+	b->ops->destroy(b);
+}
+
+static void test_ttl_zero_answers_nothing_expired(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 0, 5);
+	struct listing *l = NULL;
+	bool stale = true;
+
+	CHECK_INT(do_list(b, &packages), 0);
+	CHECK_INT(b->ops->peek(b, &packages, &l), -ENODATA);
+	CHECK_INT(do_lookup_stale(b, &packages, "pkg-a", &stale), 0);
+	CHECK(!stale);
+	f->fail_lookup = -ETIMEDOUT;
+	CHECK_INT(do_lookup(b, &packages, "pkg-a"), -ETIMEDOUT);
+	CHECK_INT(do_lookup(b, &packages, "pkg-a"), -ETIMEDOUT);
+	CHECK_INT(atomic_load(&f->nlookup), 3);
+	b->ops->destroy(b);
+}
+
 /* --- forget -------------------------------------------------------- */
 
 static void test_forget_drops_one_collection(void)
@@ -1130,9 +1376,21 @@ static void stress_one(struct stress *s, unsigned *seed)
 		} else if (err != -ENOENT) {
 			atomic_fetch_add(&s->bad, 1);
 		}
-	} else if (op < 80) {
+	} else if (op < 70) {
 		err = do_lookup(s->b, c, name);
 		if (err && err != -ENOENT)
+			atomic_fetch_add(&s->bad, 1);
+	} else if (op < 75) {
+		bool stale;
+
+		err = do_lookup_stale(s->b, c, name, &stale);
+		if ((err && err != -ENOENT) || (err && stale))
+			atomic_fetch_add(&s->bad, 1);
+	} else if (op < 80) {
+		err = s->b->ops->peek(s->b, c, &l);
+		if (!err)
+			listing_put(l);
+		else if (err != -ENODATA)
 			atomic_fetch_add(&s->bad, 1);
 	} else if (op < 90) {
 		/* Providers only with cascade, and rarely. */
@@ -1250,6 +1508,16 @@ int main(void)
 	test_remove_of_a_provider_drops_its_versions_listing();
 	test_estale_on_a_provider_drops_the_providers_listing();
 	test_estale_on_a_version_changes_nothing();
+	test_unreachable_lookup_error_is_kept_for_three_seconds();
+	test_error_memory_counts_from_the_failure();
+	test_refresh_forgets_a_remembered_error();
+	test_errors_from_the_cloud_are_not_kept();
+	test_expired_listing_answers_lookup_stale_once();
+	test_lookup_stale_never_answers_a_missing_name();
+	test_lookup_stale_uses_the_newest_answer();
+	test_lookup_stale_gives_a_remembered_error();
+	test_peek_returns_only_a_fresh_listing();
+	test_ttl_zero_answers_nothing_expired();
 	test_forget_drops_one_collection();
 	test_forget_providers_drops_versions_listings();
 	test_forget_all_drops_everything();

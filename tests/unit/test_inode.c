@@ -53,6 +53,23 @@ static void test_unhashed_name_gets_a_new_node(void)
 	inode_table_free(t);
 }
 
+static void test_unhashed_node_says_it_is_unlinked(void)
+{
+	struct inode_table *t;
+	struct node *pk, *n;
+
+	CHECK_INT(inode_table_new(&t), 0);
+	pk = inode_get(t, INO_PACKAGES);
+	n = inode_lookup(t, pk, "open-one", NODE_PACKAGE);
+	CHECK(!inode_unlinked(t, n));
+	inode_unhash(t, pk, "open-one");
+	CHECK(inode_unlinked(t, n));
+	/* The fixed directories are never unlinked. */
+	inode_unhash(t, inode_get(t, INO_IOTDA), "packages");
+	CHECK(!inode_unlinked(t, pk));
+	inode_table_free(t);
+}
+
 static void test_parent_outlives_children(void)
 {
 	struct inode_table *t;
@@ -113,6 +130,7 @@ int main(void)
 {
 	test_lookup_counts_and_forget_frees();
 	test_unhashed_name_gets_a_new_node();
+	test_unhashed_node_says_it_is_unlinked();
 	test_parent_outlives_children();
 	test_fixed_dirs_are_never_freed();
 	test_100k_nodes_stay_findable();
