@@ -231,8 +231,12 @@ class Cloud:
         self.rng = random.Random(seed)
         self.fault_rng = random.Random(seed + 1)
         self.token_ttl = token_ttl
+        # package_id -> record; per type, the sorted record ids (the
+        # order and the markers of ListOtaPackageInfo) and their packages.
         self.packages = {}
         self.by_type = {t: [] for t in PACKAGE_TYPES}
+        self.by_record = {}
+        self.package_rng = random.Random(seed + 2)
         self.filter_counts = {}
         self.seq = 0
         self.last_api_epoch = 0
@@ -250,14 +254,23 @@ class Cloud:
 
     # ------------------------------------------------------- packages
 
-    def _new_package_id(self, epoch):
+    def _new_record_id(self, epoch):
         self.seq += 1
         return "%08x%016x" % (int(epoch) & 0xffffffff, self.seq)
+
+    def _new_package_id(self):
+        """24 hex digits, like a record id, but drawn at random: paging by
+        package_id instead of page.marker skips or repeats records."""
+        while True:
+            pid = "%024x" % self.package_rng.getrandbits(96)
+            if pid not in self.packages and pid not in self.by_record:
+                return pid
 
     def make_package(self, fields, epoch):
         """Build (not insert) one package record."""
         n = self.seq + 1
-        pid = self._new_package_id(epoch)
+        rid = self._new_record_id(epoch)
+        pid = fields.get("package_id") or self._new_package_id()
         ptype = fields.get("package_type", "firmwarePackage")
         product = fields.get("product_id", "emu-product-%d" % (n % 4))
         info = {
@@ -288,26 +301,28 @@ class Cloud:
         }
         show = dict(info)
         show["file_location"] = {"obs_location": obs}
-        return {"id": pid, "type": ptype, "epoch": int(epoch),
+        return {"id": pid, "record": rid, "type": ptype, "epoch": int(epoch),
                 "list": info, "show": show}
 
     def insert_packages(self, records):
         touched = set()
         for rec in records:
             self.packages[rec["id"]] = rec
+            self.by_record[rec["record"]] = rec
             lst = self.by_type[rec["type"]]
-            if lst and lst[-1] > rec["id"]:
+            if lst and lst[-1] > rec["record"]:
                 touched.add(rec["type"])
-            lst.append(rec["id"])
+            lst.append(rec["record"])
         for t in touched:
             self.by_type[t].sort()
         self.filter_counts.clear()
 
     def remove_package(self, pid):
         rec = self.packages.pop(pid)
+        del self.by_record[rec["record"]]
         lst = self.by_type[rec["type"]]
-        i = bisect.bisect_left(lst, pid)
-        if i < len(lst) and lst[i] == pid:
+        i = bisect.bisect_left(lst, rec["record"])
+        if i < len(lst) and lst[i] == rec["record"]:
             del lst[i]
         self.filter_counts.clear()
         return rec
@@ -374,6 +389,7 @@ class Cloud:
 
     def clear(self):
         self.packages.clear()
+        self.by_record.clear()
         for t in self.by_type:
             self.by_type[t] = []
         self.filter_counts.clear()
@@ -433,18 +449,16 @@ class Cloud:
 
     def state(self, brief=False):
         pkgs = []
-        for t in PACKAGE_TYPES:
-            for pid in self.by_type[t]:
-                rec = self.packages[pid]
-                if brief:
-                    pkgs.append({"package_id": pid, "package_type": t,
-                                 "create_time": rec["list"]["create_time"],
-                                 "create_epoch": rec["epoch"]})
-                else:
-                    p = dict(rec["show"])
-                    p["create_epoch"] = rec["epoch"]
-                    pkgs.append(p)
-        pkgs.sort(key=lambda p: p["package_id"], reverse=True)
+        for rid in sorted(self.by_record, reverse=True):
+            rec = self.by_record[rid]
+            if brief:
+                p = {"package_id": rec["id"], "package_type": rec["type"],
+                     "create_time": rec["list"]["create_time"]}
+            else:
+                p = dict(rec["show"])
+            p["create_epoch"] = rec["epoch"]
+            p["record_id"] = rid
+            pkgs.append(p)
         provs = []
         for _, name in reversed(self.sorted_provider_keys()):
             prov = self.providers[name]
@@ -901,10 +915,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             else:
                 i = bisect.bisect_left(lst, marker)
             out = []
+            last = None
             skip = offset
             while i > 0 and len(out) < limit:
                 i -= 1
-                rec = cloud.packages[lst[i]]
+                rec = cloud.by_record[lst[i]]
                 if filters and any(rec["list"].get(k) != v
                                    for k, v in filters.items()):
                     continue
@@ -912,19 +927,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     skip -= 1
                     continue
                 out.append(rec["list"])
+                last = lst[i]
             if filters:
                 key = (ptype, tuple(sorted(filters.items())))
                 count = cloud.filter_counts.get(key)
                 if count is None:
-                    count = sum(1 for pid in lst if all(
-                        cloud.packages[pid]["list"].get(k) == v
+                    count = sum(1 for rid in lst if all(
+                        cloud.by_record[rid]["list"].get(k) == v
                         for k, v in filters.items()))
                     cloud.filter_counts[key] = count
             else:
                 count = len(lst)
         page = {"count": count}
         if out:
-            page["marker"] = out[-1]["package_id"]
+            # The record id of the last record: never its package_id.
+            page["marker"] = last
         if hostile == "marker_stuck":
             page["marker"] = given_marker or MAX_MARKER
         elif hostile == "negative_count":
@@ -1497,12 +1514,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         when = parse_time_field(req, now)
         if req.get("package_type", "firmwarePackage") not in PACKAGE_TYPES:
             raise ApiError(400, {"error": "bad package_type"})
+        pid = req.get("package_id")
+        if pid is not None and not (isinstance(pid, str) and
+                                    PACKAGE_ID_RE.match(pid)):
+            raise ApiError(400, {"error": "bad package_id"})
         with cloud.lock:
+            if pid is not None and pid in cloud.packages:
+                raise ApiError(409, {"error": "package_id exists"})
             epoch = cloud.api_epoch() if when is None else int(when)
             rec = cloud.make_package(req, epoch)
             cloud.insert_packages([rec])
             out = dict(rec["show"])
             out["create_epoch"] = rec["epoch"]
+            out["record_id"] = rec["record"]
             return out
 
     def control_add_provider(self, req):
@@ -1683,17 +1707,13 @@ def load_seed_file(cloud, path):
               if isinstance(spec.get(k), int)}
     with cloud.lock:
         cloud.seed(clear=bool(spec.get("clear")), **counts)
-    now = time.time()
+    fake = Handler.__new__(Handler)
+    fake.server = type("S", (), {"cloud": cloud})()
     for p in spec.get("packages", []) if isinstance(
             spec.get("packages"), list) else []:
-        when = parse_time_field(p, now)
-        with cloud.lock:
-            epoch = cloud.api_epoch() if when is None else int(when)
-            cloud.insert_packages([cloud.make_package(p, epoch)])
+        fake.control_add_package(p)
     for p in spec.get("providers", []) if isinstance(
             spec.get("providers"), list) else []:
-        fake = Handler.__new__(Handler)
-        fake.server = type("S", (), {"cloud": cloud})()
         fake.control_add_provider(p)
     if isinstance(spec.get("faults"), dict):
         apply_faults(cloud, spec["faults"])

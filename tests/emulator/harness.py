@@ -278,6 +278,10 @@ class Emulator:
             "versions": versions, "clear": clear})
 
     def add_package(self, **fields):
+        """One package (firmwarePackage unless package_type says otherwise;
+        a modulePackage gets module_name "module-a" unless given); fields
+        may also set package_id and the create time. Returns the package
+        with its create_epoch and record_id."""
         return self.control("POST", "packages", fields)
 
     def delete_package(self, package_id):

@@ -13,6 +13,7 @@ from emulator.harness import Emulator, PYTHON, SCRIPT
 
 DAY = 86400
 FW = {"package_type": "firmwarePackage"}
+MOD = "modulePackage"
 PROVIDERS = "/v1/private-providers"
 
 
@@ -158,9 +159,9 @@ def test_seeded_times_spread_over_400_days(emu):
                    for p in st["providers"])
     for got, want in zip(pages, range(5, 400, 10)):
         assert abs(got - want) < 0.01
-    ids = [p["package_id"] for p in st["packages"]]
+    rids = [p["record_id"] for p in st["packages"]]
     epochs = [p["create_epoch"] for p in st["packages"]]
-    assert ids == sorted(ids, reverse=True)
+    assert rids == sorted(rids, reverse=True)
     assert epochs == sorted(epochs, reverse=True)
 
 
@@ -168,16 +169,30 @@ def test_add_package_with_fields_and_time(emu):
     pkg = emu.add_package(package_type="softwarePackage", version="V9",
                           create_time="20240102T030405Z")
     assert pkg["create_time"] == "20240102T030405Z"
-    assert pkg["package_id"].startswith("%08x" % 1704164645)
+    assert pkg["record_id"].startswith("%08x" % 1704164645)
     old = emu.add_package(age_days=100)
     assert abs(time.time() - old["create_epoch"] - 100 * DAY) < 5
     new = emu.add_package()
-    assert new["package_id"] > pkg["package_id"]
+    assert new["record_id"] > old["record_id"] > pkg["record_id"]
     r = emu.sign_and_request("GET", emu.iotda_path(pkg["package_id"]))
     assert r.json()["version"] == "V9"
     emu.delete_package(pkg["package_id"])
     assert emu.sign_and_request("GET", emu.iotda_path(
         pkg["package_id"])).status == 404
+
+
+def test_add_package_with_its_own_id_and_type(emu):
+    pkg = emu.add_package(package_id="0123abcd-x", package_type=MOD)
+    assert pkg["package_id"] == "0123abcd-x"
+    assert pkg["package_type"] == MOD and pkg["module_name"] == "module-a"
+    assert pkg["record_id"] != pkg["package_id"]
+    r = emu.sign_and_request("GET", emu.iotda_path("0123abcd-x"))
+    assert r.status == 200 and r.json()["module_name"] == "module-a"
+    assert emu.request("POST", "/_emu/packages",
+                       {"package_id": "0123abcd-x"}).status == 409
+    assert emu.request("POST", "/_emu/packages",
+                       {"package_id": "a/b"}).status == 400
+    assert len(emu.state()["packages"]) == 1
 
 
 def test_add_provider_version_and_delete_behind_the_clients_back(emu):
@@ -206,7 +221,8 @@ def test_state_holds_full_objects(emu):
     pkg = st["packages"][0]
     assert "file_location" in pkg and "create_time" in pkg
     r = emu.sign_and_request("GET", emu.iotda_path(pkg["package_id"]))
-    assert {k: v for k, v in pkg.items() if k != "create_epoch"} == r.json()
+    assert {k: v for k, v in pkg.items()
+            if k not in ("create_epoch", "record_id")} == r.json()
     prov = st["providers"][0]
     r = emu.sign_and_request("GET", PROVIDERS + "/%s/metadata" %
                              prov["provider_name"])

@@ -31,7 +31,7 @@ MESSAGES = {
 }
 
 # The fields the emulator's state adds to the API's objects.
-STATE_ONLY = ("create_epoch", "create_epoch_ms", "versions")
+STATE_ONLY = ("create_epoch", "create_epoch_ms", "versions", "record_id")
 
 
 def sh(cmd, timeout=120):

@@ -71,6 +71,31 @@ def test_ls_l_of_1200_packages_walks_past_offset_500(emulator, mount):
     assert len(ls_rows(r.stdout)) == 1200
 
 
+def test_a_walk_past_one_round_lists_every_package_once(emulator, mount):
+    """650 packages a type: more than the 550 a round reaches (offsets
+    0..500), so the walk goes on from page.marker. The emulator keeps
+    record ids (the markers) apart from package ids that look like them,
+    so paging by a package_id would skip or repeat packages: every package
+    shows exactly once, and the one marker sent per type is the record id
+    of its 550th package."""
+    m = seeded(emulator, mount, packages=1300)
+    names, delta = delta_of(emulator, lambda: os.listdir(m.p(PACKAGES)))
+    state = emulator.state(brief=True)["packages"]
+    assert len(names) == len(set(names)) == 1300
+    assert set(names) == {p["package_id"] for p in state}
+    want = iotda_list_requests(emulator)
+    assert delta == {"iotda.list": want, "total": want}
+    sent = {(e["params"]["package_type"][0], e["params"]["marker"][0])
+            for e in emulator.stats()["log"]
+            if e["op"] == "iotda.list" and "marker" in e["params"]}
+    records = {}
+    for p in state:  # newest record first, the list's order
+        records.setdefault(p["package_type"], []).append(p["record_id"])
+    assert sent == {(t, rids[549]) for t, rids in records.items()}
+    assert len(sent) == 2
+    assert not {mk for _, mk in sent} & set(names)
+
+
 def test_second_ls_l_within_ttl_sends_no_request(emulator, mount):
     m = seeded(emulator, mount, packages=1000, providers=300)
     for d in (PACKAGES, PROVIDERS):
