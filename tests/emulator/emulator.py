@@ -39,6 +39,8 @@ SPREAD_SECONDS = 400 * DAY  # seeded create times cover the past 400 days
 DATE_WINDOW = 15 * 60       # allowed X-Sdk-Date skew
 PACKAGE_TYPES = ("softwarePackage", "firmwarePackage", "modulePackage")
 MAX_MARKER = "ffffffffffffffffffffffff"
+# Seeded packages take these types in turn unless told others.
+SEED_TYPES = ("firmwarePackage", "softwarePackage")
 
 OPS = ("iotda.list", "iotda.show", "iotda.delete", "iotda.create",
        "rfs.list_providers", "rfs.show_provider", "rfs.delete_provider",
@@ -196,6 +198,21 @@ def spread_age(index, count):
 
 
 # ---------------------------------------------------------------- state
+
+
+def seed_types(value):
+    """The package types a seed cycles through: None (the default), a list
+    or a comma-separated string of distinct PACKAGE_TYPES."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list) or not value or \
+            len(set(value)) != len(value) or \
+            not all(t in PACKAGE_TYPES for t in value):
+        raise ApiError(400, {"error": "package_types: a list of distinct "
+                             "types out of %s" % ", ".join(PACKAGE_TYPES)})
+    return tuple(value)
 
 
 def default_faults():
@@ -397,14 +414,16 @@ class Cloud:
         self.provider_keys = None
         self.provider_counter = 0  # seeded names restart at 00001
 
-    def seed(self, packages=0, providers=0, versions=0, clear=False):
+    def seed(self, packages=0, providers=0, versions=0, clear=False,
+             package_types=None):
         now = time.time()
         if clear:
             self.clear()
+        types = package_types or SEED_TYPES
         recs = []
         for i in range(packages):
             epoch = int(now - spread_age(i, packages))
-            ptype = "firmwarePackage" if i % 2 == 0 else "softwarePackage"
+            ptype = types[i % len(types)]
             recs.append(self.make_package({"package_type": ptype}, epoch))
         self.insert_packages(recs)
         for j in range(providers):
@@ -1008,6 +1027,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if req.get("package_type") not in PACKAGE_TYPES:
             raise iotda_error(400, IOTDA_BAD_PARAM,
                               "package_type is invalid")
+        # A module package belongs to an OTA module; no other type has one.
+        if (req["package_type"] == "modulePackage") != \
+                (req.get("module_name") is not None):
+            raise iotda_error(400, IOTDA_BAD_PARAM,
+                              "module_name goes with modulePackage only")
         ssv = req.get("support_source_versions", [])
         if not isinstance(ssv, list) or len(ssv) > 20 or not all(
                 isinstance(v, str) and PKG_VERSION_RE.match(v) for v in ssv):
@@ -1473,8 +1497,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 counts[k] = int(req.get(k, 0))
                 if counts[k] < 0:
                     raise ApiError(400, {"error": "%s must be >= 0" % k})
+            types = seed_types(req.get("package_types"))
             with cloud.lock:
-                cloud.seed(clear=bool(req.get("clear")), **counts)
+                cloud.seed(clear=bool(req.get("clear")),
+                           package_types=types, **counts)
                 return 200, {"packages": len(cloud.packages),
                              "providers": len(cloud.providers)}
         if parts == ["packages"] and method == "POST":
@@ -1682,6 +1708,9 @@ def parse_args(argv):
     ap.add_argument("--user", action="append", default=[],
                     help="NAME:PASSWORD:DOMAIN (repeatable)")
     ap.add_argument("--packages", type=int, default=0)
+    ap.add_argument("--package-types",
+                    help="comma-separated types the seeded packages take "
+                    "in turn (default firmwarePackage,softwarePackage)")
     ap.add_argument("--providers", type=int, default=0)
     ap.add_argument("--versions", type=int, default=0)
     ap.add_argument("--latency-ms", type=int, default=0)
@@ -1705,8 +1734,10 @@ def load_seed_file(cloud, path):
         spec = json.load(f)
     counts = {k: spec[k] for k in ("packages", "providers", "versions")
               if isinstance(spec.get(k), int)}
+    types = seed_types(spec.get("package_types"))
     with cloud.lock:
-        cloud.seed(clear=bool(spec.get("clear")), **counts)
+        cloud.seed(clear=bool(spec.get("clear")), package_types=types,
+                   **counts)
     fake = Handler.__new__(Handler)
     fake.server = type("S", (), {"cloud": cloud})()
     for p in spec.get("packages", []) if isinstance(
@@ -1736,8 +1767,13 @@ def main(argv=None):
     cloud = Cloud(args.region, args.project_id, keys, users,
                   args.random_seed, args.token_ttl)
     cloud.log_limit = max(1, args.log_limit)
+    try:
+        types = seed_types(args.package_types)
+    except ApiError as e:
+        sys.exit("emulator: --package-types: %s" % e.body["error"])
     with cloud.lock:
-        cloud.seed(args.packages, args.providers, args.versions)
+        cloud.seed(args.packages, args.providers, args.versions,
+                   package_types=types)
     if args.seed_file:
         load_seed_file(cloud, args.seed_file)
     faults = {}

@@ -9,7 +9,9 @@ import subprocess
 import time
 import uuid
 
-from emulator.harness import Emulator, PYTHON, SCRIPT
+import pytest
+
+from emulator.harness import Emulator, EmulatorError, PYTHON, SCRIPT
 
 DAY = 86400
 FW = {"package_type": "firmwarePackage"}
@@ -195,6 +197,17 @@ def test_add_package_with_its_own_id_and_type(emu):
     assert len(emu.state()["packages"]) == 1
 
 
+def test_seed_package_types_in_turn(emu):
+    emu.seed(packages=7, package_types=[FW["package_type"], MOD])
+    types = [p["package_type"] for p in reversed(emu.state()["packages"])]
+    assert types == [FW["package_type"], MOD] * 3 + [FW["package_type"]]
+    for bad in ([], ["zipPackage"], [MOD, MOD], "x"):
+        r = emu.request("POST", "/_emu/seed",
+                        {"packages": 1, "package_types": bad})
+        assert r.status == 400
+    assert len(emu.state()["packages"]) == 7
+
+
 def test_add_provider_version_and_delete_behind_the_clients_back(emu):
     p = emu.add_provider("hello", versions=["1.0.0"],
                          create_time="2024-01-02T03:04:05.678Z")
@@ -288,6 +301,18 @@ def test_command_line_seed_port_file_and_banner(tmp_path):
     with Emulator(providers=2, random_seed=9) as emu:
         ids2 = sorted(p["provider_id"] for p in emu.state()["providers"])
     assert len(ids1) == 2 and ids1 == ids2
+
+
+def test_command_line_and_seed_file_package_types(tmp_path):
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({"packages": 2,
+                                "package_types": ["softwarePackage"]}))
+    with Emulator(packages=3, package_types=[MOD],
+                  seed_file=str(seed)) as emu:
+        types = [p["package_type"] for p in emu.state()["packages"]]
+        assert sorted(types) == [MOD] * 3 + ["softwarePackage"] * 2
+    with pytest.raises(EmulatorError):
+        Emulator(package_types=["zipPackage"]).start()
 
 
 def test_port_file_written_only_when_listening(tmp_path):

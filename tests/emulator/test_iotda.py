@@ -223,6 +223,17 @@ def test_paging_by_package_id_gives_a_wrong_listing(emu):
     assert sorted(by_id) != sorted(want)
 
 
+def test_module_packages_are_listed_by_their_type_only(emu):
+    emu.seed(packages=90, package_types=[FW, SW, MOD])
+    for ptype in (FW, SW, MOD):
+        r = listing(emu, package_type=ptype, limit=50)
+        assert r.json()["page"]["count"] == 30
+        assert ids_of(r) == state_ids(emu, ptype)
+        assert all(p["package_type"] == ptype for p in r.json()["packages"])
+        assert all(("module_name" in p) == (ptype == MOD)
+                   for p in r.json()["packages"])
+
+
 def test_list_stays_correct_at_100000_packages(emu):
     emu.seed(packages=100000)
     r = listing(emu, package_type=SW, limit=50)
@@ -303,6 +314,21 @@ def test_create_package_is_201_with_newest_id(emu):
     assert state_ids(emu, FW)[:2] == [r2.json()["package_id"],
                                       pkg["package_id"]]
     assert emu.stats()["requests"]["iotda.create"] == 2
+
+
+def test_create_module_package_needs_its_module_name(emu):
+    body = dict(CREATE, package_type=MOD, module_name="wifi.fw-1")
+    r = emu.sign_and_request("POST", emu.iotda_path(), body=body)
+    assert r.status == 201
+    assert r.json()["module_name"] == "wifi.fw-1"
+    assert state_ids(emu, MOD) == [r.json()["package_id"]]
+    for bad in (dict(CREATE, package_type=MOD),
+                dict(CREATE, module_name="wifi"),
+                dict(CREATE, package_type=MOD, module_name="a/b"),
+                dict(CREATE, package_type=MOD, module_name="m" * 65)):
+        r = emu.sign_and_request("POST", emu.iotda_path(), body=bad)
+        assert_iotda_error(r, 400, "IOTDA.000006")
+    assert len(emu.state()["packages"]) == 1
 
 
 def test_create_package_validates_body(emu):
