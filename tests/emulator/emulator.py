@@ -200,6 +200,16 @@ def spread_age(index, count):
 # ---------------------------------------------------------------- state
 
 
+_HUGE = []
+
+
+def huge_padding():
+    """The start of a huge_body answer: a 64 MiB string field, built once."""
+    if not _HUGE:
+        _HUGE.append(b'{"padding":"' + b"x" * (64 << 20) + b'",')
+    return _HUGE[0]
+
+
 def seed_types(value):
     """The package types a seed cycles through: None (the default), a list
     or a comma-separated string of distinct PACKAGE_TYPES."""
@@ -588,18 +598,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.rfile.read(n)
 
     def send(self, status, body=b"", headers=(), ctype="application/json"):
-        """One complete answer with X-Request-Id and Content-Length."""
+        """One complete answer with X-Request-Id and Content-Length; body
+        is bytes or a list of bytes sent one after the other."""
         self.send_response(status)
         self.send_header("X-Request-Id", self.request_id)
         for name, value in headers:
             self.send_header(name, value)
+        parts = body if isinstance(body, list) else [body]
+        length = sum(len(part) for part in parts)
         if status != 204:
-            if body:
+            if length:
                 self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(length))
         self.end_headers()
-        if status != 204 and body:
-            view = memoryview(body)
+        for part in parts if status != 204 else ():
+            view = memoryview(part)
             for off in range(0, len(view), 1 << 20):
                 self.wfile.write(view[off:off + (1 << 20)])
         self.wfile.flush()
@@ -857,8 +870,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 cloud.fault_rng.random() < f["malformed_rate"]
             bad_kind = cloud.fault_rng.random() if bad else 0
         if hostile == "huge_body":
-            pad = b"x" * (64 << 20)
-            raw = b'{"padding":"' + pad + b'",' + raw[1:]
+            # Parts, not one copy: a round of parallel answers must not
+            # cost seconds of the client's timeout to build.
+            raw = [huge_padding(), raw[1:]]
         elif hostile == "deep_json":
             depth = 100000
             raw = raw[:-1] + b',"deep":' + b"[" * depth + b"]" * depth + \
@@ -871,6 +885,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                       b'"versions":7,"page":[],"page_info":"x"}'
             else:
                 raw = b'["not", "an", "object"]'
+        if trunc and isinstance(raw, list):
+            raw = b"".join(raw)
         if trunc and len(raw) > 1:
             raw = raw[:max(1, len(raw) // 2)]
         return raw
