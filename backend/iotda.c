@@ -1,6 +1,6 @@
 /*
- * iotda.c - IoTDA OTA packages: list both package types (rounds of offset
- * pages fetched in parallel after one marker), show one, delete one.
+ * iotda.c - IoTDA OTA packages: list the three package types (rounds of
+ * offset pages fetched in parallel after one marker), show one, delete one.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -24,7 +24,14 @@
 #define IOTDA_MAX_PACKAGES 1000000
 #define IOTDA_PATH_MAX 256
 
-static const char *const iotda_types[] = {"firmwarePackage", "softwarePackage"};
+/*
+ * Every package_type the API knows (docs/cloud-api.md): a listing asks for
+ * one type at a time, and a type left out is invisible and never deleted.
+ * The parallel walks of all types share each round, so an empty type
+ * costs its first page and no round trip of its own.
+ */
+static const char *const iotda_types[] = {"firmwarePackage", "softwarePackage",
+					  "modulePackage"};
 #define IOTDA_NTYPES (sizeof(iotda_types) / sizeof(iotda_types[0]))
 
 /* The walk over one package type. */

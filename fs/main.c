@@ -157,8 +157,9 @@ static void usage(const char *prog)
 {
 	printf("usage: %s [options] [PROFILE] MOUNTPOINT\n\n", prog);
 	printf(
-	    "Mounts a Huawei Cloud project: IoTDA OTA upgrade packages under\n"
-	    "iotda/packages/, RFS private providers under rfs/providers/.\n"
+	    "Mounts a Huawei Cloud project: IoTDA OTA upgrade packages\n"
+	    "(firmware, software and module packages) under iotda/packages/,\n"
+	    "RFS private providers under rfs/providers/.\n"
 	    "PROFILE names a section of the config file (default "
 	    "\"default\").\n"
 	    "Credentials are never given on the command line: they come from\n"

@@ -39,6 +39,8 @@ SPREAD_SECONDS = 400 * DAY  # seeded create times cover the past 400 days
 DATE_WINDOW = 15 * 60       # allowed X-Sdk-Date skew
 PACKAGE_TYPES = ("softwarePackage", "firmwarePackage", "modulePackage")
 MAX_MARKER = "ffffffffffffffffffffffff"
+# Seeded packages take these types in turn unless told others.
+SEED_TYPES = ("firmwarePackage", "softwarePackage")
 
 OPS = ("iotda.list", "iotda.show", "iotda.delete", "iotda.create",
        "rfs.list_providers", "rfs.show_provider", "rfs.delete_provider",
@@ -198,6 +200,31 @@ def spread_age(index, count):
 # ---------------------------------------------------------------- state
 
 
+_HUGE = []
+
+
+def huge_padding():
+    """The start of a huge_body answer: a 64 MiB string field, built once."""
+    if not _HUGE:
+        _HUGE.append(b'{"padding":"' + b"x" * (64 << 20) + b'",')
+    return _HUGE[0]
+
+
+def seed_types(value):
+    """The package types a seed cycles through: None (the default), a list
+    or a comma-separated string of distinct PACKAGE_TYPES."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list) or not value or \
+            len(set(value)) != len(value) or \
+            not all(t in PACKAGE_TYPES for t in value):
+        raise ApiError(400, {"error": "package_types: a list of distinct "
+                             "types out of %s" % ", ".join(PACKAGE_TYPES)})
+    return tuple(value)
+
+
 def default_faults():
     return {"latency_ms": 0, "error_rate": 0.0, "throttle": 0,
             "throttle_style": "service", "retry_after": None,
@@ -231,8 +258,12 @@ class Cloud:
         self.rng = random.Random(seed)
         self.fault_rng = random.Random(seed + 1)
         self.token_ttl = token_ttl
+        # package_id -> record; per type, the sorted record ids (the
+        # order and the markers of ListOtaPackageInfo) and their packages.
         self.packages = {}
         self.by_type = {t: [] for t in PACKAGE_TYPES}
+        self.by_record = {}
+        self.package_rng = random.Random(seed + 2)
         self.filter_counts = {}
         self.seq = 0
         self.last_api_epoch = 0
@@ -250,14 +281,23 @@ class Cloud:
 
     # ------------------------------------------------------- packages
 
-    def _new_package_id(self, epoch):
+    def _new_record_id(self, epoch):
         self.seq += 1
         return "%08x%016x" % (int(epoch) & 0xffffffff, self.seq)
+
+    def _new_package_id(self):
+        """24 hex digits, like a record id, but drawn at random: paging by
+        package_id instead of page.marker skips or repeats records."""
+        while True:
+            pid = "%024x" % self.package_rng.getrandbits(96)
+            if pid not in self.packages and pid not in self.by_record:
+                return pid
 
     def make_package(self, fields, epoch):
         """Build (not insert) one package record."""
         n = self.seq + 1
-        pid = self._new_package_id(epoch)
+        rid = self._new_record_id(epoch)
+        pid = fields.get("package_id") or self._new_package_id()
         ptype = fields.get("package_type", "firmwarePackage")
         product = fields.get("product_id", "emu-product-%d" % (n % 4))
         info = {
@@ -288,26 +328,28 @@ class Cloud:
         }
         show = dict(info)
         show["file_location"] = {"obs_location": obs}
-        return {"id": pid, "type": ptype, "epoch": int(epoch),
+        return {"id": pid, "record": rid, "type": ptype, "epoch": int(epoch),
                 "list": info, "show": show}
 
     def insert_packages(self, records):
         touched = set()
         for rec in records:
             self.packages[rec["id"]] = rec
+            self.by_record[rec["record"]] = rec
             lst = self.by_type[rec["type"]]
-            if lst and lst[-1] > rec["id"]:
+            if lst and lst[-1] > rec["record"]:
                 touched.add(rec["type"])
-            lst.append(rec["id"])
+            lst.append(rec["record"])
         for t in touched:
             self.by_type[t].sort()
         self.filter_counts.clear()
 
     def remove_package(self, pid):
         rec = self.packages.pop(pid)
+        del self.by_record[rec["record"]]
         lst = self.by_type[rec["type"]]
-        i = bisect.bisect_left(lst, pid)
-        if i < len(lst) and lst[i] == pid:
+        i = bisect.bisect_left(lst, rec["record"])
+        if i < len(lst) and lst[i] == rec["record"]:
             del lst[i]
         self.filter_counts.clear()
         return rec
@@ -374,6 +416,7 @@ class Cloud:
 
     def clear(self):
         self.packages.clear()
+        self.by_record.clear()
         for t in self.by_type:
             self.by_type[t] = []
         self.filter_counts.clear()
@@ -381,14 +424,16 @@ class Cloud:
         self.provider_keys = None
         self.provider_counter = 0  # seeded names restart at 00001
 
-    def seed(self, packages=0, providers=0, versions=0, clear=False):
+    def seed(self, packages=0, providers=0, versions=0, clear=False,
+             package_types=None):
         now = time.time()
         if clear:
             self.clear()
+        types = package_types or SEED_TYPES
         recs = []
         for i in range(packages):
             epoch = int(now - spread_age(i, packages))
-            ptype = "firmwarePackage" if i % 2 == 0 else "softwarePackage"
+            ptype = types[i % len(types)]
             recs.append(self.make_package({"package_type": ptype}, epoch))
         self.insert_packages(recs)
         for j in range(providers):
@@ -433,18 +478,16 @@ class Cloud:
 
     def state(self, brief=False):
         pkgs = []
-        for t in PACKAGE_TYPES:
-            for pid in self.by_type[t]:
-                rec = self.packages[pid]
-                if brief:
-                    pkgs.append({"package_id": pid, "package_type": t,
-                                 "create_time": rec["list"]["create_time"],
-                                 "create_epoch": rec["epoch"]})
-                else:
-                    p = dict(rec["show"])
-                    p["create_epoch"] = rec["epoch"]
-                    pkgs.append(p)
-        pkgs.sort(key=lambda p: p["package_id"], reverse=True)
+        for rid in sorted(self.by_record, reverse=True):
+            rec = self.by_record[rid]
+            if brief:
+                p = {"package_id": rec["id"], "package_type": rec["type"],
+                     "create_time": rec["list"]["create_time"]}
+            else:
+                p = dict(rec["show"])
+            p["create_epoch"] = rec["epoch"]
+            p["record_id"] = rid
+            pkgs.append(p)
         provs = []
         for _, name in reversed(self.sorted_provider_keys()):
             prov = self.providers[name]
@@ -555,18 +598,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.rfile.read(n)
 
     def send(self, status, body=b"", headers=(), ctype="application/json"):
-        """One complete answer with X-Request-Id and Content-Length."""
+        """One complete answer with X-Request-Id and Content-Length; body
+        is bytes or a list of bytes sent one after the other."""
         self.send_response(status)
         self.send_header("X-Request-Id", self.request_id)
         for name, value in headers:
             self.send_header(name, value)
+        parts = body if isinstance(body, list) else [body]
+        length = sum(len(part) for part in parts)
         if status != 204:
-            if body:
+            if length:
                 self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(length))
         self.end_headers()
-        if status != 204 and body:
-            view = memoryview(body)
+        for part in parts if status != 204 else ():
+            view = memoryview(part)
             for off in range(0, len(view), 1 << 20):
                 self.wfile.write(view[off:off + (1 << 20)])
         self.wfile.flush()
@@ -824,8 +870,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 cloud.fault_rng.random() < f["malformed_rate"]
             bad_kind = cloud.fault_rng.random() if bad else 0
         if hostile == "huge_body":
-            pad = b"x" * (64 << 20)
-            raw = b'{"padding":"' + pad + b'",' + raw[1:]
+            # Parts, not one copy: a round of parallel answers must not
+            # cost seconds of the client's timeout to build.
+            raw = [huge_padding(), raw[1:]]
         elif hostile == "deep_json":
             depth = 100000
             raw = raw[:-1] + b',"deep":' + b"[" * depth + b"]" * depth + \
@@ -838,6 +885,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                       b'"versions":7,"page":[],"page_info":"x"}'
             else:
                 raw = b'["not", "an", "object"]'
+        if trunc and isinstance(raw, list):
+            raw = b"".join(raw)
         if trunc and len(raw) > 1:
             raw = raw[:max(1, len(raw) // 2)]
         return raw
@@ -901,10 +950,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             else:
                 i = bisect.bisect_left(lst, marker)
             out = []
+            last = None
             skip = offset
             while i > 0 and len(out) < limit:
                 i -= 1
-                rec = cloud.packages[lst[i]]
+                rec = cloud.by_record[lst[i]]
                 if filters and any(rec["list"].get(k) != v
                                    for k, v in filters.items()):
                     continue
@@ -912,19 +962,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     skip -= 1
                     continue
                 out.append(rec["list"])
+                last = lst[i]
             if filters:
                 key = (ptype, tuple(sorted(filters.items())))
                 count = cloud.filter_counts.get(key)
                 if count is None:
-                    count = sum(1 for pid in lst if all(
-                        cloud.packages[pid]["list"].get(k) == v
+                    count = sum(1 for rid in lst if all(
+                        cloud.by_record[rid]["list"].get(k) == v
                         for k, v in filters.items()))
                     cloud.filter_counts[key] = count
             else:
                 count = len(lst)
         page = {"count": count}
         if out:
-            page["marker"] = out[-1]["package_id"]
+            # The record id of the last record: never its package_id.
+            page["marker"] = last
         if hostile == "marker_stuck":
             page["marker"] = given_marker or MAX_MARKER
         elif hostile == "negative_count":
@@ -991,6 +1043,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if req.get("package_type") not in PACKAGE_TYPES:
             raise iotda_error(400, IOTDA_BAD_PARAM,
                               "package_type is invalid")
+        # A module package belongs to an OTA module; no other type has one.
+        if (req["package_type"] == "modulePackage") != \
+                (req.get("module_name") is not None):
+            raise iotda_error(400, IOTDA_BAD_PARAM,
+                              "module_name goes with modulePackage only")
         ssv = req.get("support_source_versions", [])
         if not isinstance(ssv, list) or len(ssv) > 20 or not all(
                 isinstance(v, str) and PKG_VERSION_RE.match(v) for v in ssv):
@@ -1456,8 +1513,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 counts[k] = int(req.get(k, 0))
                 if counts[k] < 0:
                     raise ApiError(400, {"error": "%s must be >= 0" % k})
+            types = seed_types(req.get("package_types"))
             with cloud.lock:
-                cloud.seed(clear=bool(req.get("clear")), **counts)
+                cloud.seed(clear=bool(req.get("clear")),
+                           package_types=types, **counts)
                 return 200, {"packages": len(cloud.packages),
                              "providers": len(cloud.providers)}
         if parts == ["packages"] and method == "POST":
@@ -1497,12 +1556,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         when = parse_time_field(req, now)
         if req.get("package_type", "firmwarePackage") not in PACKAGE_TYPES:
             raise ApiError(400, {"error": "bad package_type"})
+        pid = req.get("package_id")
+        if pid is not None and not (isinstance(pid, str) and
+                                    PACKAGE_ID_RE.match(pid)):
+            raise ApiError(400, {"error": "bad package_id"})
         with cloud.lock:
+            if pid is not None and pid in cloud.packages:
+                raise ApiError(409, {"error": "package_id exists"})
             epoch = cloud.api_epoch() if when is None else int(when)
             rec = cloud.make_package(req, epoch)
             cloud.insert_packages([rec])
             out = dict(rec["show"])
             out["create_epoch"] = rec["epoch"]
+            out["record_id"] = rec["record"]
             return out
 
     def control_add_provider(self, req):
@@ -1658,6 +1724,9 @@ def parse_args(argv):
     ap.add_argument("--user", action="append", default=[],
                     help="NAME:PASSWORD:DOMAIN (repeatable)")
     ap.add_argument("--packages", type=int, default=0)
+    ap.add_argument("--package-types",
+                    help="comma-separated types the seeded packages take "
+                    "in turn (default firmwarePackage,softwarePackage)")
     ap.add_argument("--providers", type=int, default=0)
     ap.add_argument("--versions", type=int, default=0)
     ap.add_argument("--latency-ms", type=int, default=0)
@@ -1681,19 +1750,17 @@ def load_seed_file(cloud, path):
         spec = json.load(f)
     counts = {k: spec[k] for k in ("packages", "providers", "versions")
               if isinstance(spec.get(k), int)}
+    types = seed_types(spec.get("package_types"))
     with cloud.lock:
-        cloud.seed(clear=bool(spec.get("clear")), **counts)
-    now = time.time()
+        cloud.seed(clear=bool(spec.get("clear")), package_types=types,
+                   **counts)
+    fake = Handler.__new__(Handler)
+    fake.server = type("S", (), {"cloud": cloud})()
     for p in spec.get("packages", []) if isinstance(
             spec.get("packages"), list) else []:
-        when = parse_time_field(p, now)
-        with cloud.lock:
-            epoch = cloud.api_epoch() if when is None else int(when)
-            cloud.insert_packages([cloud.make_package(p, epoch)])
+        fake.control_add_package(p)
     for p in spec.get("providers", []) if isinstance(
             spec.get("providers"), list) else []:
-        fake = Handler.__new__(Handler)
-        fake.server = type("S", (), {"cloud": cloud})()
         fake.control_add_provider(p)
     if isinstance(spec.get("faults"), dict):
         apply_faults(cloud, spec["faults"])
@@ -1716,8 +1783,13 @@ def main(argv=None):
     cloud = Cloud(args.region, args.project_id, keys, users,
                   args.random_seed, args.token_ttl)
     cloud.log_limit = max(1, args.log_limit)
+    try:
+        types = seed_types(args.package_types)
+    except ApiError as e:
+        sys.exit("emulator: --package-types: %s" % e.body["error"])
     with cloud.lock:
-        cloud.seed(args.packages, args.providers, args.versions)
+        cloud.seed(args.packages, args.providers, args.versions,
+                   package_types=types)
     if args.seed_file:
         load_seed_file(cloud, args.seed_file)
     faults = {}

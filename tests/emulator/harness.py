@@ -66,15 +66,16 @@ class EmulatorError(RuntimeError):
 class Emulator:
     """One emulator process. Options mirror emulator.py's command line:
     region, project_id, keys [(ak, sk)], users [(name, password, domain)],
-    packages, providers, versions, latency_ms, seed_file, random_seed,
-    token_ttl, faults (dict), host, verbose, extra_args (list)."""
+    packages, package_types (list), providers, versions, latency_ms,
+    seed_file, random_seed, token_ttl, faults (dict), host, verbose,
+    extra_args (list)."""
 
     def __init__(self, region=REGION, project_id=PROJECT_ID, keys=None,
                  users=None, packages=0, providers=0, versions=0,
                  latency_ms=0, seed_file=None, random_seed=1,
                  token_ttl=None, faults=None, host="127.0.0.1",
                  verbose=False, extra_args=None, timeout=30.0,
-                 tls_cert=None, tls_key=None, port=0):
+                 tls_cert=None, tls_key=None, port=0, package_types=None):
         self.region = region
         self.project_id = project_id
         self.keys = list(keys) if keys else [(AK, SK)]
@@ -83,7 +84,8 @@ class Emulator:
         self.options = dict(packages=packages, providers=providers,
                             versions=versions, latency_ms=latency_ms,
                             seed_file=seed_file, random_seed=random_seed,
-                            token_ttl=token_ttl, faults=faults)
+                            token_ttl=token_ttl, faults=faults,
+                            package_types=package_types)
         self.host = host
         self.verbose = verbose
         self.extra_args = list(extra_args or [])
@@ -115,6 +117,8 @@ class Emulator:
             cmd += ["--key", "%s:%s" % (ak, sk)]
         for name, password, domain in self.users:
             cmd += ["--user", "%s:%s:%s" % (name, password, domain)]
+        if o["package_types"]:
+            cmd += ["--package-types", ",".join(o["package_types"])]
         if o["seed_file"]:
             cmd += ["--seed-file", o["seed_file"]]
         if o["token_ttl"] is not None:
@@ -272,12 +276,21 @@ class Emulator:
         self.reset()
         self.token = None
 
-    def seed(self, packages=0, providers=0, versions=0, clear=False):
-        return self.control("POST", "seed", {
-            "packages": packages, "providers": providers,
-            "versions": versions, "clear": clear})
+    def seed(self, packages=0, providers=0, versions=0, clear=False,
+             package_types=None):
+        """Adds seeded resources; packages take package_types (a list of
+        IoTDA package types) in turn, firmware/software by default."""
+        body = {"packages": packages, "providers": providers,
+                "versions": versions, "clear": clear}
+        if package_types is not None:
+            body["package_types"] = list(package_types)
+        return self.control("POST", "seed", body)
 
     def add_package(self, **fields):
+        """One package (firmwarePackage unless package_type says otherwise;
+        a modulePackage gets module_name "module-a" unless given); fields
+        may also set package_id and the create time. Returns the package
+        with its create_epoch and record_id."""
         return self.control("POST", "packages", fields)
 
     def delete_package(self, package_id):

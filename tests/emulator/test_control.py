@@ -9,10 +9,13 @@ import subprocess
 import time
 import uuid
 
-from emulator.harness import Emulator, PYTHON, SCRIPT
+import pytest
+
+from emulator.harness import Emulator, EmulatorError, PYTHON, SCRIPT
 
 DAY = 86400
 FW = {"package_type": "firmwarePackage"}
+MOD = "modulePackage"
 PROVIDERS = "/v1/private-providers"
 
 
@@ -159,9 +162,9 @@ def test_seeded_times_spread_over_400_days(emu):
                    for p in st["providers"])
     for got, want in zip(pages, range(5, 400, 10)):
         assert abs(got - want) < 0.01
-    ids = [p["package_id"] for p in st["packages"]]
+    rids = [p["record_id"] for p in st["packages"]]
     epochs = [p["create_epoch"] for p in st["packages"]]
-    assert ids == sorted(ids, reverse=True)
+    assert rids == sorted(rids, reverse=True)
     assert epochs == sorted(epochs, reverse=True)
 
 
@@ -169,16 +172,41 @@ def test_add_package_with_fields_and_time(emu):
     pkg = emu.add_package(package_type="softwarePackage", version="V9",
                           create_time="20240102T030405Z")
     assert pkg["create_time"] == "20240102T030405Z"
-    assert pkg["package_id"].startswith("%08x" % 1704164645)
+    assert pkg["record_id"].startswith("%08x" % 1704164645)
     old = emu.add_package(age_days=100)
     assert abs(time.time() - old["create_epoch"] - 100 * DAY) < 5
     new = emu.add_package()
-    assert new["package_id"] > pkg["package_id"]
+    assert new["record_id"] > old["record_id"] > pkg["record_id"]
     r = emu.sign_and_request("GET", emu.iotda_path(pkg["package_id"]))
     assert r.json()["version"] == "V9"
     emu.delete_package(pkg["package_id"])
     assert emu.sign_and_request("GET", emu.iotda_path(
         pkg["package_id"])).status == 404
+
+
+def test_add_package_with_its_own_id_and_type(emu):
+    pkg = emu.add_package(package_id="0123abcd-x", package_type=MOD)
+    assert pkg["package_id"] == "0123abcd-x"
+    assert pkg["package_type"] == MOD and pkg["module_name"] == "module-a"
+    assert pkg["record_id"] != pkg["package_id"]
+    r = emu.sign_and_request("GET", emu.iotda_path("0123abcd-x"))
+    assert r.status == 200 and r.json()["module_name"] == "module-a"
+    assert emu.request("POST", "/_emu/packages",
+                       {"package_id": "0123abcd-x"}).status == 409
+    assert emu.request("POST", "/_emu/packages",
+                       {"package_id": "a/b"}).status == 400
+    assert len(emu.state()["packages"]) == 1
+
+
+def test_seed_package_types_in_turn(emu):
+    emu.seed(packages=7, package_types=[FW["package_type"], MOD])
+    types = [p["package_type"] for p in reversed(emu.state()["packages"])]
+    assert types == [FW["package_type"], MOD] * 3 + [FW["package_type"]]
+    for bad in ([], ["zipPackage"], [MOD, MOD], "x"):
+        r = emu.request("POST", "/_emu/seed",
+                        {"packages": 1, "package_types": bad})
+        assert r.status == 400
+    assert len(emu.state()["packages"]) == 7
 
 
 def test_add_provider_version_and_delete_behind_the_clients_back(emu):
@@ -207,7 +235,8 @@ def test_state_holds_full_objects(emu):
     pkg = st["packages"][0]
     assert "file_location" in pkg and "create_time" in pkg
     r = emu.sign_and_request("GET", emu.iotda_path(pkg["package_id"]))
-    assert {k: v for k, v in pkg.items() if k != "create_epoch"} == r.json()
+    assert {k: v for k, v in pkg.items()
+            if k not in ("create_epoch", "record_id")} == r.json()
     prov = st["providers"][0]
     r = emu.sign_and_request("GET", PROVIDERS + "/%s/metadata" %
                              prov["provider_name"])
@@ -273,6 +302,18 @@ def test_command_line_seed_port_file_and_banner(tmp_path):
     with Emulator(providers=2, random_seed=9) as emu:
         ids2 = sorted(p["provider_id"] for p in emu.state()["providers"])
     assert len(ids1) == 2 and ids1 == ids2
+
+
+def test_command_line_and_seed_file_package_types(tmp_path):
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({"packages": 2,
+                                "package_types": ["softwarePackage"]}))
+    with Emulator(packages=3, package_types=[MOD],
+                  seed_file=str(seed)) as emu:
+        types = [p["package_type"] for p in emu.state()["packages"]]
+        assert sorted(types) == [MOD] * 3 + ["softwarePackage"] * 2
+    with pytest.raises(EmulatorError):
+        Emulator(package_types=["zipPackage"]).start()
 
 
 def test_port_file_written_only_when_listening(tmp_path):

@@ -222,7 +222,7 @@ def test_hostile_marker_stuck(emu):
     first = [p["package_id"] for p in r.json()["packages"]]
     r = iotda_list(emu, marker=r.json()["page"]["marker"])
     assert [p["package_id"] for p in r.json()["packages"]] == first
-    mid = first[4]
+    mid = emu.state(brief=True)["packages"][4]["record_id"]
     r = iotda_list(emu, marker=mid)
     assert r.json()["page"]["marker"] == mid
 
@@ -248,12 +248,12 @@ def test_hostile_duplicates_repeat_entries_across_pages(emu):
         q = {"limit": 10}
         if marker:
             q["marker"] = marker
-        page = [p["package_id"] for p in iotda_list(emu, **q).json()[
-            "packages"]]
+        r = iotda_list(emu, **q)
+        page = [p["package_id"] for p in r.json()["packages"]]
         seen += page
         if len(page) < 10:
             break
-        marker = page[-1]
+        marker = r.json()["page"]["marker"]
     assert len(seen) > len(set(seen)) and len(set(seen)) == 30
     seen, marker = [], None
     for _ in range(10):

@@ -6,6 +6,7 @@ import pytest
 
 FW = "firmwarePackage"
 SW = "softwarePackage"
+MOD = "modulePackage"
 
 
 def listing(emu, **query):
@@ -16,9 +17,15 @@ def ids_of(resp):
     return [p["package_id"] for p in resp.json()["packages"]]
 
 
-def state_ids(emu, ptype):
-    return sorted((p["package_id"] for p in emu.state(brief=True)["packages"]
-                   if p["package_type"] == ptype), reverse=True)
+def state_ids(emu, ptype, field="package_id"):
+    """The packages of ptype in list order (newest record first): their
+    package ids, or their record ids with field="record_id"."""
+    return [p[field] for p in emu.state(brief=True)["packages"]
+            if p["package_type"] == ptype]
+
+
+def record_ids(emu, ptype):
+    return state_ids(emu, ptype, "record_id")
 
 
 def assert_iotda_error(resp, status, code):
@@ -40,7 +47,7 @@ def test_list_rejects_unknown_package_type(emu, ptype):
 
 def test_list_accepts_all_three_package_types(emu):
     emu.seed(packages=4)
-    for ptype, n in ((FW, 2), (SW, 2), ("modulePackage", 0)):
+    for ptype, n in ((FW, 2), (SW, 2), (MOD, 0)):
         r = listing(emu, package_type=ptype)
         assert r.status == 200
         assert len(r.json()["packages"]) == n
@@ -82,12 +89,13 @@ def test_list_marker_must_be_24_hex(emu, marker):
                        "IOTDA.000018")
 
 
-def test_list_is_newest_first_by_id(emu):
+def test_list_is_newest_first_by_record_id(emu):
     emu.seed(packages=60)
     r = listing(emu, package_type=FW, limit=50)
     ids = ids_of(r)
     assert ids == state_ids(emu, FW)
-    assert ids == sorted(ids, reverse=True)
+    rids = record_ids(emu, FW)
+    assert rids == sorted(rids, reverse=True)
     times = [p["create_time"] for p in r.json()["packages"]]
     assert times == sorted(times, reverse=True)
     assert all(re.match(r"^\d{8}T\d{6}Z$", t) for t in times)
@@ -96,12 +104,11 @@ def test_list_is_newest_first_by_id(emu):
 def test_list_marker_is_strictly_below(emu):
     emu.seed(packages=40)
     all_ids = state_ids(emu, FW)
-    mark = all_ids[5]
+    mark = record_ids(emu, FW)[5]
     r = listing(emu, package_type=FW, marker=mark, limit=50)
     assert ids_of(r) == all_ids[6:]
-    assert mark not in ids_of(r)
     # a marker that is no record's id works the same way
-    between = "%024x" % (int(all_ids[5], 16) - 1)
+    between = "%024x" % (int(mark, 16) - 1)
     assert ids_of(listing(emu, package_type=FW, marker=between,
                           limit=50)) == all_ids[6:]
     # upper-case hex is still 24 hex digits
@@ -112,21 +119,22 @@ def test_list_marker_is_strictly_below(emu):
 def test_list_offset_skips_after_marker(emu):
     emu.seed(packages=60)
     all_ids = state_ids(emu, FW)
-    r = listing(emu, package_type=FW, marker=all_ids[2], offset=3, limit=5)
+    mark = record_ids(emu, FW)[2]
+    r = listing(emu, package_type=FW, marker=mark, offset=3, limit=5)
     assert ids_of(r) == all_ids[6:11]
     r = listing(emu, package_type=FW, offset=4, limit=3)
     assert ids_of(r) == all_ids[4:7]
 
 
-def test_page_marker_is_last_id_and_count_is_total(emu):
+def test_page_marker_is_last_record_id_and_count_is_total(emu):
     emu.seed(packages=50)
-    all_ids = state_ids(emu, FW)
-    r = listing(emu, package_type=FW, limit=7, offset=2, marker=all_ids[3])
+    all_ids, rids = state_ids(emu, FW), record_ids(emu, FW)
+    r = listing(emu, package_type=FW, limit=7, offset=2, marker=rids[3])
     page = r.json()["page"]
     assert ids_of(r) == all_ids[6:13]
-    assert page["marker"] == ids_of(r)[-1] == all_ids[12]
+    assert page["marker"] == rids[12]
     assert page["count"] == 25  # all matching filters, whatever the marker
-    r = listing(emu, package_type=FW, marker=all_ids[-1])
+    r = listing(emu, package_type=FW, marker=rids[-1])
     assert r.json()["packages"] == []
     assert r.json()["page"]["count"] == 25
     assert "marker" not in r.json()["page"]
@@ -167,16 +175,75 @@ def test_walk_of_1200_packages_returns_each_once(emu):
     assert emu.stats()["requests"]["iotda.list"] == 25
 
 
+def walk(emu, ptype, next_marker, most=40):
+    """Pages of ptype (limit 50) until a short page, an error or `most`
+    requests; next_marker(answer) gives the marker of the next page."""
+    seen, marker = [], None
+    for _ in range(most):
+        q = {"package_type": ptype, "limit": 50}
+        if marker:
+            q["marker"] = marker
+        r = listing(emu, **q)
+        if r.status != 200:
+            break
+        seen += ids_of(r)
+        if len(ids_of(r)) < 50:
+            break
+        marker = next_marker(r)
+    return seen
+
+
+def test_page_marker_is_no_package_id(emu):
+    emu.seed(packages=1200)
+    rids = record_ids(emu, FW)
+    pids = set(state_ids(emu, FW))
+    assert pids.isdisjoint(rids)
+    # Package ids look like markers (24 hex) but are not record ids.
+    assert all(re.match(r"^[0-9a-f]{24}$", pid) for pid in pids)
+    marker = None
+    for k in range(12):
+        q = {"package_type": FW, "limit": 50}
+        if marker:
+            q["marker"] = marker
+        r = listing(emu, **q)
+        marker = r.json()["page"]["marker"]
+        assert marker == rids[50 * k + 49]
+        assert marker not in pids
+        assert all(p["package_id"] != marker for p in r.json()["packages"])
+
+
+def test_paging_by_package_id_gives_a_wrong_listing(emu):
+    emu.seed(packages=1200)
+    want = state_ids(emu, FW)
+    by_marker = walk(emu, FW, lambda r: r.json()["page"]["marker"])
+    assert by_marker == want
+    by_id = walk(emu, FW, lambda r: ids_of(r)[-1])
+    # Some records are skipped or repeated: never the listing.
+    assert by_id != want
+    assert sorted(by_id) != sorted(want)
+
+
+def test_module_packages_are_listed_by_their_type_only(emu):
+    emu.seed(packages=90, package_types=[FW, SW, MOD])
+    for ptype in (FW, SW, MOD):
+        r = listing(emu, package_type=ptype, limit=50)
+        assert r.json()["page"]["count"] == 30
+        assert ids_of(r) == state_ids(emu, ptype)
+        assert all(p["package_type"] == ptype for p in r.json()["packages"])
+        assert all(("module_name" in p) == (ptype == MOD)
+                   for p in r.json()["packages"])
+
+
 def test_list_stays_correct_at_100000_packages(emu):
     emu.seed(packages=100000)
     r = listing(emu, package_type=SW, limit=50)
     assert r.json()["page"]["count"] == 50000
-    first = ids_of(r)
-    low = "%024x" % (int(first[-1], 16) - 10 ** 6)
+    low = "%024x" % (int(r.json()["page"]["marker"], 16) - 10 ** 6)
     r = listing(emu, package_type=SW, marker=low, offset=500, limit=50)
-    got = ids_of(r)
-    assert len(got) == 50 and all(i < low for i in got)
-    assert got == sorted(got, reverse=True)
+    below = [p for p in emu.state(brief=True)["packages"]
+             if p["package_type"] == SW and p["record_id"] < low]
+    assert ids_of(r) == [p["package_id"] for p in below[500:550]]
+    assert r.json()["page"]["marker"] == below[549]["record_id"]
 
 
 def test_show_package_has_file_location(emu):
@@ -244,8 +311,24 @@ def test_create_package_is_201_with_newest_id(emu):
         "bbb/upgrade.bin"
     assert state_ids(emu, FW)[0] == pkg["package_id"]
     r2 = emu.sign_and_request("POST", emu.iotda_path(), body=CREATE)
-    assert r2.json()["package_id"] > pkg["package_id"]
+    assert state_ids(emu, FW)[:2] == [r2.json()["package_id"],
+                                      pkg["package_id"]]
     assert emu.stats()["requests"]["iotda.create"] == 2
+
+
+def test_create_module_package_needs_its_module_name(emu):
+    body = dict(CREATE, package_type=MOD, module_name="wifi.fw-1")
+    r = emu.sign_and_request("POST", emu.iotda_path(), body=body)
+    assert r.status == 201
+    assert r.json()["module_name"] == "wifi.fw-1"
+    assert state_ids(emu, MOD) == [r.json()["package_id"]]
+    for bad in (dict(CREATE, package_type=MOD),
+                dict(CREATE, module_name="wifi"),
+                dict(CREATE, package_type=MOD, module_name="a/b"),
+                dict(CREATE, package_type=MOD, module_name="m" * 65)):
+        r = emu.sign_and_request("POST", emu.iotda_path(), body=bad)
+        assert_iotda_error(r, 400, "IOTDA.000006")
+    assert len(emu.state()["packages"]) == 1
 
 
 def test_create_package_validates_body(emu):

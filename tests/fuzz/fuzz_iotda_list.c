@@ -10,8 +10,8 @@
 #include "fuzz_feed.h"
 #include "services.h"
 
-/* Every walk ends at most one round after the answers run out. */
-#define ROUND_REQUESTS 22
+/* Every walk ends at most one round (33 pages) after the answers run out. */
+#define ROUND_REQUESTS 33
 
 static size_t answers(const uint8_t *data, size_t size)
 {

@@ -31,7 +31,7 @@ MESSAGES = {
 }
 
 # The fields the emulator's state adds to the API's objects.
-STATE_ONLY = ("create_epoch", "create_epoch_ms", "versions")
+STATE_ONLY = ("create_epoch", "create_epoch_ms", "versions", "record_id")
 
 
 def sh(cmd, timeout=120):
@@ -122,9 +122,11 @@ def iotda_walk_requests(n, page=50, max_offset=500):
 
 
 def iotda_list_requests(emulator):
-    """The list requests of one hwcfs listing of iotda/packages, both
-    types walked, for the emulator's current state."""
-    by_type = {"firmwarePackage": 0, "softwarePackage": 0}
+    """The list requests of one hwcfs listing of iotda/packages, the three
+    types walked (an empty one costs its page 0), for the emulator's
+    current state."""
+    by_type = {"firmwarePackage": 0, "softwarePackage": 0,
+               "modulePackage": 0}
     for p in emulator.state(brief=True)["packages"]:
         by_type[p["package_type"]] += 1
     return sum(iotda_walk_requests(n) for n in by_type.values())

@@ -115,7 +115,11 @@ def test_iotda_walk_fetches_offset_pages_in_parallel_rounds(emulator):
     # Per type: page 0 alone (it tells page.count), then offsets 50..500
     # at once after the same (no) marker, then, after the marker of offset
     # 500's last record, the 50 left and the empty page that ends the walk.
-    assert len(lists) == 26
+    # No module package: its page 0 alone.
+    assert len(lists) == 27
+    mods = [e["params"] for e in lists
+            if e["params"]["package_type"] == ["modulePackage"]]
+    assert mods == [{"package_type": ["modulePackage"], "limit": ["50"]}]
     for ptype in ("firmwarePackage", "softwarePackage"):
         mine = [e["params"] for e in lists
                 if e["params"]["package_type"] == [ptype]]
@@ -135,7 +139,7 @@ def test_small_iotda_listing_costs_one_request_per_type(emulator):
     r = tool(emulator, "list", "iotda/packages")
     assert r.code == 0, r.err
     assert len(r.entries) == 3
-    assert emulator.count("iotda.list") == 2
+    assert emulator.count("iotda.list") == 3
 
 
 def test_parallel_list_off_walks_one_page_at_a_time(emulator):
@@ -144,8 +148,9 @@ def test_parallel_list_off_walks_one_page_at_a_time(emulator):
     assert r.code == 0, r.err
     assert len(r.entries) == 1200
     lists = log_of(emulator, "iotda.list")
-    # 600 a type: 12 full pages and one empty page that ends the walk.
-    assert len(lists) == 26
+    # 600 a type: 12 full pages and one empty page that ends the walk;
+    # module packages: one empty page.
+    assert len(lists) == 27
     assert all("offset" not in e["params"] for e in lists)
 
 
@@ -170,7 +175,7 @@ def test_many_threads_share_one_backend(emulator):
     assert r.code == 0, r.err
     assert r.out.splitlines() == ["stress ok 1200", "stress ok 1500"]
     # 8 threads x 5 listings, each exactly as many requests as one.
-    assert emulator.count("iotda.list") == 40 * 26
+    assert emulator.count("iotda.list") == 40 * 27
     assert emulator.count("rfs.list_providers") == 40 * 2
 
 
@@ -208,7 +213,7 @@ def test_emulator_verified_both_algorithms(emulator):
     auth = [(e["op"].split(".")[0], e["auth"]) for e in log_of(emulator)]
     iotda = [a for s, a in auth if s == "iotda"]
     # 127.0.0.1 is not a regional host: auto picks V11 for IoTDA.
-    assert iotda == ["v11"] * 2 + ["sdk"] * 2
+    assert iotda == ["v11"] * 3 + ["sdk"] * 3
     assert [a for s, a in auth if s == "rfs"] == ["sdk"]
     assert emulator.stats()["auth_failures"] == 0
 
@@ -227,8 +232,8 @@ def test_wrong_sk_costs_one_list_request_per_type(emulator):
              env={"HUAWEICLOUD_SDK_SK": "wrong/secret"})
     assert r.errno == "EACCES"
     # Not a round of 11 offset pages: five failures lock a key.
-    assert emulator.count("iotda.list") == 2
-    assert emulator.stats()["auth_failures"] == 2
+    assert emulator.count("iotda.list") == 3
+    assert emulator.stats()["auth_failures"] == 3
 
 
 def test_check_explains_a_401_in_one_line(emulator):
@@ -387,7 +392,7 @@ def test_hostile_iotda_answers_are_eio(emulator, hostile):
     # (a stuck marker) at the first marker the walk needs: after offsets
     # 0..500, before it asks for any record twice.
     assert emulator.count("iotda.list") == \
-        (22 if hostile == "marker_stuck" else 2)
+        (23 if hostile == "marker_stuck" else 3)
 
 
 def test_next_marker_loop_is_eio(emulator):
@@ -673,7 +678,7 @@ def test_expired_token_is_refreshed_once(emulator, tmp_path):
     assert proc.returncode == 0, err
     assert emulator.count("iam.token") == 2
     statuses = [e["status"] for e in log_of(emulator, "iotda.list")]
-    assert statuses.count(401) == 2  # both types, then one login
+    assert statuses.count(401) == 3  # the three types, then one login
     assert "fetching a new token" in err
 
 

@@ -22,16 +22,18 @@ VERSIONS = 3
 BOUND_S = 60
 
 # knob -> directory -> (errno or 0, {op: exact requests})
-#   iotda/packages, 600 of each type: page 0 of each type, a round of
-#   offsets 50..500 (10 pages a type), then after the marker the last
-#   short pages (2 a type): 2 + 20 + 4 = 26 requests.
-NORMAL = {"iotda/packages": (0, {"iotda.list": 26}),
+#   iotda/packages, 600 firmware and 600 software packages, no module
+#   package: page 0 of each of the three types, a round of offsets
+#   50..500 (10 pages a type), then after the marker the last short
+#   pages (2 a type): 3 + 20 + 4 = 27 requests.
+NORMAL = {"iotda/packages": (0, {"iotda.list": 27}),
           "rfs/providers": (0, {"rfs.list_providers": 2}),
           "rfs/providers/vprov": (0, {"rfs.list_versions": 1})}
 EXPECT = {
-    # the marker check fails after the first two rounds
+    # the marker check fails after the first two rounds (the empty
+    # module type ends with its page 0)
     "marker_stuck": dict(NORMAL, **{
-        "iotda/packages": (errno.EIO, {"iotda.list": 22})}),
+        "iotda/packages": (errno.EIO, {"iotda.list": 23})}),
     # the second page repeats the first page's marker
     "next_marker_loop": dict(NORMAL, **{
         "rfs/providers": (errno.EIO, {"rfs.list_providers": 2}),
@@ -41,21 +43,21 @@ EXPECT = {
     # IoTDA: the first pages then hold 53 records, more than the 50 a
     # page may: EIO. RFS: the bad names are dropped.
     "bad_names": dict(NORMAL, **{
-        "iotda/packages": (errno.EIO, {"iotda.list": 2})}),
+        "iotda/packages": (errno.EIO, {"iotda.list": 3})}),
     # above the 32 MiB cap: EIO, never retried
-    "huge_body": {"iotda/packages": (errno.EIO, {"iotda.list": 2}),
+    "huge_body": {"iotda/packages": (errno.EIO, {"iotda.list": 3}),
                   "rfs/providers": (errno.EIO, {"rfs.list_providers": 1}),
                   "rfs/providers/vprov": (errno.EIO,
                                           {"rfs.list_versions": 1})},
     # cJSON's nesting limit: not JSON we take, EIO, never retried
-    "deep_json": {"iotda/packages": (errno.EIO, {"iotda.list": 2}),
+    "deep_json": {"iotda/packages": (errno.EIO, {"iotda.list": 3}),
                   "rfs/providers": (errno.EIO, {"rfs.list_providers": 1}),
                   "rfs/providers/vprov": (errno.EIO,
                                           {"rfs.list_versions": 1})},
     # count unknown: every round asks for all the offsets it may
-    # (10, then 11 pages a type): 2 + 20 + 22 requests
+    # (10, then 11 pages a type): 3 + 20 + 22 requests
     "negative_count": dict(NORMAL, **{
-        "iotda/packages": (0, {"iotda.list": 44})}),
+        "iotda/packages": (0, {"iotda.list": 45})}),
 }
 CASES = [(k, d) for k in EXPECT for d in EXPECT[k]]
 

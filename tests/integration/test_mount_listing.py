@@ -50,25 +50,52 @@ def test_ls_l_of_1000_packages_shows_every_size_and_mtime(emulator, mount):
 def test_ls_l_of_1000_packages_costs_one_list_per_page(emulator, mount):
     m = seeded(emulator, mount, packages=1000)
     want = iotda_list_requests(emulator)
-    assert want == 22  # 500 a type: page 0, then offsets 50..500
+    # 500 a type: page 0, then offsets 50..500; no module package: page 0
+    assert want == 23
     r, delta = delta_of(emulator, lambda: sh(LS_L + [m.p(PACKAGES)]))
     assert r.returncode == 0, r.stderr
     assert delta == {"iotda.list": want, "total": want}
-    # Both types, each page at most 50 records.
+    # The three types, each page at most 50 records.
     log = [e for e in emulator.stats()["log"] if e["op"] == "iotda.list"]
     types = sorted(e["params"]["package_type"][0] for e in log)
-    assert types == ["firmwarePackage"] * 11 + ["softwarePackage"] * 11
+    assert types == ["firmwarePackage"] * 11 + ["modulePackage"] + \
+        ["softwarePackage"] * 11
     assert all(e["params"]["limit"] == ["50"] for e in log)
 
 
 def test_ls_l_of_1200_packages_walks_past_offset_500(emulator, mount):
     m = seeded(emulator, mount, packages=1200)
     want = iotda_list_requests(emulator)
-    assert want == 26
+    assert want == 27
     r, delta = delta_of(emulator, lambda: sh(LS_L + [m.p(PACKAGES)]))
     assert r.returncode == 0, r.stderr
     assert delta == {"iotda.list": want, "total": want}
     assert len(ls_rows(r.stdout)) == 1200
+
+
+def test_a_walk_past_one_round_lists_every_package_once(emulator, mount):
+    """650 packages a type: more than the 550 a round reaches (offsets
+    0..500), so the walk goes on from page.marker. The emulator keeps
+    record ids (the markers) apart from package ids that look like them,
+    so paging by a package_id would skip or repeat packages: every package
+    shows exactly once, and the one marker sent per type is the record id
+    of its 550th package."""
+    m = seeded(emulator, mount, packages=1300)
+    names, delta = delta_of(emulator, lambda: os.listdir(m.p(PACKAGES)))
+    state = emulator.state(brief=True)["packages"]
+    assert len(names) == len(set(names)) == 1300
+    assert set(names) == {p["package_id"] for p in state}
+    want = iotda_list_requests(emulator)
+    assert delta == {"iotda.list": want, "total": want}
+    sent = {(e["params"]["package_type"][0], e["params"]["marker"][0])
+            for e in emulator.stats()["log"]
+            if e["op"] == "iotda.list" and "marker" in e["params"]}
+    records = {}
+    for p in state:  # newest record first, the list's order
+        records.setdefault(p["package_type"], []).append(p["record_id"])
+    assert sent == {(t, rids[549]) for t, rids in records.items()}
+    assert len(sent) == 2
+    assert not {mk for _, mk in sent} & set(names)
 
 
 def test_second_ls_l_within_ttl_sends_no_request(emulator, mount):
@@ -211,7 +238,7 @@ def test_find_mtime_selects_exactly_the_old_packages(emulator, mount):
     assert 700 < len(want) < 800  # ages spread evenly over 400 days
     assert set(r.stdout.split()) == want
     # Attributes came with the listing: no show request per entry.
-    assert delta == {"iotda.list": 22, "total": 22}
+    assert delta == {"iotda.list": 23, "total": 23}
 
 
 def test_find_mtime_selects_exactly_the_old_providers(emulator, mount):

@@ -2,12 +2,13 @@
 (tests/bench/run.py, issue 5) at small sizes, so that a regression in what
 hwcfs asks the cloud fails the normal suite. Counts are exact; no timing.
 
-The IoTDA walk (docs/backend.md "Listings"), per package type: page 0 alone
-(limit 50, no marker); then rounds of parallel pages at offsets 50..500
-after the same (absent) marker, and 0..500 after each later marker, each
-round asking for the pages page.count says are left plus the short one that
-ends the walk; after a full round that reached offset 500 the next marker is
-that round's last page.marker. The walk stops at the first short page.
+The IoTDA walk (docs/backend.md "Listings"), per package type (all three,
+their rounds sent together): page 0 alone (limit 50, no marker); then
+rounds of parallel pages at offsets 50..500 after the same (absent) marker,
+and 0..500 after each later marker, each round asking for the pages
+page.count says are left plus the short one that ends the walk; after a
+full round that reached offset 500 the next marker is that round's last
+page.marker. The walk stops at the first short page.
 """
 
 import os
@@ -21,7 +22,8 @@ PACKAGES = "iotda/packages"
 PROVIDERS = "rfs/providers"
 PAGE = 50
 MAX_OFFSET = 500
-TYPES = ("firmwarePackage", "softwarePackage")
+FW, SW, MOD = "firmwarePackage", "softwarePackage", "modulePackage"
+TYPES = (FW, SW, MOD)
 
 
 def parallel_walk(n):
@@ -67,9 +69,10 @@ def test_walk_model_matches_the_documented_examples():
     assert [len(r) for r in parallel_walk(5000)] == [1, 10] + [11] * 8 + [2]
 
 
-def list_pages(emulator):
-    """(package_type, has marker, offset) of every list request in the log,
-    with the marker values in the order they first appear per type."""
+def list_pages(emulator, in_order=False):
+    """(package_type, marker number, offset) of every list request in the
+    log, sorted or (in_order) in the order they arrived; markers are
+    numbered in the order they first appear per type, 0 for none."""
     pages, markers = [], {t: [] for t in TYPES}
     for e in emulator.stats()["log"]:
         if e["op"] != "iotda.list":
@@ -82,12 +85,27 @@ def list_pages(emulator):
             markers[ptype].append(marker)
         number = markers[ptype].index(marker) + 1 if marker else 0
         pages.append((ptype, number, int(p.get("offset", ["0"])[0])))
-    return sorted(pages)
+    return pages if in_order else sorted(pages)
 
 
-def expected_pages(per_type):
+def per_type(emulator):
+    """{package type: how many the emulator holds}, every type present."""
+    counts = dict.fromkeys(TYPES, 0)
+    for p in emulator.state(brief=True)["packages"]:
+        counts[p["package_type"]] += 1
+    return counts
+
+
+def expected_pages(counts):
     return sorted((t, m, off) for t in TYPES
-                  for rnd in parallel_walk(per_type) for m, off in rnd)
+                  for rnd in parallel_walk(counts[t]) for m, off in rnd)
+
+
+def round_of(counts):
+    """{(type, marker number, offset): its round number} of the walk."""
+    return {(t, m, off): k for t in TYPES
+            for k, rnd in enumerate(parallel_walk(counts[t]))
+            for m, off in rnd}
 
 
 def ls_l(m, rel=PACKAGES):
@@ -96,17 +114,45 @@ def ls_l(m, rel=PACKAGES):
     return r.stdout
 
 
-@pytest.mark.parametrize("total", [40, 600, 1300])
-def test_cold_ls_l_costs_only_the_parallel_walk(emulator, mount, total):
-    emulator.seed(packages=total)
+# (packages, the types they take in turn, packages a type)
+WALKS = [(40, None, {FW: 20, SW: 20, MOD: 0}),
+         (600, None, {FW: 300, SW: 300, MOD: 0}),
+         (1300, None, {FW: 650, SW: 650, MOD: 0}),
+         (1000, TYPES, {FW: 334, SW: 333, MOD: 333}),
+         (1650, TYPES, {FW: 550, SW: 550, MOD: 550}),
+         (60, (MOD,), {FW: 0, SW: 0, MOD: 60})]
+
+
+@pytest.mark.parametrize("total,types,counts", WALKS)
+def test_cold_ls_l_costs_only_the_parallel_walk(emulator, mount, total,
+                                                types, counts):
+    emulator.seed(packages=total, package_types=types)
+    assert per_type(emulator) == counts
     m = mount()
     emulator.reset()
     out, delta = requests_during(emulator, lambda: ls_l(m))
-    per_type = total // 2
-    want = 2 * sum(len(r) for r in parallel_walk(per_type))
+    want = sum(len(r) for t in TYPES for r in parallel_walk(counts[t]))
     assert delta == {"iotda.list": want}
-    assert list_pages(emulator) == expected_pages(per_type)
+    assert list_pages(emulator) == expected_pages(counts)
     assert len(out.splitlines()) == total + 1  # "total N" first
+
+
+@pytest.mark.parametrize("total,types,counts", WALKS)
+def test_the_types_share_each_round(emulator, mount, total, types, counts):
+    """Round k+1 of any type is planned after every answer of round k, so
+    the emulator receives the rounds in order: the first round is one
+    page of every type, and an empty type costs no round trip of its
+    own."""
+    emulator.seed(packages=total, package_types=types)
+    m = mount()
+    emulator.reset()
+    ls_l(m)
+    rounds = round_of(counts)
+    order = [rounds[p] for p in list_pages(emulator, in_order=True)]
+    assert order == sorted(order)
+    assert order[:len(TYPES)] == [0] * len(TYPES)
+    assert max(order) + 1 == max(len(parallel_walk(n))
+                                 for n in counts.values())
 
 
 def test_cold_ls_l_without_parallel_list_walks_one_page_at_a_time(
@@ -115,7 +161,9 @@ def test_cold_ls_l_without_parallel_list_walks_one_page_at_a_time(
     m = mount("no_parallel_list")
     emulator.reset()
     _, delta = requests_during(emulator, lambda: ls_l(m))
-    assert delta == {"iotda.list": 2 * sequential_walk(300)}
+    # Module packages: none, one page to learn it.
+    assert delta == {"iotda.list": 2 * sequential_walk(300) +
+                     sequential_walk(0)}
     assert all(off == 0 for _, _, off in list_pages(emulator))
 
 
@@ -129,7 +177,7 @@ def test_refresh_makes_the_next_ls_l_cold_again(emulator, mount):
     time.sleep(0.2)  # the kernel notices go out on the notifier thread
     _, delta = requests_during(emulator, lambda: ls_l(m))
     assert delta == {"iotda.list": 2 * sum(len(r)
-                                           for r in parallel_walk(300))}
+                                           for r in parallel_walk(300)) + 1}
 
 
 def test_warm_ls_l_costs_no_request(emulator, mount):
