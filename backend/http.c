@@ -72,6 +72,7 @@ struct http_call {
 	unsigned long token_gen;
 	long long started_ms, wake_ms;
 	int retries_done;
+	int sends; /* how often libcurl sent this try (see on_send) */
 	bool refreshed, lost_answer, waiting, done;
 };
 
@@ -513,6 +514,25 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/*
+ * Called by libcurl each time it is about to send the request. libcurl
+ * re-sends a request by itself when a reused kept-alive connection dies
+ * before any answer, and the server may have applied the first send: a
+ * DELETE re-sent that way and answered 404 was done by the first send.
+ */
+static int on_send(void *arg, char *remote_ip, char *local_ip, int remote_port,
+		   int local_port)
+{
+	struct http_call *c = arg;
+
+	(void)remote_ip;
+	(void)local_ip;
+	(void)remote_port;
+	(void)local_port;
+	c->sends++;
+	return CURL_PREREQFUNC_OK;
+}
+
 /* Copies a header's value (trimmed) if line is "name: value". */
 static bool header_value(const char *line, size_t len, const char *name,
 			 const char **val, size_t *vlen)
@@ -706,6 +726,7 @@ static void call_reset_try(struct http_call *c)
 	if (c->body)
 		c->body[0] = '\0';
 	c->too_big = false;
+	c->sends = 0;
 	c->request_id[0] = '\0';
 	c->retry_after_ms = -1;
 	free_secret(c->subject_token);
@@ -758,6 +779,8 @@ static int call_start(struct http_client *h, CURLM *m, struct http_call *c,
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
+	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_send);
+	curl_easy_setopt(e, CURLOPT_PREREQDATA, c);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, c);
 	if (strcmp(r->method, "GET") == 0) {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
@@ -949,6 +972,13 @@ static void call_ended(struct http_client *h, struct http_call *c,
 
 	res->error_code[0] = '\0';
 	res->error_msg[0] = '\0';
+	if (c->sends > 1) {
+		log_debug("%s: %s %s: libcurl sent it %d times (a reused "
+			  "connection died before answering)",
+			  c->req->ep->service, c->req->method, c->req->path,
+			  c->sends);
+		c->lost_answer = true;
+	}
 	if (code == CURLE_OK) {
 		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
 		if (status >= 300)
