@@ -643,7 +643,12 @@ static int build_headers(struct http_client *h, struct http_call *c)
 	int ret;
 
 	sh[n++] = (struct sign_header){"Host", ep->host};
-	sh[n++] = (struct sign_header){"Content-Type", "application/json"};
+	sh[n++] = (struct sign_header){"Content-Type",
+				       r->content_type ? r->content_type
+						       : "application/json"};
+	/* Signed like every header we send, as the SDKs do. */
+	if (ep->instance_id)
+		sh[n++] = (struct sign_header){"Instance-Id", ep->instance_id};
 	if (ep->client_request_id)
 		sh[n++] = (struct sign_header){"Client-Request-Id",
 					       c->res->client_id};
@@ -690,11 +695,6 @@ static int build_headers(struct http_client *h, struct http_call *c)
 		ret = h->token ? add_header(&c->hdrs, "X-Auth-Token", h->token)
 			       : -EACCES;
 		pthread_mutex_unlock(&h->token_lock);
-		if (ret)
-			return ret;
-	}
-	if (ep->instance_id) {
-		ret = add_header(&c->hdrs, "Instance-Id", ep->instance_id);
 		if (ret)
 			return ret;
 	}

@@ -51,6 +51,7 @@ struct http_request {
 	size_t nparams;
 	const char *body; /* JSON, or NULL */
 	size_t body_len;
+	const char *content_type; /* NULL: "application/json" */
 	enum errmap_op op;
 	unsigned flags;
 };

@@ -625,7 +625,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         params = param_dict(pairs)
         entry = {"op": op, "method": method, "path": raw_path,
                  "query": raw_query, "params": params, "status": None,
-                 "auth": "none"}
+                 "auth": "none",
+                 "content_type": self.headers.get("Content-Type")}
         delete_entry = None
         with cloud.lock:
             cloud.stats["requests"][op] += 1
@@ -793,6 +794,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     raise self.gateway_error(
                         401, GW_AUTH, "Incorrect IAM authentication "
                         "information: bad credential scope")
+            # The SDKs sign every header they send; a gateway that
+            # routes on Instance-Id must not trust an unsigned one.
+            if self.headers.get("Instance-Id") is not None and \
+                    "instance-id" not in auth["signed"]:
+                raise self.gateway_error(
+                    401, GW_AUTH, "Incorrect IAM authentication "
+                    "information: Instance-Id is not signed")
             headers = list(self.headers.items())
             if not signer.verify(self.command, raw_path, pairs, headers,
                                  body, auth, sk):
@@ -805,6 +813,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise self.gateway_error(
                 401, GW_AUTH, "Incorrect IAM authentication information: "
                 "no token and no signature")
+        iid = self.headers.get("Instance-Id")
+        if iid is not None:
+            entry["instance_id"] = iid.strip()
         xpid = self.headers.get("X-Project-Id")
         if xpid is not None and xpid.strip() != cloud.project_id:
             raise self.gateway_error(

@@ -134,6 +134,28 @@ def test_unsigned_extra_header_is_fine(emu):
     assert r.status == 200
 
 
+INSTANCE = "6e0c1c2d-0000-0000-0000-000000000000"
+
+
+@pytest.mark.parametrize("algo", ["sdk", "v11"])
+def test_instance_id_sent_but_not_signed_is_401(emu, algo):
+    signed = ["host", "content-type", "x-project-id", "x-sdk-date"]
+    r = emu.sign_and_request("GET", emu.iotda_path(), FW, algo=algo,
+                             headers={"Instance-Id": INSTANCE},
+                             signed_headers=signed)
+    assert_gateway_error(r, 401, "APIGW.0301")
+    assert "Instance-Id is not signed" in r.json()["error_msg"]
+    assert emu.stats()["auth_failures"] == 1
+
+
+@pytest.mark.parametrize("algo", ["sdk", "v11"])
+def test_signed_instance_id_is_accepted_and_logged(emu, algo):
+    r = emu.sign_and_request("GET", emu.iotda_path(), FW, algo=algo,
+                             headers={"Instance-Id": INSTANCE})
+    assert r.status == 200
+    assert last_log(emu)["instance_id"] == INSTANCE
+
+
 def test_v11_scope_must_name_the_emulator_region(emu):
     r = emu.sign_and_request("GET", emu.iotda_path(), FW, algo="v11",
                              region="cn-south-1")

@@ -69,7 +69,8 @@ def test_log_entries_describe_each_request(emu):
                       "query": "limit=5&package_type=firmwarePackage",
                       "params": {"limit": ["5"],
                                  "package_type": ["firmwarePackage"]},
-                      "status": 200, "auth": "v11"}
+                      "status": 200, "auth": "v11",
+                      "content_type": "application/json"}
     assert log[1]["op"] == "rfs.list_providers"
     assert log[1]["status"] == 401 and log[1]["auth"] == "none"
 
