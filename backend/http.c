@@ -36,6 +36,8 @@
 #define HTTP_MAX_CONNECTS 64L
 #define HTTP_SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
 #define HTTP_MAX_CAFILE (16u << 20)
+/* How often a request asks again while another one probes the key. */
+#define HTTP_PROBE_WAIT_MS 50L
 
 struct http_client {
 	CURLSH *share;
@@ -52,6 +54,11 @@ struct http_client {
 	unsigned long token_gen;      /* bumped by each refresh */
 	http_token_fn refresh;
 	void *refresh_arg;
+	/* The key breaker (hold_admit): */
+	pthread_mutex_t hold_lock; /* hold_until, probing */
+	long long hold_ms;	   /* auth_hold */
+	long long hold_until;	   /* 0: credentials not refused */
+	bool probing;		   /* the one request after the hold is out */
 };
 
 /* One request in flight: its tries, timers and the answer so far. */
@@ -74,6 +81,7 @@ struct http_call {
 	int retries_done;
 	int sends; /* how often libcurl sent this try (see on_send) */
 	bool refreshed, lost_answer, waiting, done;
+	bool probe; /* the one request that tests refused credentials */
 };
 
 static pthread_mutex_t http_global_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -385,6 +393,8 @@ int http_client_new(const struct hwc_config *cfg, struct http_client **out,
 		pthread_mutex_init(&h->locks[i], NULL);
 	pthread_mutex_init(&h->token_lock, NULL);
 	pthread_mutex_init(&h->refresh_lock, NULL);
+	pthread_mutex_init(&h->hold_lock, NULL);
+	h->hold_ms = (cfg->auth_hold > 0 ? cfg->auth_hold : 300) * 1000LL;
 	h->timeout_ms = (cfg->timeout > 0 ? cfg->timeout : 10) * 1000L;
 	h->retries = cfg->retries >= 0 ? cfg->retries : 4;
 	h->ak = dup_opt(cfg->cred.ak, &failed);
@@ -439,6 +449,7 @@ void http_client_free(struct http_client *h)
 		pthread_mutex_destroy(&h->locks[i]);
 	pthread_mutex_destroy(&h->token_lock);
 	pthread_mutex_destroy(&h->refresh_lock);
+	pthread_mutex_destroy(&h->hold_lock);
 	free(h->ca_blob);
 	free_secret(h->ak);
 	free_secret(h->sk);
@@ -935,10 +946,86 @@ static void log_try(const struct http_call *c, long status, int err,
 		strerror(-err), what);
 }
 
+/* ---- the key breaker ---- */
+
+/*
+ * Whether an authenticated request may go out. The gateway locks a key
+ * after five refused requests, so after a 401 nothing authenticated is
+ * sent for auth_hold; then one request, the probe, goes out, and the
+ * others wait for its answer (docs/backend.md, "The key breaker").
+ * Returns 0 (*probe says whether this is the probe), -EAGAIN (the probe
+ * is out: ask again soon) or -EACCES (held).
+ */
+static int hold_admit(struct http_client *h, long long now, bool *probe)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&h->hold_lock);
+	if (h->hold_until && now < h->hold_until) {
+		ret = -EACCES;
+	} else if (h->hold_until && h->probing) {
+		ret = -EAGAIN;
+	} else if (h->hold_until) {
+		h->probing = true;
+		*probe = true;
+	}
+	pthread_mutex_unlock(&h->hold_lock);
+	return ret;
+}
+
+/*
+ * An answer to an authenticated request: a 401 starts (or renews) the
+ * hold; an answer that got past the gateway's authentication ends the
+ * hold the probe was testing. One log line per change of state.
+ */
+static void hold_answer(struct http_client *h, struct http_call *c, long status,
+			const char *code)
+{
+	const char *service = c->req->ep->service;
+	long long now = now_ms();
+	bool accepted =
+	    status < 500 && status != 401 && !errmap_is_throttle(status, code);
+
+	if (status != 401 && !(c->probe && accepted))
+		return;
+	pthread_mutex_lock(&h->hold_lock);
+	if (status == 401 && (!h->hold_until || c->probe))
+		hwc_log(LOG_ERR,
+			"%s: the credentials were refused%s (401 %s): no "
+			"authenticated request is sent for %lld s (auth_hold), "
+			"so that hwcfs cannot get the key locked; operations "
+			"fail EACCES until then",
+			service, c->probe ? " again" : "", *code ? code : "-",
+			h->hold_ms / 1000);
+	else if (status != 401)
+		log_info("%s: credentials accepted again (%ld); requests "
+			 "resume",
+			 service, status);
+	h->hold_until = status == 401 ? now + h->hold_ms : 0;
+	if (c->probe)
+		h->probing = false;
+	c->probe = false;
+	pthread_mutex_unlock(&h->hold_lock);
+}
+
+/* A probe that ends without a verdict: the next request probes. */
+static void hold_release(struct http_client *h, struct http_call *c)
+{
+	if (!c->probe)
+		return;
+	pthread_mutex_lock(&h->hold_lock);
+	h->probing = false;
+	pthread_mutex_unlock(&h->hold_lock);
+	c->probe = false;
+}
+
 /* Ends the call for good with err, handing the last answer over. */
-static void call_finish(struct http_call *c, int err, long status)
+static void call_finish(struct http_client *h, struct http_call *c, int err,
+			long status)
 {
 	struct http_result *res = c->res;
+
+	hold_release(h, c);
 
 	res->err = err;
 	res->status = status;
@@ -1004,6 +1091,8 @@ static void call_ended(struct http_client *h, struct http_call *c,
 				return;
 			}
 		}
+		if (!(c->req->flags & HTTP_NO_AUTH))
+			hold_answer(h, c, status, res->error_code);
 		if (status >= 500)
 			c->lost_answer = true;
 	} else {
@@ -1029,7 +1118,7 @@ static void call_ended(struct http_client *h, struct http_call *c,
 	}
 	if (!err) {
 		log_try(c, status, 0, ms, "");
-		call_finish(c, 0, status);
+		call_finish(h, c, 0, status);
 		return;
 	}
 	if (retry && c->retries_done < h->retries) {
@@ -1053,7 +1142,25 @@ static void call_ended(struct http_client *h, struct http_call *c,
 	} else {
 		log_try(c, status, err, ms, retry ? ", retries spent" : "");
 	}
-	call_finish(c, err, status);
+	call_finish(h, c, err, status);
+}
+
+/* Whether c may be sent now; see hold_admit. 0, -EAGAIN or -EACCES. */
+static int call_admit(struct http_client *h, struct http_call *c, long long now)
+{
+	int ret;
+
+	if ((c->req->flags & HTTP_NO_AUTH) || c->probe)
+		return 0;
+	ret = hold_admit(h, now, &c->probe);
+	if (ret == -EACCES) {
+		snprintf(c->res->error_msg, sizeof(c->res->error_msg),
+			 "not sent: the credentials were refused less than "
+			 "auth_hold ago");
+		log_debug("%s: %s %s: not sent, the credentials are held",
+			  c->req->ep->service, c->req->method, c->req->path);
+	}
+	return ret;
 }
 
 static int call_init(struct http_call *c, const struct http_request *r,
@@ -1122,7 +1229,7 @@ int http_run(struct http_client *h, const struct http_request *reqs,
 		int err = call_init(&calls[i], &reqs[i], &res[i]);
 
 		if (err)
-			call_finish(&calls[i], err, 0);
+			call_finish(h, &calls[i], err, 0);
 	}
 	for (;;) {
 		long long now = now_ms(), next = -1;
@@ -1137,7 +1244,17 @@ int http_run(struct http_client *h, const struct http_request *reqs,
 				continue;
 			c->waiting = false;
 			if (deadline - now <= 0) {
-				call_finish(c, -ETIMEDOUT, 0);
+				call_finish(h, c, -ETIMEDOUT, 0);
+				continue;
+			}
+			err = call_admit(h, c, now);
+			if (err == -EAGAIN) {
+				c->waiting = true;
+				c->wake_ms = now + HTTP_PROBE_WAIT_MS;
+				continue;
+			}
+			if (err) {
+				call_finish(h, c, err, 0);
 				continue;
 			}
 			err = call_start(h, m, c, deadline - now);
@@ -1145,7 +1262,7 @@ int http_run(struct http_client *h, const struct http_request *reqs,
 				log_err("%s: %s %s: cannot send: %s",
 					c->req->ep->service, c->req->method,
 					c->req->path, strerror(-err));
-				call_finish(c, err, 0);
+				call_finish(h, c, err, 0);
 			}
 		}
 		curl_multi_perform(m, &running);

@@ -220,6 +220,7 @@ class Cloud:
         self.region = region
         self.project_id = project_id
         self.keys = dict(keys)
+        self.start_keys = dict(keys)  # what {"reset": true} goes back to
         self.users = {}
         for name, password, domain in users:
             self.users[(name, domain)] = password
@@ -1456,6 +1457,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             brief = first(params, "brief") not in (None, "0", "false")
             with cloud.lock:
                 return 200, cloud.state(brief)
+        if parts and parts[0] == "keys":
+            return self.control_keys(method, parts[1:], req)
         if parts == ["faults"] and method == "GET":
             with cloud.lock:
                 return 200, dict(cloud.faults)
@@ -1501,6 +1504,31 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return 200, {"ok": True}
         raise ApiError(404, {"error": "unknown control call %s %s"
                              % (method, path)})
+
+    def control_keys(self, method, rest, req):
+        """Access keys, as an account admin changes them behind a live
+        mount: GET lists the AKs; POST {"ak", "sk"} adds or replaces one,
+        POST {"reset": true} restores the keys the emulator started with;
+        DELETE keys/AK revokes one (its signatures are 401 from then)."""
+        cloud = self.server.cloud
+        with cloud.lock:
+            if not rest and method == "GET":
+                return 200, {"keys": sorted(cloud.keys)}
+            if not rest and method == "POST" and req.get("reset"):
+                cloud.keys = dict(cloud.start_keys)
+                return 200, {"keys": sorted(cloud.keys)}
+            if not rest and method == "POST":
+                ak, sk = req.get("ak"), req.get("sk")
+                if not isinstance(ak, str) or not ak or \
+                        not isinstance(sk, str) or not sk:
+                    raise ApiError(400, {"error": "ak and sk are required"})
+                cloud.keys[ak] = sk
+                return 200, {"keys": sorted(cloud.keys)}
+            if len(rest) == 1 and method == "DELETE":
+                if cloud.keys.pop(rest[0], None) is None:
+                    raise ApiError(404, {"error": "no such key"})
+                return 200, {"keys": sorted(cloud.keys)}
+        raise ApiError(404, {"error": "unknown keys call %s" % method})
 
     def control_add_package(self, req):
         cloud = self.server.cloud
