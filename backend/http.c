@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 #include <openssl/rand.h>
 
+#include "cancel.h"
 #include "log.h"
 #include "services.h"
 
@@ -86,6 +87,10 @@ struct http_call {
 
 static pthread_mutex_t http_global_lock = PTHREAD_MUTEX_INITIALIZER;
 static int http_global_users;
+
+/* The time limit of this thread's listing, if any (http_limit_begin). */
+static _Thread_local long long http_limit_at;
+static _Thread_local bool http_limit_hit;
 
 static long long now_ms(void)
 {
@@ -1197,11 +1202,161 @@ static void call_free(struct http_call *c)
 	free(c->url);
 }
 
+/* Starts every call whose pause is over, or ends it when it cannot go. */
+static void run_start_due(struct http_client *h, CURLM *m,
+			  struct http_call *calls, size_t n, long long deadline)
+{
+	long long now = now_ms();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct http_call *c = &calls[i];
+		int err;
+
+		if (c->done || !c->waiting || c->wake_ms > now)
+			continue;
+		c->waiting = false;
+		if (deadline - now <= 0) {
+			call_finish(h, c, -ETIMEDOUT, 0);
+			continue;
+		}
+		err = call_admit(h, c, now);
+		if (err == -EAGAIN) {
+			c->waiting = true;
+			c->wake_ms = now + HTTP_PROBE_WAIT_MS;
+			continue;
+		}
+		if (err) {
+			call_finish(h, c, err, 0);
+			continue;
+		}
+		err = call_start(h, m, c, deadline - now);
+		if (err) {
+			log_err("%s: %s %s: cannot send: %s",
+				c->req->ep->service, c->req->method,
+				c->req->path, strerror(-err));
+			call_finish(h, c, err, 0);
+		}
+	}
+}
+
+/* Hands every transfer that ended to call_ended. */
+static void run_collect(struct http_client *h, CURLM *m, long long deadline)
+{
+	struct http_call *c;
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(m, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		c = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+				  (char **)&c);
+		curl_multi_remove_handle(m, msg->easy_handle);
+		call_ended(h, c, msg->data.result, deadline);
+	}
+}
+
+/*
+ * The caller was interrupted: every call ends with -EINTR at once, its
+ * transfer abandoned, except a DELETE already sent. Its outcome would be
+ * unknown, to the audit log and to the cache, so it runs to its end
+ * (within its deadline); a DELETE not sent yet is not sent.
+ */
+static void run_abandon(struct http_client *h, CURLM *m,
+			struct http_call *calls, size_t n)
+{
+	size_t i, dropped = 0;
+	const struct http_call *first = NULL;
+
+	for (i = 0; i < n; i++) {
+		struct http_call *c = &calls[i];
+
+		if (c->done || (c->res->attempts > 0 &&
+				strcmp(c->req->method, "DELETE") == 0))
+			continue;
+		if (!c->waiting && c->easy)
+			curl_multi_remove_handle(m, c->easy);
+		snprintf(c->res->error_msg, sizeof(c->res->error_msg),
+			 "interrupted");
+		call_finish(h, c, -EINTR, 0);
+		if (!first)
+			first = c;
+		dropped++;
+	}
+	if (first)
+		log_info("%s: %s %s: interrupted, %zu request%s abandoned",
+			 first->req->ep->service, first->req->method,
+			 first->req->path, dropped, dropped == 1 ? "" : "s");
+}
+
+/*
+ * Whether a call is still running or pausing; *next is when the first
+ * pause ends (-1: none).
+ */
+static bool run_pending(const struct http_call *calls, size_t n,
+			long long *next)
+{
+	bool pending = false;
+	size_t i;
+
+	*next = -1;
+	for (i = 0; i < n; i++) {
+		const struct http_call *c = &calls[i];
+
+		if (c->done)
+			continue;
+		pending = true;
+		if (c->waiting && (*next < 0 || c->wake_ms < *next))
+			*next = c->wake_ms;
+	}
+	return pending;
+}
+
+/* cancel_fire's watcher: ends curl_multi_poll at once. */
+static void run_wake(void *arg)
+{
+	curl_multi_wakeup(arg);
+}
+
+/* Runs the calls of one http_run until every one is done. */
+static void run_calls(struct http_client *h, CURLM *m, struct http_call *calls,
+		      size_t n, long long deadline)
+{
+	bool watching = cancel_watch(run_wake, m), abandoned = false;
+	long long next, now;
+	int running;
+
+	for (;;) {
+		if (!abandoned && cancel_requested()) {
+			run_abandon(h, m, calls, n);
+			abandoned = true;
+		}
+		run_start_due(h, m, calls, n, deadline);
+		curl_multi_perform(m, &running);
+		run_collect(h, m, deadline);
+		if (!run_pending(calls, n, &next))
+			break;
+		now = now_ms();
+		if (next >= 0 && next <= now)
+			continue;
+		/* Interrupts and ended pauses wake it earlier. */
+		curl_multi_poll(
+		    m, NULL, 0,
+		    next < 0 || next - now > 1000 ? 1000 : (int)(next - now),
+		    NULL);
+	}
+	if (watching)
+		cancel_unwatch();
+}
+
 int http_run(struct http_client *h, const struct http_request *reqs,
 	     struct http_result *res, size_t n)
 {
-	struct http_call *calls;
 	long long deadline = now_ms() + h->timeout_ms;
+	bool limited = http_limit_at && http_limit_at < deadline;
+	struct http_call *calls;
 	CURLM *m;
 	size_t i;
 	int ret = 0;
@@ -1218,6 +1373,8 @@ int http_run(struct http_client *h, const struct http_request *reqs,
 		}
 		return n ? -ENOMEM : 0;
 	}
+	if (limited)
+		deadline = http_limit_at;
 	/*
 	 * Without this the multi caps the shared pool at 4x its transfers
 	 * still running, and closes warm connections as a round drains: 12-44
@@ -1231,81 +1388,37 @@ int http_run(struct http_client *h, const struct http_request *reqs,
 		if (err)
 			call_finish(h, &calls[i], err, 0);
 	}
-	for (;;) {
-		long long now = now_ms(), next = -1;
-		int running = 0, left;
-		CURLMsg *msg;
-
-		for (i = 0; i < n; i++) {
-			struct http_call *c = &calls[i];
-			int err;
-
-			if (c->done || !c->waiting || c->wake_ms > now)
-				continue;
-			c->waiting = false;
-			if (deadline - now <= 0) {
-				call_finish(h, c, -ETIMEDOUT, 0);
-				continue;
-			}
-			err = call_admit(h, c, now);
-			if (err == -EAGAIN) {
-				c->waiting = true;
-				c->wake_ms = now + HTTP_PROBE_WAIT_MS;
-				continue;
-			}
-			if (err) {
-				call_finish(h, c, err, 0);
-				continue;
-			}
-			err = call_start(h, m, c, deadline - now);
-			if (err) {
-				log_err("%s: %s %s: cannot send: %s",
-					c->req->ep->service, c->req->method,
-					c->req->path, strerror(-err));
-				call_finish(h, c, err, 0);
-			}
-		}
-		curl_multi_perform(m, &running);
-		while ((msg = curl_multi_info_read(m, &left))) {
-			struct http_call *c = NULL;
-
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-					  (char **)&c);
-			curl_multi_remove_handle(m, msg->easy_handle);
-			call_ended(h, c, msg->data.result, deadline);
-		}
-		now = now_ms();
-		for (i = 0; i < n; i++) {
-			const struct http_call *c = &calls[i];
-
-			if (!c->done && c->waiting &&
-			    (next < 0 || c->wake_ms < next))
-				next = c->wake_ms;
-		}
-		running = 0;
-		for (i = 0; i < n; i++)
-			if (!calls[i].done && !calls[i].waiting)
-				running++;
-		if (!running && next < 0)
-			break;
-		if (next >= 0 && next <= now)
-			continue;
-		curl_multi_poll(
-		    m, NULL, 0,
-		    next < 0 ? 1000
-			     : (int)(next - now > 1000 ? 1000 : next - now),
-		    NULL);
-	}
+	run_calls(h, m, calls, n, deadline);
 	for (i = 0; i < n; i++) {
 		if (!ret && res[i].err)
 			ret = res[i].err;
+		if (limited && res[i].err == -ETIMEDOUT)
+			http_limit_hit = true;
 		call_free(&calls[i]);
 	}
 	curl_multi_cleanup(m);
 	free(calls);
 	return ret;
+}
+
+void http_limit_begin(struct http_client *h, struct http_limit *l)
+{
+	l->outer_at = http_limit_at;
+	l->outer_hit = http_limit_hit;
+	l->at = now_ms() + HTTP_LIST_LIMIT * h->timeout_ms;
+	if (l->outer_at && l->outer_at < l->at)
+		l->at = l->outer_at;
+	http_limit_at = l->at;
+	http_limit_hit = false;
+}
+
+bool http_limit_end(struct http_limit *l)
+{
+	bool hit = http_limit_hit;
+
+	http_limit_at = l->outer_at;
+	http_limit_hit = l->outer_hit || hit;
+	return hit;
 }
 
 int http_do(struct http_client *h, const struct http_request *req,

@@ -47,7 +47,8 @@ OPS = ("iotda.list", "iotda.show", "iotda.delete", "iotda.create",
        "iam.token", "iam.projects", "other")
 
 HOSTILE = (None, "marker_stuck", "next_marker_loop", "duplicates",
-           "bad_names", "huge_body", "deep_json", "negative_count")
+           "bad_names", "huge_body", "deep_json", "negative_count",
+           "endless_empty")
 
 # Error codes. Documented ones come from cloud-api.md; the emulator-owned
 # ones are listed as [derived] in docs/emulator.md.
@@ -1162,6 +1163,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 end = bisect.bisect_left(keys, after)
             page = list(reversed(keys[max(0, end - limit):end]))
             more = end - limit > 0
+        if hostile == "endless_empty":
+            # Empty pages without end, each with a marker never seen.
+            step = after[0] + 1 if after is not None else 1
+            return [], {"current_count": 0, "next_marker":
+                        self.encode_marker([step, ""], phash)}, hostile
         info = {"current_count": len(page)}
         if hostile == "next_marker_loop":
             info["next_marker"] = self.encode_marker(None, phash)
