@@ -1052,6 +1052,29 @@ static void call_finish(struct http_client *h, struct http_call *c, int err,
 	c->waiting = false;
 }
 
+/*
+ * A 401 to a request with a password token: the token may have expired,
+ * so one new login and one more try (keys are never retried). 0 when the
+ * call is to be tried again now, -EINTR when the caller was interrupted
+ * during the login (not the cloud's verdict), else -EACCES: the 401
+ * stands.
+ */
+static int call_refresh(struct http_client *h, struct http_call *c, int err,
+			long long ms)
+{
+	if (c->refreshed || (c->req->flags & HTTP_NO_AUTH) ||
+	    http_client_has_keys(h) || !h->refresh)
+		return -EACCES;
+	log_try(c, 401, err, ms, ", fetching a new token");
+	c->refreshed = true;
+	if (refresh_token(h, c->token_gen) != 0)
+		return cancel_requested() ? -EINTR : -EACCES;
+	call_reset_try(c);
+	c->waiting = true;
+	c->wake_ms = now_ms();
+	return 0;
+}
+
 /* A try ended: decide between done, retry after a pause, or failure. */
 static void call_ended(struct http_client *h, struct http_call *c,
 		       CURLcode code, long long deadline)
@@ -1082,17 +1105,12 @@ static void call_ended(struct http_client *h, struct http_call *c,
 		err = errmap_status(status, res->error_code, c->req->op,
 				    c->lost_answer, &retry);
 		throttled = errmap_is_throttle(status, res->error_code);
-		if (status == 401 && !c->refreshed &&
-		    !(c->req->flags & HTTP_NO_AUTH) &&
-		    !http_client_has_keys(h) && h->refresh) {
-			/* A password token may have expired: one new
-			 * login, one more try. Keys are never retried. */
-			log_try(c, status, err, ms, ", fetching a new token");
-			c->refreshed = true;
-			if (refresh_token(h, c->token_gen) == 0) {
-				call_reset_try(c);
-				c->waiting = true;
-				c->wake_ms = now;
+		if (status == 401) {
+			int again = call_refresh(h, c, err, ms);
+
+			if (again != -EACCES) {
+				if (again)
+					call_finish(h, c, again, 0);
 				return;
 			}
 		}
@@ -1324,9 +1342,12 @@ static void run_wake(void *arg)
 static void run_calls(struct http_client *h, CURLM *m, struct http_call *calls,
 		      size_t n, long long deadline)
 {
-	bool watching = cancel_watch(run_wake, m), abandoned = false;
+	struct cancel_watch watch = {.wake = run_wake, .arg = m};
+	bool abandoned = false;
 	long long next, now;
 	int running;
+
+	cancel_watch(&watch);
 
 	for (;;) {
 		if (!abandoned && cancel_requested()) {
@@ -1347,8 +1368,7 @@ static void run_calls(struct http_client *h, CURLM *m, struct http_call *calls,
 		    next < 0 || next - now > 1000 ? 1000 : (int)(next - now),
 		    NULL);
 	}
-	if (watching)
-		cancel_unwatch();
+	cancel_unwatch(&watch);
 }
 
 int http_run(struct http_client *h, const struct http_request *reqs,

@@ -205,16 +205,16 @@ static void flight_wake(void *arg)
 static int flight_wait(struct cache *c, struct cache_flight *f)
 {
 	struct flight_waiter w = {c, f};
-	bool watching;
+	struct cancel_watch watch = {.wake = flight_wake, .arg = &w};
 
 	f->refs++;
-	watching = cancel_watch(flight_wake, &w);
+	cancel_watch(&watch);
 	while (!f->done && !cancel_requested())
 		pthread_cond_wait(&f->done_cond, &c->lock);
-	if (watching) {
+	if (watch.set) {
 		/* flight_wake takes the lock: let it end first. */
 		pthread_mutex_unlock(&c->lock);
-		cancel_unwatch();
+		cancel_unwatch(&watch);
 		pthread_mutex_lock(&c->lock);
 	}
 	return f->done ? 0 : -EINTR;

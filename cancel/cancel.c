@@ -25,20 +25,22 @@ void cancel_end(struct cancel *c)
 
 void cancel_fire(struct cancel *c)
 {
-	void (*wake)(void *arg);
-	void *arg;
+	void (*wake)(void *arg) = NULL;
+	void *arg = NULL;
 
 	pthread_mutex_lock(&c->lock);
 	atomic_store(&c->fired, true);
-	wake = c->wake;
-	arg = c->arg;
-	c->waking = wake != NULL;
+	if (c->watch) {
+		wake = c->watch->wake;
+		arg = c->watch->arg;
+		c->waking = true;
+	}
 	pthread_mutex_unlock(&c->lock);
 	if (!wake)
 		return;
 	/*
-	 * Not under c->lock: wake may take the lock the watcher holds while
-	 * it calls cancel_watch, which takes c->lock.
+	 * Not under c->lock: the wake may take a lock that the watcher holds
+	 * while it calls cancel_watch, which takes c->lock.
 	 */
 	wake(arg);
 	pthread_mutex_lock(&c->lock);
@@ -54,33 +56,33 @@ bool cancel_requested(void)
 	return c && atomic_load(&c->fired);
 }
 
-bool cancel_watch(void (*wake)(void *arg), void *arg)
+bool cancel_watch(struct cancel_watch *w)
 {
 	struct cancel *c = cancel_current;
-	bool set = false;
 
+	w->set = false;
 	if (!c)
 		return false;
 	pthread_mutex_lock(&c->lock);
-	if (!atomic_load(&c->fired) && !c->wake) {
-		c->wake = wake;
-		c->arg = arg;
-		set = true;
+	if (!atomic_load(&c->fired)) {
+		w->outer = c->watch;
+		c->watch = w;
+		w->set = true;
 	}
 	pthread_mutex_unlock(&c->lock);
-	return set;
+	return w->set;
 }
 
-void cancel_unwatch(void)
+void cancel_unwatch(struct cancel_watch *w)
 {
 	struct cancel *c = cancel_current;
 
-	if (!c)
+	if (!c || !w->set)
 		return;
 	pthread_mutex_lock(&c->lock);
 	while (c->waking)
 		pthread_cond_wait(&c->idle, &c->lock);
-	c->wake = NULL;
-	c->arg = NULL;
+	c->watch = w->outer;
 	pthread_mutex_unlock(&c->lock);
+	w->set = false;
 }

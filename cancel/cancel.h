@@ -13,13 +13,20 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-struct cancel {
-	atomic_bool fired;
-	pthread_mutex_t lock; /* wake, arg, waking */
-	pthread_cond_t idle;  /* waking went false */
+/* Who sleeps on a call's behalf, and how to wake them. */
+struct cancel_watch {
 	void (*wake)(void *arg);
 	void *arg;
-	bool waking; /* cancel_fire is calling wake */
+	struct cancel_watch *outer; /* the watch this one hides */
+	bool set;
+};
+
+struct cancel {
+	atomic_bool fired;
+	pthread_mutex_t lock;	    /* watch, waking */
+	pthread_cond_t idle;	    /* waking went false */
+	struct cancel_watch *watch; /* the innermost watch, or NULL */
+	bool waking;		    /* cancel_fire is calling a wake */
 };
 
 /* Sets c up and makes it this thread's current one. */
@@ -37,16 +44,18 @@ void cancel_fire(struct cancel *c);
 bool cancel_requested(void);
 
 /*
- * Until cancel_unwatch, a cancel_fire of this thread's current call calls
- * wake(arg), from the firing thread, so that a sleep can end. Returns
- * false, and sets nothing, when there is no current call or it already
- * fired (the caller sees that with cancel_requested). One watch at a time.
+ * Until cancel_unwatch(w), a cancel_fire of this thread's current call
+ * calls w->wake(w->arg), from the firing thread, so that a sleep can end.
+ * Watches nest: one set while another is on (a login made inside a
+ * request) hides it until unwatched. Returns false, and sets nothing, when
+ * there is no current call or it already fired: the caller checks
+ * cancel_requested before it sleeps.
  */
-bool cancel_watch(void (*wake)(void *arg), void *arg);
+bool cancel_watch(struct cancel_watch *w);
 /*
- * Ends the watch; when it returns, no call of wake is running or to come.
- * Must not be called with a lock that wake takes.
+ * Ends w (if set); when it returns, no call of w's wake is running or to
+ * come. Must not be called with a lock that the wake takes.
  */
-void cancel_unwatch(void);
+void cancel_unwatch(struct cancel_watch *w);
 
 #endif

@@ -5,8 +5,8 @@ hwcfs abandons its transfer and answers EINTR), and the daemon's next
 request is unaffected: nothing of the abandoned listing was cached. A
 listing that another process was waiting for is not failed with the
 interrupted one's EINTR. A DELETE already sent is let finish, so that its
-outcome is known. A listing of endless empty pages ends at its time limit
-(30 x timeout) with one log line."""
+outcome is known; one not yet sent is not sent. A listing of endless
+empty pages ends at its time limit (30 x timeout) with one log line."""
 
 import errno
 import os
@@ -142,6 +142,27 @@ def test_interrupt_lets_a_sent_delete_finish(emu, tmp_path):
         assert "outcome=deleted" in audit.read_text()
         assert sorted(os.listdir(m.p(PROVIDERS, provider))) == \
             versions[1:]
+
+
+def test_interrupt_before_the_delete_sends_no_delete(emu, tmp_path):
+    audit = tmp_path / "audit.log"
+    emu.add_provider("empty-one")
+    with mounted(emu, "timeout=60", "audit_log=%s" % audit) as m:
+        assert "empty-one" in os.listdir(m.p(PROVIDERS))
+        emu.faults(stall=True)
+        emu.reset()
+        # rmdir first asks the cloud whether versions remain: stalled
+        rmdir = subprocess.Popen(["rmdir", m.p(PROVIDERS, "empty-one")],
+                                 stderr=subprocess.DEVNULL)
+        assert wait_until(lambda: stalled(emu) == 1)
+        assert interrupt(rmdir, signal.SIGINT) < BOUND
+        emu.faults(stall=False)
+        stats = emu.stats()
+        assert stats["requests"]["rfs.list_versions"] == 1
+        assert stats["deletes"] == []
+        assert "empty-one" in {p["provider_name"]
+                               for p in emu.state()["providers"]}
+        assert not audit.exists() or audit.read_text() == ""
 
 
 def test_endless_empty_listing_ends_at_its_time_limit():

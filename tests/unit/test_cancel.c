@@ -12,9 +12,12 @@
 
 static void test_nothing_current_is_never_requested(void)
 {
+	struct cancel_watch w = {0};
+
 	CHECK(!cancel_requested());
-	CHECK(!cancel_watch(NULL, NULL));
-	cancel_unwatch(); /* harmless */
+	CHECK(!cancel_watch(&w));
+	CHECK(!w.set);
+	cancel_unwatch(&w); /* harmless */
 }
 
 static void test_fire_is_seen_only_by_its_call(void)
@@ -59,25 +62,49 @@ static void *fire_main(void *arg)
 static void test_fire_from_another_thread_wakes_the_watcher(void)
 {
 	struct waker w = {0};
+	struct cancel_watch watch = {.wake = wake, .arg = &w}, late = watch;
 	struct cancel c;
 	pthread_t t;
 
 	cancel_begin(&c);
-	CHECK(cancel_watch(wake, &w));
-	CHECK(!cancel_watch(wake, &w)); /* one watch at a time */
+	CHECK(cancel_watch(&watch));
 	pthread_create(&t, NULL, fire_main, &c);
 	pthread_join(t, NULL);
 	CHECK_INT(atomic_load(&w.calls), 1);
 	CHECK(cancel_requested());
-	cancel_unwatch();
+	cancel_unwatch(&watch);
 	/* Fired already: nothing to watch. */
-	CHECK(!cancel_watch(wake, &w));
+	CHECK(!cancel_watch(&late));
+	cancel_end(&c);
+}
+
+/* A watch set inside another (a login inside a request) is the one woken. */
+static void test_watches_nest(void)
+{
+	struct waker outer = {0}, inner = {0};
+	struct cancel_watch wo = {.wake = wake, .arg = &outer};
+	struct cancel_watch wi = {.wake = wake, .arg = &inner};
+	struct cancel c;
+	pthread_t t;
+
+	cancel_begin(&c);
+	CHECK(cancel_watch(&wo));
+	CHECK(cancel_watch(&wi));
+	pthread_create(&t, NULL, fire_main, &c);
+	pthread_join(t, NULL);
+	CHECK_INT(atomic_load(&inner.calls), 1);
+	CHECK_INT(atomic_load(&outer.calls), 0);
+	cancel_unwatch(&wi);
+	CHECK(c.watch == &wo);
+	cancel_unwatch(&wo);
+	CHECK(c.watch == NULL);
 	cancel_end(&c);
 }
 
 static void test_unwatch_waits_for_a_wake_in_progress(void)
 {
 	struct waker w = {0};
+	struct cancel_watch watch = {.wake = wake, .arg = &w};
 	struct timespec ms = {0, 1000000};
 	struct cancel c;
 	pthread_t t;
@@ -85,12 +112,12 @@ static void test_unwatch_waits_for_a_wake_in_progress(void)
 
 	atomic_store(&w.slow, true);
 	cancel_begin(&c);
-	CHECK(cancel_watch(wake, &w));
+	CHECK(cancel_watch(&watch));
 	pthread_create(&t, NULL, fire_main, &c);
 	for (i = 0; i < 10000 && !atomic_load(&w.in_wake); i++)
 		nanosleep(&ms, NULL);
 	CHECK(atomic_load(&w.in_wake));
-	cancel_unwatch();
+	cancel_unwatch(&watch);
 	/* The wake ran to its end before unwatch returned. */
 	CHECK_INT(atomic_load(&w.calls), 1);
 	CHECK(!atomic_load(&w.in_wake));
@@ -103,6 +130,7 @@ int main(void)
 	test_nothing_current_is_never_requested();
 	test_fire_is_seen_only_by_its_call();
 	test_fire_from_another_thread_wakes_the_watcher();
+	test_watches_nest();
 	test_unwatch_waits_for_a_wake_in_progress();
 	return test_summary();
 }
