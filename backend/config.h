@@ -37,6 +37,7 @@ struct hwc_config {
 	int negative_ttl; /* seconds, default 5 */
 	int timeout;	  /* seconds for a whole operation, default 10 */
 	int retries;	  /* retries after the first try, default 4 */
+	int auth_hold;	  /* seconds nothing is signed after a 401, 300 */
 	int rmdir_cascade;
 	int dry_run;
 	int ro;

@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 #include <openssl/rand.h>
 
+#include "cancel.h"
 #include "connect_to.h"
 #include "log.h"
 #include "services.h"
@@ -37,6 +38,8 @@
 #define HTTP_MAX_CONNECTS 64L
 #define HTTP_SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
 #define HTTP_MAX_CAFILE (16u << 20)
+/* How often a request asks again while another one probes the key. */
+#define HTTP_PROBE_WAIT_MS 50L
 
 struct http_client {
 	CURLSH *share;
@@ -54,6 +57,11 @@ struct http_client {
 	http_token_fn refresh;
 	void *refresh_arg;
 	struct curl_slist *connect_to; /* HWCFS_TEST_CONNECT_TO, tests only */
+	/* The key breaker (hold_admit): */
+	pthread_mutex_t hold_lock; /* hold_until, probing */
+	long long hold_ms;	   /* auth_hold */
+	long long hold_until;	   /* 0: credentials not refused */
+	bool probing;		   /* the one request after the hold is out */
 };
 
 /* One request in flight: its tries, timers and the answer so far. */
@@ -74,11 +82,17 @@ struct http_call {
 	unsigned long token_gen;
 	long long started_ms, wake_ms;
 	int retries_done;
+	int sends; /* how often libcurl sent this try (see on_send) */
 	bool refreshed, lost_answer, waiting, done;
+	bool probe; /* the one request that tests refused credentials */
 };
 
 static pthread_mutex_t http_global_lock = PTHREAD_MUTEX_INITIALIZER;
 static int http_global_users;
+
+/* The time limit of this thread's listing, if any (http_limit_begin). */
+static _Thread_local long long http_limit_at;
+static _Thread_local bool http_limit_hit;
 
 static long long now_ms(void)
 {
@@ -386,6 +400,8 @@ int http_client_new(const struct hwc_config *cfg, struct http_client **out,
 		pthread_mutex_init(&h->locks[i], NULL);
 	pthread_mutex_init(&h->token_lock, NULL);
 	pthread_mutex_init(&h->refresh_lock, NULL);
+	pthread_mutex_init(&h->hold_lock, NULL);
+	h->hold_ms = (cfg->auth_hold > 0 ? cfg->auth_hold : 300) * 1000LL;
 	h->timeout_ms = (cfg->timeout > 0 ? cfg->timeout : 10) * 1000L;
 	h->retries = cfg->retries >= 0 ? cfg->retries : 4;
 	h->ak = dup_opt(cfg->cred.ak, &failed);
@@ -443,6 +459,7 @@ void http_client_free(struct http_client *h)
 		pthread_mutex_destroy(&h->locks[i]);
 	pthread_mutex_destroy(&h->token_lock);
 	pthread_mutex_destroy(&h->refresh_lock);
+	pthread_mutex_destroy(&h->hold_lock);
 	free(h->ca_blob);
 	curl_slist_free_all(h->connect_to);
 	free_secret(h->ak);
@@ -517,6 +534,25 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	c->body_len += n;
 	c->body[c->body_len] = '\0';
 	return n;
+}
+
+/*
+ * Called by libcurl each time it is about to send the request. libcurl
+ * re-sends a request by itself when a reused kept-alive connection dies
+ * before any answer, and the server may have applied the first send: a
+ * DELETE re-sent that way and answered 404 was done by the first send.
+ */
+static int on_send(void *arg, char *remote_ip, char *local_ip, int remote_port,
+		   int local_port)
+{
+	struct http_call *c = arg;
+
+	(void)remote_ip;
+	(void)local_ip;
+	(void)remote_port;
+	(void)local_port;
+	c->sends++;
+	return CURL_PREREQFUNC_OK;
 }
 
 /* Copies a header's value (trimmed) if line is "name: value". */
@@ -629,7 +665,12 @@ static int build_headers(struct http_client *h, struct http_call *c)
 	int ret;
 
 	sh[n++] = (struct sign_header){"Host", ep->host};
-	sh[n++] = (struct sign_header){"Content-Type", "application/json"};
+	sh[n++] = (struct sign_header){"Content-Type",
+				       r->content_type ? r->content_type
+						       : "application/json"};
+	/* Signed like every header we send, as the SDKs do. */
+	if (ep->instance_id)
+		sh[n++] = (struct sign_header){"Instance-Id", ep->instance_id};
 	if (ep->client_request_id)
 		sh[n++] = (struct sign_header){"Client-Request-Id",
 					       c->res->client_id};
@@ -679,11 +720,6 @@ static int build_headers(struct http_client *h, struct http_call *c)
 		if (ret)
 			return ret;
 	}
-	if (ep->instance_id) {
-		ret = add_header(&c->hdrs, "Instance-Id", ep->instance_id);
-		if (ret)
-			return ret;
-	}
 	ret = add_header(&c->hdrs, "Accept", "application/json");
 	if (!ret && r->body) {
 		/* No 100-continue round trip for small JSON bodies. */
@@ -712,6 +748,7 @@ static void call_reset_try(struct http_call *c)
 	if (c->body)
 		c->body[0] = '\0';
 	c->too_big = false;
+	c->sends = 0;
 	c->request_id[0] = '\0';
 	c->retry_after_ms = -1;
 	free_secret(c->subject_token);
@@ -766,6 +803,8 @@ static int call_start(struct http_client *h, CURLM *m, struct http_call *c,
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
+	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_send);
+	curl_easy_setopt(e, CURLOPT_PREREQDATA, c);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, c);
 	if (strcmp(r->method, "GET") == 0) {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
@@ -920,10 +959,86 @@ static void log_try(const struct http_call *c, long status, int err,
 		strerror(-err), what);
 }
 
+/* ---- the key breaker ---- */
+
+/*
+ * Whether an authenticated request may go out. The gateway locks a key
+ * after five refused requests, so after a 401 nothing authenticated is
+ * sent for auth_hold; then one request, the probe, goes out, and the
+ * others wait for its answer (docs/backend.md, "The key breaker").
+ * Returns 0 (*probe says whether this is the probe), -EAGAIN (the probe
+ * is out: ask again soon) or -EACCES (held).
+ */
+static int hold_admit(struct http_client *h, long long now, bool *probe)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&h->hold_lock);
+	if (h->hold_until && now < h->hold_until) {
+		ret = -EACCES;
+	} else if (h->hold_until && h->probing) {
+		ret = -EAGAIN;
+	} else if (h->hold_until) {
+		h->probing = true;
+		*probe = true;
+	}
+	pthread_mutex_unlock(&h->hold_lock);
+	return ret;
+}
+
+/*
+ * An answer to an authenticated request: a 401 starts (or renews) the
+ * hold; an answer that got past the gateway's authentication ends the
+ * hold the probe was testing. One log line per change of state.
+ */
+static void hold_answer(struct http_client *h, struct http_call *c, long status,
+			const char *code)
+{
+	const char *service = c->req->ep->service;
+	long long now = now_ms();
+	bool accepted =
+	    status < 500 && status != 401 && !errmap_is_throttle(status, code);
+
+	if (status != 401 && !(c->probe && accepted))
+		return;
+	pthread_mutex_lock(&h->hold_lock);
+	if (status == 401 && (!h->hold_until || c->probe))
+		hwc_log(LOG_ERR,
+			"%s: the credentials were refused%s (401 %s): no "
+			"authenticated request is sent for %lld s (auth_hold), "
+			"so that hwcfs cannot get the key locked; operations "
+			"fail EACCES until then",
+			service, c->probe ? " again" : "", *code ? code : "-",
+			h->hold_ms / 1000);
+	else if (status != 401)
+		log_info("%s: credentials accepted again (%ld); requests "
+			 "resume",
+			 service, status);
+	h->hold_until = status == 401 ? now + h->hold_ms : 0;
+	if (c->probe)
+		h->probing = false;
+	c->probe = false;
+	pthread_mutex_unlock(&h->hold_lock);
+}
+
+/* A probe that ends without a verdict: the next request probes. */
+static void hold_release(struct http_client *h, struct http_call *c)
+{
+	if (!c->probe)
+		return;
+	pthread_mutex_lock(&h->hold_lock);
+	h->probing = false;
+	pthread_mutex_unlock(&h->hold_lock);
+	c->probe = false;
+}
+
 /* Ends the call for good with err, handing the last answer over. */
-static void call_finish(struct http_call *c, int err, long status)
+static void call_finish(struct http_client *h, struct http_call *c, int err,
+			long status)
 {
 	struct http_result *res = c->res;
+
+	hold_release(h, c);
 
 	res->err = err;
 	res->status = status;
@@ -945,6 +1060,29 @@ static void call_finish(struct http_call *c, int err, long status)
 	c->waiting = false;
 }
 
+/*
+ * A 401 to a request with a password token: the token may have expired,
+ * so one new login and one more try (keys are never retried). 0 when the
+ * call is to be tried again now, -EINTR when the caller was interrupted
+ * during the login (not the cloud's verdict), else -EACCES: the 401
+ * stands.
+ */
+static int call_refresh(struct http_client *h, struct http_call *c, int err,
+			long long ms)
+{
+	if (c->refreshed || (c->req->flags & HTTP_NO_AUTH) ||
+	    http_client_has_keys(h) || !h->refresh)
+		return -EACCES;
+	log_try(c, 401, err, ms, ", fetching a new token");
+	c->refreshed = true;
+	if (refresh_token(h, c->token_gen) != 0)
+		return cancel_requested() ? -EINTR : -EACCES;
+	call_reset_try(c);
+	c->waiting = true;
+	c->wake_ms = now_ms();
+	return 0;
+}
+
 /* A try ended: decide between done, retry after a pause, or failure. */
 static void call_ended(struct http_client *h, struct http_call *c,
 		       CURLcode code, long long deadline)
@@ -957,6 +1095,13 @@ static void call_ended(struct http_client *h, struct http_call *c,
 
 	res->error_code[0] = '\0';
 	res->error_msg[0] = '\0';
+	if (c->sends > 1) {
+		log_debug("%s: %s %s: libcurl sent it %d times (a reused "
+			  "connection died before answering)",
+			  c->req->ep->service, c->req->method, c->req->path,
+			  c->sends);
+		c->lost_answer = true;
+	}
 	if (code == CURLE_OK) {
 		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
 		if (status >= 300)
@@ -968,20 +1113,17 @@ static void call_ended(struct http_client *h, struct http_call *c,
 		err = errmap_status(status, res->error_code, c->req->op,
 				    c->lost_answer, &retry);
 		throttled = errmap_is_throttle(status, res->error_code);
-		if (status == 401 && !c->refreshed &&
-		    !(c->req->flags & HTTP_NO_AUTH) &&
-		    !http_client_has_keys(h) && h->refresh) {
-			/* A password token may have expired: one new
-			 * login, one more try. Keys are never retried. */
-			log_try(c, status, err, ms, ", fetching a new token");
-			c->refreshed = true;
-			if (refresh_token(h, c->token_gen) == 0) {
-				call_reset_try(c);
-				c->waiting = true;
-				c->wake_ms = now;
+		if (status == 401) {
+			int again = call_refresh(h, c, err, ms);
+
+			if (again != -EACCES) {
+				if (again)
+					call_finish(h, c, again, 0);
 				return;
 			}
 		}
+		if (!(c->req->flags & HTTP_NO_AUTH))
+			hold_answer(h, c, status, res->error_code);
 		if (status >= 500)
 			c->lost_answer = true;
 	} else {
@@ -1007,7 +1149,7 @@ static void call_ended(struct http_client *h, struct http_call *c,
 	}
 	if (!err) {
 		log_try(c, status, 0, ms, "");
-		call_finish(c, 0, status);
+		call_finish(h, c, 0, status);
 		return;
 	}
 	if (retry && c->retries_done < h->retries) {
@@ -1031,7 +1173,25 @@ static void call_ended(struct http_client *h, struct http_call *c,
 	} else {
 		log_try(c, status, err, ms, retry ? ", retries spent" : "");
 	}
-	call_finish(c, err, status);
+	call_finish(h, c, err, status);
+}
+
+/* Whether c may be sent now; see hold_admit. 0, -EAGAIN or -EACCES. */
+static int call_admit(struct http_client *h, struct http_call *c, long long now)
+{
+	int ret;
+
+	if ((c->req->flags & HTTP_NO_AUTH) || c->probe)
+		return 0;
+	ret = hold_admit(h, now, &c->probe);
+	if (ret == -EACCES) {
+		snprintf(c->res->error_msg, sizeof(c->res->error_msg),
+			 "not sent: the credentials were refused less than "
+			 "auth_hold ago");
+		log_debug("%s: %s %s: not sent, the credentials are held",
+			  c->req->ep->service, c->req->method, c->req->path);
+	}
+	return ret;
 }
 
 static int call_init(struct http_call *c, const struct http_request *r,
@@ -1068,11 +1228,163 @@ static void call_free(struct http_call *c)
 	free(c->url);
 }
 
+/* Starts every call whose pause is over, or ends it when it cannot go. */
+static void run_start_due(struct http_client *h, CURLM *m,
+			  struct http_call *calls, size_t n, long long deadline)
+{
+	long long now = now_ms();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct http_call *c = &calls[i];
+		int err;
+
+		if (c->done || !c->waiting || c->wake_ms > now)
+			continue;
+		c->waiting = false;
+		if (deadline - now <= 0) {
+			call_finish(h, c, -ETIMEDOUT, 0);
+			continue;
+		}
+		err = call_admit(h, c, now);
+		if (err == -EAGAIN) {
+			c->waiting = true;
+			c->wake_ms = now + HTTP_PROBE_WAIT_MS;
+			continue;
+		}
+		if (err) {
+			call_finish(h, c, err, 0);
+			continue;
+		}
+		err = call_start(h, m, c, deadline - now);
+		if (err) {
+			log_err("%s: %s %s: cannot send: %s",
+				c->req->ep->service, c->req->method,
+				c->req->path, strerror(-err));
+			call_finish(h, c, err, 0);
+		}
+	}
+}
+
+/* Hands every transfer that ended to call_ended. */
+static void run_collect(struct http_client *h, CURLM *m, long long deadline)
+{
+	struct http_call *c;
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(m, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		c = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+				  (char **)&c);
+		curl_multi_remove_handle(m, msg->easy_handle);
+		call_ended(h, c, msg->data.result, deadline);
+	}
+}
+
+/*
+ * The caller was interrupted: every call ends with -EINTR at once, its
+ * transfer abandoned, except a DELETE already sent. Its outcome would be
+ * unknown, to the audit log and to the cache, so it runs to its end
+ * (within its deadline); a DELETE not sent yet is not sent.
+ */
+static void run_abandon(struct http_client *h, CURLM *m,
+			struct http_call *calls, size_t n)
+{
+	size_t i, dropped = 0;
+	const struct http_call *first = NULL;
+
+	for (i = 0; i < n; i++) {
+		struct http_call *c = &calls[i];
+
+		if (c->done || (c->res->attempts > 0 &&
+				strcmp(c->req->method, "DELETE") == 0))
+			continue;
+		if (!c->waiting && c->easy)
+			curl_multi_remove_handle(m, c->easy);
+		snprintf(c->res->error_msg, sizeof(c->res->error_msg),
+			 "interrupted");
+		call_finish(h, c, -EINTR, 0);
+		if (!first)
+			first = c;
+		dropped++;
+	}
+	if (first)
+		log_info("%s: %s %s: interrupted, %zu request%s abandoned",
+			 first->req->ep->service, first->req->method,
+			 first->req->path, dropped, dropped == 1 ? "" : "s");
+}
+
+/*
+ * Whether a call is still running or pausing; *next is when the first
+ * pause ends (-1: none).
+ */
+static bool run_pending(const struct http_call *calls, size_t n,
+			long long *next)
+{
+	bool pending = false;
+	size_t i;
+
+	*next = -1;
+	for (i = 0; i < n; i++) {
+		const struct http_call *c = &calls[i];
+
+		if (c->done)
+			continue;
+		pending = true;
+		if (c->waiting && (*next < 0 || c->wake_ms < *next))
+			*next = c->wake_ms;
+	}
+	return pending;
+}
+
+/* cancel_fire's watcher: ends curl_multi_poll at once. */
+static void run_wake(void *arg)
+{
+	curl_multi_wakeup(arg);
+}
+
+/* Runs the calls of one http_run until every one is done. */
+static void run_calls(struct http_client *h, CURLM *m, struct http_call *calls,
+		      size_t n, long long deadline)
+{
+	struct cancel_watch watch = {.wake = run_wake, .arg = m};
+	bool abandoned = false;
+	long long next, now;
+	int running;
+
+	cancel_watch(&watch);
+
+	for (;;) {
+		if (!abandoned && cancel_requested()) {
+			run_abandon(h, m, calls, n);
+			abandoned = true;
+		}
+		run_start_due(h, m, calls, n, deadline);
+		curl_multi_perform(m, &running);
+		run_collect(h, m, deadline);
+		if (!run_pending(calls, n, &next))
+			break;
+		now = now_ms();
+		if (next >= 0 && next <= now)
+			continue;
+		/* Interrupts and ended pauses wake it earlier. */
+		curl_multi_poll(
+		    m, NULL, 0,
+		    next < 0 || next - now > 1000 ? 1000 : (int)(next - now),
+		    NULL);
+	}
+	cancel_unwatch(&watch);
+}
+
 int http_run(struct http_client *h, const struct http_request *reqs,
 	     struct http_result *res, size_t n)
 {
-	struct http_call *calls;
 	long long deadline = now_ms() + h->timeout_ms;
+	bool limited = http_limit_at && http_limit_at < deadline;
+	struct http_call *calls;
 	CURLM *m;
 	size_t i;
 	int ret = 0;
@@ -1089,6 +1401,8 @@ int http_run(struct http_client *h, const struct http_request *reqs,
 		}
 		return n ? -ENOMEM : 0;
 	}
+	if (limited)
+		deadline = http_limit_at;
 	/*
 	 * Without this the multi caps the shared pool at 4x its transfers
 	 * still running, and closes warm connections as a round drains: 12-44
@@ -1100,73 +1414,39 @@ int http_run(struct http_client *h, const struct http_request *reqs,
 		int err = call_init(&calls[i], &reqs[i], &res[i]);
 
 		if (err)
-			call_finish(&calls[i], err, 0);
+			call_finish(h, &calls[i], err, 0);
 	}
-	for (;;) {
-		long long now = now_ms(), next = -1;
-		int running = 0, left;
-		CURLMsg *msg;
-
-		for (i = 0; i < n; i++) {
-			struct http_call *c = &calls[i];
-			int err;
-
-			if (c->done || !c->waiting || c->wake_ms > now)
-				continue;
-			c->waiting = false;
-			if (deadline - now <= 0) {
-				call_finish(c, -ETIMEDOUT, 0);
-				continue;
-			}
-			err = call_start(h, m, c, deadline - now);
-			if (err) {
-				log_err("%s: %s %s: cannot send: %s",
-					c->req->ep->service, c->req->method,
-					c->req->path, strerror(-err));
-				call_finish(c, err, 0);
-			}
-		}
-		curl_multi_perform(m, &running);
-		while ((msg = curl_multi_info_read(m, &left))) {
-			struct http_call *c = NULL;
-
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-					  (char **)&c);
-			curl_multi_remove_handle(m, msg->easy_handle);
-			call_ended(h, c, msg->data.result, deadline);
-		}
-		now = now_ms();
-		for (i = 0; i < n; i++) {
-			const struct http_call *c = &calls[i];
-
-			if (!c->done && c->waiting &&
-			    (next < 0 || c->wake_ms < next))
-				next = c->wake_ms;
-		}
-		running = 0;
-		for (i = 0; i < n; i++)
-			if (!calls[i].done && !calls[i].waiting)
-				running++;
-		if (!running && next < 0)
-			break;
-		if (next >= 0 && next <= now)
-			continue;
-		curl_multi_poll(
-		    m, NULL, 0,
-		    next < 0 ? 1000
-			     : (int)(next - now > 1000 ? 1000 : next - now),
-		    NULL);
-	}
+	run_calls(h, m, calls, n, deadline);
 	for (i = 0; i < n; i++) {
 		if (!ret && res[i].err)
 			ret = res[i].err;
+		if (limited && res[i].err == -ETIMEDOUT)
+			http_limit_hit = true;
 		call_free(&calls[i]);
 	}
 	curl_multi_cleanup(m);
 	free(calls);
 	return ret;
+}
+
+void http_limit_begin(struct http_client *h, struct http_limit *l)
+{
+	l->outer_at = http_limit_at;
+	l->outer_hit = http_limit_hit;
+	l->at = now_ms() + HTTP_LIST_LIMIT * h->timeout_ms;
+	if (l->outer_at && l->outer_at < l->at)
+		l->at = l->outer_at;
+	http_limit_at = l->at;
+	http_limit_hit = false;
+}
+
+bool http_limit_end(struct http_limit *l)
+{
+	bool hit = http_limit_hit;
+
+	http_limit_at = l->outer_at;
+	http_limit_hit = l->outer_hit || hit;
+	return hit;
 }
 
 int http_do(struct http_client *h, const struct http_request *req,

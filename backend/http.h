@@ -51,6 +51,7 @@ struct http_request {
 	size_t nparams;
 	const char *body; /* JSON, or NULL */
 	size_t body_len;
+	const char *content_type; /* NULL: "application/json" */
 	enum errmap_op op;
 	unsigned flags;
 };
@@ -94,10 +95,27 @@ bool http_client_has_keys(const struct http_client *h);
  * Sends n requests at once, each with its own retries, all within one
  * deadline of cfg->timeout seconds from now. Every res[i] is filled (and
  * must be cleared by the caller). Returns the first res[i].err that is not
- * 0, in index order, or 0.
+ * 0, in index order, or 0. When the calling thread's call is interrupted
+ * (cancel.h) it gives up at once with -EINTR, except for a DELETE already
+ * sent, which runs to its end.
  */
 int http_run(struct http_client *h, const struct http_request *reqs,
 	     struct http_result *res, size_t n);
+
+/*
+ * A whole listing may take HTTP_LIST_LIMIT times `timeout` (docs/backend.md,
+ * "Deadlines"): between http_limit_begin and http_limit_end every request
+ * this thread sends ends by then, with -ETIMEDOUT. http_limit_end says
+ * whether the limit cut a request. Limits nest; the earlier one wins.
+ */
+#define HTTP_LIST_LIMIT 30
+struct http_limit {
+	long long at; /* monotonic ms */
+	long long outer_at;
+	bool outer_hit;
+};
+void http_limit_begin(struct http_client *h, struct http_limit *l);
+bool http_limit_end(struct http_limit *l);
 
 /* One request: http_run with n = 1. */
 int http_do(struct http_client *h, const struct http_request *req,

@@ -171,6 +171,7 @@ static int hb_list(struct backend *b, const struct coll *c,
 		   struct listing **out)
 {
 	struct http_backend *hb = hb_of(b);
+	struct http_limit limit;
 	struct listing *l;
 	size_t dropped;
 	int ret;
@@ -182,6 +183,8 @@ static int hb_list(struct backend *b, const struct coll *c,
 	l = listing_new();
 	if (!l)
 		return -ENOMEM;
+	/* A hostile server's endless pages must not hold `ls` forever. */
+	http_limit_begin(hb->h, &limit);
 	switch (c->kind) {
 	case COLL_PACKAGES:
 		ret = iotda_list_packages(&hb->iotda, l);
@@ -192,6 +195,15 @@ static int hb_list(struct backend *b, const struct coll *c,
 	case COLL_VERSIONS:
 		ret = rfs_list_versions(&hb->rfs, c->provider, l);
 		break;
+	}
+	if (http_limit_end(&limit)) {
+		char dir[512];
+
+		coll_path(c, dir, sizeof(dir));
+		log_err("%s: the listing reached its time limit (%d x timeout) "
+			"after %zu entries; giving up: %s",
+			dir, HTTP_LIST_LIMIT, l->count, strerror(ETIMEDOUT));
+		ret = -ETIMEDOUT;
 	}
 	if (ret) {
 		listing_put(l);

@@ -59,6 +59,9 @@ int iam_token_by_password(const struct iam_login *in, char **token,
 				   .path = "/v3/auth/tokens",
 				   .params = params,
 				   .nparams = 1,
+				   /* As the SDKs send it (docs/backend.md). */
+				   .content_type =
+				       "application/json;charset=UTF-8",
 				   .op = ERRMAP_READ,
 				   .flags = HTTP_NO_AUTH | HTTP_SUBJECT_TOKEN};
 	struct http_result res;

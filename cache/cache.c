@@ -28,6 +28,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "cancel.h"
+
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr)-offsetof(type, member)))
 
@@ -196,12 +198,52 @@ static void flight_put(struct cache_flight *f)
 	free(f);
 }
 
-/* Joins f and sleeps until its leader is done; the caller then reads f. */
-static void flight_wait(struct cache *c, struct cache_flight *f)
+/* What an interrupt of a waiter must wake (flight_wait). */
+struct flight_waiter {
+	struct cache *c;
+	struct cache_flight *f;
+};
+
+static void flight_wake(void *arg)
 {
+	struct flight_waiter *w = arg;
+
+	pthread_mutex_lock(&w->c->lock);
+	pthread_cond_broadcast(&w->f->done_cond);
+	pthread_mutex_unlock(&w->c->lock);
+}
+
+/*
+ * Joins f and sleeps until its leader is done (0) or this thread's call is
+ * interrupted (-EINTR); the caller then reads f and puts it. The lock is
+ * dropped and taken again meanwhile.
+ */
+static int flight_wait(struct cache *c, struct cache_flight *f)
+{
+	struct flight_waiter w = {c, f};
+	struct cancel_watch watch = {.wake = flight_wake, .arg = &w};
+
 	f->refs++;
-	while (!f->done)
+	cancel_watch(&watch);
+	while (!f->done && !cancel_requested())
 		pthread_cond_wait(&f->done_cond, &c->lock);
+	if (watch.set) {
+		/* flight_wake takes the lock: let it end first. */
+		pthread_mutex_unlock(&c->lock);
+		cancel_unwatch(&watch);
+		pthread_mutex_lock(&c->lock);
+	}
+	return f->done ? 0 : -EINTR;
+}
+
+/*
+ * A flight whose leader was interrupted ended with -EINTR. That is the
+ * leader's answer, not the cloud's: a waiter that was not interrupted asks
+ * again (and may lead), and nothing is kept.
+ */
+static bool flight_retry(int err)
+{
+	return err == -EINTR && !cancel_requested();
 }
 
 static void flight_finish(struct cache_flight *f, int err)
@@ -477,6 +519,7 @@ static int cache_list(struct backend *b, const struct coll *coll,
 		pthread_mutex_unlock(&c->lock);
 		return -ENOMEM;
 	}
+again:
 	/* One clock reading per call; the unit tests rely on it. */
 	now = cache_now(c);
 	if (coll_fresh(c, cs, now)) {
@@ -486,11 +529,14 @@ static int cache_list(struct backend *b, const struct coll *coll,
 	}
 	if (cs->flight) {
 		f = cs->flight;
-		flight_wait(c, f);
-		err = f->err;
+		err = flight_wait(c, f);
+		if (!err)
+			err = f->err;
 		if (!err)
 			*out = listing_get(f->l);
 		flight_put(f);
+		if (flight_retry(err))
+			goto again;
 		goto out;
 	}
 
@@ -656,6 +702,7 @@ static int lookup_cached(struct cache *c, const struct coll *coll,
 		pthread_mutex_unlock(&c->lock);
 		return -ENOMEM;
 	}
+again:
 	now = cache_now(c);
 	if (coll_fresh(c, cs, now)) {
 		i = listing_index(cs->l, name);
@@ -685,9 +732,12 @@ static int lookup_cached(struct cache *c, const struct coll *coll,
 			err = resource_copy(out, &e->r);
 	} else if (e->flight) {
 		f = e->flight;
-		flight_wait(c, f);
-		err = f->err ? f->err : resource_copy(out, &f->r);
+		err = flight_wait(c, f);
+		if (!err)
+			err = f->err ? f->err : resource_copy(out, &f->r);
 		flight_put(f);
+		if (flight_retry(err))
+			goto again;
 	} else if (stale && stale_answer(c, cs, e, &i)) {
 		*stale = true;
 		if (i >= 0)

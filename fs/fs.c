@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cancel.h"
 #include "inode.h"
 #include "log.h"
 #include "names.h"
@@ -295,14 +296,51 @@ static size_t fixed_children(const struct fs *fs, const struct node *dir,
 	return n;
 }
 
-/* The resource a node shows, looked up in its parent's collection. */
-static int node_resource(struct fs *fs, struct node *n, struct resource *r)
+/* ---- interrupts ---- */
+
+/* Called by libfuse, on the thread that read the kernel's interrupt. */
+static void on_interrupt(fuse_req_t req, void *arg)
 {
+	(void)req;
+	cancel_fire(arg);
+}
+
+/*
+ * Brackets a backend call that may wait on the cloud: an interrupt of req
+ * (Ctrl-C, a killed caller) fires cn meanwhile, and the layers below give
+ * up at once with -EINTR (docs/hwcfs.md, "Interrupts").
+ */
+static void call_begin(fuse_req_t req, struct cancel *cn)
+{
+	cancel_begin(cn);
+	fuse_req_interrupt_func(req, on_interrupt, cn);
+}
+
+/*
+ * Ends the bracket before any reply (a reply frees req). libfuse calls
+ * on_interrupt under the request's lock, which unregistering takes: once
+ * this returns, nothing fires cn any more.
+ */
+static int call_end(fuse_req_t req, struct cancel *cn, int ret)
+{
+	fuse_req_interrupt_func(req, NULL, NULL);
+	cancel_end(cn);
+	return ret;
+}
+
+/* The resource a node shows, looked up in its parent's collection. */
+static int node_resource(fuse_req_t req, struct fs *fs, struct node *n,
+			 struct resource *r)
+{
+	struct cancel cn;
 	struct coll c;
+	int ret;
 
 	if (!n->parent || !dir_coll(n->parent, &c))
 		return -ENOENT;
-	return fs->b->ops->lookup(fs->b, &c, n->name, r);
+	call_begin(req, &cn);
+	ret = fs->b->ops->lookup(fs->b, &c, n->name, r);
+	return call_end(req, &cn, ret);
 }
 
 /* The backend says the name is gone: so will the kernel. */
@@ -445,6 +483,7 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct node *dir = inode_get(fs->it, parent), *n;
 	struct resource r;
 	bool stale = false;
+	struct cancel cn;
 	struct stat st;
 	struct coll c;
 	int ret;
@@ -496,10 +535,12 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	 * (docs/hwcfs.md). Providers and versions are deleted with the
 	 * provider_id of a fresh lookup anyway.
 	 */
+	call_begin(req, &cn);
 	if (c.kind == COLL_PACKAGES && fs->b->ops->lookup_stale)
 		ret = fs->b->ops->lookup_stale(fs->b, &c, name, &r, &stale);
 	else
 		ret = fs->b->ops->lookup(fs->b, &c, name, &r);
+	ret = call_end(req, &cn, ret);
 	if (ret) {
 		reply_errno(req, ret);
 		return;
@@ -559,7 +600,7 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino,
 	 * only for a descriptor still open on it (fstat after rm).
 	 */
 	unlinked = inode_unlinked(fs->it, n);
-	ret = unlinked ? -ENOENT : node_resource(fs, n, &r);
+	ret = unlinked ? -ENOENT : node_resource(req, fs, n, &r);
 	if (ret == -ENOENT && (unlinked || atomic_load(&n->opens))) {
 		if (!unlinked)
 			node_gone(fs, n);
@@ -706,6 +747,7 @@ static void fs_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct node *dir = inode_get(fs->it, parent);
 	struct resource r;
 	unsigned flags = 0;
+	struct cancel cn;
 	struct coll c;
 	int ret;
 
@@ -747,8 +789,11 @@ static void fs_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
 	 */
 	if (c.kind == COLL_PACKAGES && fs->cfg->dry_run <= 0)
 		ret = resource_named(&r, name);
-	else
+	else {
+		call_begin(req, &cn);
 		ret = fs->b->ops->lookup(fs->b, &c, name, &r);
+		ret = call_end(req, &cn, ret);
+	}
 	if (ret) {
 		reply_errno(req, ret);
 		/* Gone already: so should the kernel's entry be. */
@@ -760,7 +805,10 @@ static void fs_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	if (isdir && fs->cfg->rmdir_cascade > 0)
 		flags |= BACKEND_CASCADE;
+	/* Interrupted, it sends no new DELETE, but lets a sent one end. */
+	call_begin(req, &cn);
 	ret = fs->b->ops->remove(fs->b, &c, &r, flags);
+	ret = call_end(req, &cn, ret);
 	resource_clear(&r);
 	if (ret) {
 		log_debug("%s %s: %s", isdir ? "rmdir" : "unlink", name,
@@ -834,7 +882,7 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, refused(fs));
 		return;
 	}
-	ret = node_resource(fs, n, &r);
+	ret = node_resource(req, fs, n, &r);
 	if (ret) {
 		if (ret == -ENOENT)
 			node_gone(fs, n);
@@ -940,10 +988,13 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino,
 		return;
 	}
 	if (dir_coll(n, &c)) {
+		struct cancel cn;
 		uint64_t gen;
 		uint32_t ngone;
 
+		call_begin(req, &cn);
 		ret = fs->b->ops->list(fs->b, &c, &dh->l);
+		ret = call_end(req, &cn, ret);
 		if (ret) {
 			if (ret == -ENOENT && n->kind == NODE_PROVIDER)
 				node_gone(fs, n);
@@ -1244,7 +1295,7 @@ static void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		fuse_reply_err(req, ENODATA);
 		return;
 	}
-	ret = node_resource(fs, n, &r);
+	ret = node_resource(req, fs, n, &r);
 	if (ret) {
 		if (ret == -ENOENT)
 			node_gone(fs, n);
@@ -1279,7 +1330,7 @@ static void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		xattr_reply(req, "", 0, size);
 		return;
 	}
-	ret = node_resource(fs, n, &r);
+	ret = node_resource(req, fs, n, &r);
 	if (ret) {
 		if (ret == -ENOENT)
 			node_gone(fs, n);

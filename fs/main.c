@@ -65,6 +65,7 @@ static const struct fuse_opt hwc_opts[] = {
     HWC_OPT("negative_ttl=%d", negative_ttl, 0),
     HWC_OPT("timeout=%d", timeout, 0),
     HWC_OPT("retries=%d", retries, 0),
+    HWC_OPT("auth_hold=%d", auth_hold, 0),
     HWC_OPT("rmdir_cascade", rmdir_cascade, 1),
     HWC_OPT("dry_run", dry_run, 1),
     HWC_OPT("parallel_list", parallel_list, 1),
@@ -195,6 +196,8 @@ static void usage(const char *prog)
 	    "    -o negative_ttl=SECONDS life of a confirmed-missing name [5]\n"
 	    "    -o timeout=SECONDS      time limit of one operation [10]\n"
 	    "    -o retries=N            retries of a failed request [4]\n"
+	    "    -o auth_hold=SECONDS    after a 401, send nothing signed for\n"
+	    "                            this long, then one probe [300]\n"
 	    "    -o cafile=FILE          an extra CA certificate [none]\n"
 	    "    -o audit_log=FILE       one line per delete\n"
 	    "                            [syslog; stderr with -f]\n"
@@ -270,6 +273,7 @@ static int check_numbers(const struct hwc_config *cfg)
 	    {"negative_ttl", offsetof(struct hwc_config, negative_ttl)},
 	    {"timeout", offsetof(struct hwc_config, timeout)},
 	    {"retries", offsetof(struct hwc_config, retries)},
+	    {"auth_hold", offsetof(struct hwc_config, auth_hold)},
 	};
 	size_t i;
 

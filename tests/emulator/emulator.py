@@ -49,7 +49,8 @@ OPS = ("iotda.list", "iotda.show", "iotda.delete", "iotda.create",
        "iam.token", "iam.projects", "other")
 
 HOSTILE = (None, "marker_stuck", "next_marker_loop", "duplicates",
-           "bad_names", "huge_body", "deep_json", "negative_count")
+           "bad_names", "huge_body", "deep_json", "negative_count",
+           "endless_empty")
 
 # Error codes. Documented ones come from cloud-api.md; the emulator-owned
 # ones are listed as [derived] in docs/emulator.md.
@@ -247,6 +248,7 @@ class Cloud:
         self.region = region
         self.project_id = project_id
         self.keys = dict(keys)
+        self.start_keys = dict(keys)  # what {"reset": true} goes back to
         self.users = {}
         for name, password, domain in users:
             self.users[(name, domain)] = password
@@ -671,7 +673,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         params = param_dict(pairs)
         entry = {"op": op, "method": method, "path": raw_path,
                  "query": raw_query, "params": params, "status": None,
-                 "auth": "none", "host": self.headers.get("Host")}
+                 "auth": "none", "host": self.headers.get("Host"),
+                 "content_type": self.headers.get("Content-Type")}
         delete_entry = None
         with cloud.lock:
             cloud.stats["requests"][op] += 1
@@ -839,6 +842,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     raise self.gateway_error(
                         401, GW_AUTH, "Incorrect IAM authentication "
                         "information: bad credential scope")
+            # The SDKs sign every header they send; a gateway that
+            # routes on Instance-Id must not trust an unsigned one.
+            if self.headers.get("Instance-Id") is not None and \
+                    "instance-id" not in auth["signed"]:
+                raise self.gateway_error(
+                    401, GW_AUTH, "Incorrect IAM authentication "
+                    "information: Instance-Id is not signed")
             headers = list(self.headers.items())
             if not signer.verify(self.command, raw_path, pairs, headers,
                                  body, auth, sk):
@@ -851,6 +861,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise self.gateway_error(
                 401, GW_AUTH, "Incorrect IAM authentication information: "
                 "no token and no signature")
+        iid = self.headers.get("Instance-Id")
+        if iid is not None:
+            entry["instance_id"] = iid.strip()
         xpid = self.headers.get("X-Project-Id")
         if xpid is not None and xpid.strip() != cloud.project_id:
             raise self.gateway_error(
@@ -1207,6 +1220,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 end = bisect.bisect_left(keys, after)
             page = list(reversed(keys[max(0, end - limit):end]))
             more = end - limit > 0
+        if hostile == "endless_empty":
+            # Empty pages without end, each with a marker never seen.
+            step = after[0] + 1 if after is not None else 1
+            return [], {"current_count": 0, "next_marker":
+                        self.encode_marker([step, ""], phash)}, hostile
         info = {"current_count": len(page)}
         if hostile == "next_marker_loop":
             info["next_marker"] = self.encode_marker(None, phash)
@@ -1502,6 +1520,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             brief = first(params, "brief") not in (None, "0", "false")
             with cloud.lock:
                 return 200, cloud.state(brief)
+        if parts and parts[0] == "keys":
+            return self.control_keys(method, parts[1:], req)
         if parts == ["faults"] and method == "GET":
             with cloud.lock:
                 return 200, dict(cloud.faults)
@@ -1549,6 +1569,31 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return 200, {"ok": True}
         raise ApiError(404, {"error": "unknown control call %s %s"
                              % (method, path)})
+
+    def control_keys(self, method, rest, req):
+        """Access keys, as an account admin changes them behind a live
+        mount: GET lists the AKs; POST {"ak", "sk"} adds or replaces one,
+        POST {"reset": true} restores the keys the emulator started with;
+        DELETE keys/AK revokes one (its signatures are 401 from then)."""
+        cloud = self.server.cloud
+        with cloud.lock:
+            if not rest and method == "GET":
+                return 200, {"keys": sorted(cloud.keys)}
+            if not rest and method == "POST" and req.get("reset"):
+                cloud.keys = dict(cloud.start_keys)
+                return 200, {"keys": sorted(cloud.keys)}
+            if not rest and method == "POST":
+                ak, sk = req.get("ak"), req.get("sk")
+                if not isinstance(ak, str) or not ak or \
+                        not isinstance(sk, str) or not sk:
+                    raise ApiError(400, {"error": "ak and sk are required"})
+                cloud.keys[ak] = sk
+                return 200, {"keys": sorted(cloud.keys)}
+            if len(rest) == 1 and method == "DELETE":
+                if cloud.keys.pop(rest[0], None) is None:
+                    raise ApiError(404, {"error": "no such key"})
+                return 200, {"keys": sorted(cloud.keys)}
+        raise ApiError(404, {"error": "unknown keys call %s" % method})
 
     def control_add_package(self, req):
         cloud = self.server.cloud

@@ -274,7 +274,21 @@ class Emulator:
         self.clear_faults()
         self.seed(clear=True)
         self.reset()
+        self.reset_keys()
         self.token = None
+
+    def set_key(self, ak, sk):
+        """Adds the key pair, or gives ak a new sk."""
+        return self.control("POST", "keys", {"ak": ak, "sk": sk})
+
+    def revoke_key(self, ak=None):
+        """Revokes ak (default: the key the harness signs with)."""
+        return self.control("DELETE", "keys/" +
+                            urllib.parse.quote(ak or self.ak, safe=""))
+
+    def reset_keys(self):
+        """The keys the emulator started with, and no other."""
+        return self.control("POST", "keys", {"reset": True})
 
     def seed(self, packages=0, providers=0, versions=0, clear=False,
              package_types=None):

@@ -134,6 +134,57 @@ def test_unsigned_extra_header_is_fine(emu):
     assert r.status == 200
 
 
+INSTANCE = "6e0c1c2d-0000-0000-0000-000000000000"
+
+
+@pytest.mark.parametrize("algo", ["sdk", "v11"])
+def test_instance_id_sent_but_not_signed_is_401(emu, algo):
+    signed = ["host", "content-type", "x-project-id", "x-sdk-date"]
+    r = emu.sign_and_request("GET", emu.iotda_path(), FW, algo=algo,
+                             headers={"Instance-Id": INSTANCE},
+                             signed_headers=signed)
+    assert_gateway_error(r, 401, "APIGW.0301")
+    assert "Instance-Id is not signed" in r.json()["error_msg"]
+    assert emu.stats()["auth_failures"] == 1
+
+
+@pytest.mark.parametrize("algo", ["sdk", "v11"])
+def test_signed_instance_id_is_accepted_and_logged(emu, algo):
+    r = emu.sign_and_request("GET", emu.iotda_path(), FW, algo=algo,
+                             headers={"Instance-Id": INSTANCE})
+    assert r.status == 200
+    assert last_log(emu)["instance_id"] == INSTANCE
+
+
+def test_revoked_key_is_401_and_restored_key_works(emu):
+    assert emu.revoke_key() == {"keys": []}
+    r = emu.sign_and_request("GET", emu.iotda_path(), FW)
+    assert_gateway_error(r, 401, "APIGW.0301")
+    assert "unknown access key" in r.json()["error_msg"]
+    emu.set_key(emu.ak, emu.sk)
+    assert emu.sign_and_request("GET", emu.iotda_path(), FW).status == 200
+    assert emu.stats()["auth_failures"] == 1
+
+
+def test_replaced_secret_refuses_the_old_one(emu):
+    emu.set_key(emu.ak, "a-new-secret-key")
+    r = emu.sign_and_request("GET", "/v1/private-providers")
+    assert_gateway_error(r, 401, "APIGW.0301")
+    assert emu.sign_and_request("GET", "/v1/private-providers",
+                                sk="a-new-secret-key").status == 200
+    assert emu.reset_keys() == {"keys": [emu.ak]}
+    assert emu.sign_and_request("GET", "/v1/private-providers").status == 200
+
+
+def test_bad_key_calls_are_refused(emu):
+    for method, path, body in (("POST", "keys", {"ak": "x"}),
+                               ("DELETE", "keys/NOSUCHAK", None),
+                               ("PUT", "keys", None)):
+        r = emu.request(method, "/_emu/" + path, body)
+        assert r.status in (400, 404), (method, path, r)
+    assert emu.control("GET", "keys") == {"keys": [emu.ak]}
+
+
 def test_v11_scope_must_name_the_emulator_region(emu):
     r = emu.sign_and_request("GET", emu.iotda_path(), FW, algo="v11",
                              region="cn-south-1")

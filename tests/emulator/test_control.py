@@ -73,7 +73,8 @@ def test_log_entries_describe_each_request(emu):
                       "params": {"limit": ["5"],
                                  "package_type": ["firmwarePackage"]},
                       "status": 200, "auth": "v11",
-                      "host": "127.0.0.1:%d" % emu.port}
+                      "host": "127.0.0.1:%d" % emu.port,
+                      "content_type": "application/json"}
     assert log[1]["op"] == "rfs.list_providers"
     assert log[1]["status"] == 401 and log[1]["auth"] == "none"
 

@@ -240,6 +240,25 @@ def test_hostile_next_marker_loop(emu):
         assert r.json()["page_info"]["next_marker"] == marker
 
 
+def test_hostile_endless_empty_pages_never_repeat_a_marker(emu):
+    emu.seed(providers=3)
+    emu.add_provider("hello", versions=["1.0.0"])
+    emu.faults(hostile="endless_empty")
+    for path in (PROVIDERS, PROVIDERS + "/hello/versions"):
+        seen = set()
+        query = {"limit": 10}
+        for _ in range(20):
+            r = emu.sign_and_request("GET", path, query)
+            assert r.status == 200
+            body = r.json()
+            items = body.get("providers", body.get("versions"))
+            marker = body["page_info"]["next_marker"]
+            assert items == [] and body["page_info"]["current_count"] == 0
+            assert marker not in seen
+            seen.add(marker)
+            query = {"limit": 10, "marker": marker}
+
+
 def test_hostile_duplicates_repeat_entries_across_pages(emu):
     emu.seed(packages=60, providers=25)
     emu.faults(hostile="duplicates")

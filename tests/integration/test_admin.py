@@ -37,6 +37,7 @@ EXIT_TIMEOUT = 10.0
 MAN_OPTIONS = [
     "region", "project_id", "iotda_endpoint", "instance_id", "rfs_endpoint",
     "iam_endpoint", "cache_ttl", "negative_ttl", "timeout", "retries",
+    "auth_hold",
     "cafile", "audit_log", "signing", "rmdir_cascade", "dry_run", "ro",
     "parallel_list", "no_parallel_list", "config", "profile", "allow_other",
     "default_permissions", "auto_unmount", "_netdev", "nofail", "auto",

@@ -62,6 +62,7 @@ static const struct tool_opt tool_opts[] = {
     INT_OPT("negative_ttl", negative_ttl),
     INT_OPT("timeout", timeout),
     INT_OPT("retries", retries),
+    INT_OPT("auth_hold", auth_hold),
     INT_OPT("rmdir_cascade", rmdir_cascade),
     INT_OPT("dry_run", dry_run),
     INT_OPT("ro", ro),

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cache.h"
+#include "cancel.h"
 #include "test.h"
 
 /* --- a clock the tests control ------------------------------------- */
@@ -161,6 +162,9 @@ static int fake_list(struct backend *b, const struct coll *c,
 	err = fake_enter(f, FAKE_LIST, &f->fail_list);
 	if (err)
 		return err;
+	/* As the HTTP backend does when the caller was interrupted. */
+	if (cancel_requested())
+		return -EINTR;
 	pthread_mutex_lock(&f->lock);
 	if (f->list_takes > 0)
 		clock_set((double)atomic_load(&clock_ms) / 1000.0 +
@@ -655,17 +659,36 @@ struct worker {
 	int err;
 	struct listing *l;
 	struct resource r;
+	struct cancel *cn; /* the call's, as fs/ makes one; or NULL */
+	atomic_bool done;
 };
 
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
 
+	if (w->cn)
+		cancel_begin(w->cn);
 	if (w->name)
 		w->err = w->b->ops->lookup(w->b, w->c, w->name, &w->r);
 	else
 		w->err = w->b->ops->list(w->b, w->c, &w->l);
+	atomic_store(&w->done, true);
+	/* The tests fire only before done: nothing fires it after this. */
+	if (w->cn)
+		cancel_end(w->cn);
 	return NULL;
+}
+
+/* Waits until w's call returned; false after 10 s. */
+static bool wait_done(struct worker *w)
+{
+	struct timespec ms = {0, 1000000};
+	int i;
+
+	for (i = 0; i < 10000 && !atomic_load(&w->done); i++)
+		nanosleep(&ms, NULL);
+	return atomic_load(&w->done);
 }
 
 /*
@@ -796,6 +819,75 @@ static void test_delete_during_a_list_is_not_undone_by_its_answer(void)
 	CHECK(listing_find(l, "pkg-a") == NULL);
 	CHECK_INT(atomic_load(&f->nlist), 2);
 	listing_put(l);
+	b->ops->destroy(b);
+}
+
+/* --- interrupts ---------------------------------------------------- */
+
+/* The leader is held in the fake; the waiter joins, then is interrupted. */
+static void test_interrupted_waiter_returns_eintr_at_once(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	struct cancel cn;
+	struct worker lead = {.b = b, .c = &providers};
+	struct worker wait = {.b = b, .c = &providers, .cn = &cn};
+	pthread_t t1, t2;
+
+	atomic_store(&clock_reads, 0);
+	fake_set_hold(f, FAKE_LIST);
+	pthread_create(&t1, NULL, worker_run, &lead);
+	CHECK(fake_wait_held(f, 1));
+	pthread_create(&t2, NULL, worker_run, &wait);
+	CHECK(wait_clock_reads(2));
+	cancel_fire(&cn);
+	/* It returns while the leader is still held. */
+	CHECK(wait_done(&wait));
+	CHECK_INT(wait.err, -EINTR);
+	CHECK(wait.l == NULL);
+	CHECK(!atomic_load(&lead.done));
+	fake_set_hold(f, 0);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	CHECK_INT(lead.err, 0);
+	listing_put(lead.l);
+	/* The leader's answer was kept; the interrupt changed nothing. */
+	CHECK_INT(do_list(b, &providers), 0);
+	CHECK_INT(atomic_load(&f->nlist), 1);
+	b->ops->destroy(b);
+}
+
+/*
+ * The leader is interrupted: its -EINTR is its own, so the waiter asks
+ * again (leading a request of its own), and no EINTR is ever kept.
+ */
+static void test_interrupted_leader_does_not_fail_its_waiter(void)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+	struct cancel cn;
+	struct worker lead = {.b = b, .c = &packages, .cn = &cn};
+	struct worker wait = {.b = b, .c = &packages};
+	pthread_t t1, t2;
+
+	atomic_store(&clock_reads, 0);
+	fake_set_hold(f, FAKE_LIST);
+	pthread_create(&t1, NULL, worker_run, &lead);
+	CHECK(fake_wait_held(f, 1));
+	pthread_create(&t2, NULL, worker_run, &wait);
+	CHECK(wait_clock_reads(2));
+	cancel_fire(&cn);
+	fake_set_hold(f, 0);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	CHECK_INT(lead.err, -EINTR);
+	CHECK_INT(wait.err, 0);
+	CHECK(wait.l && listing_find(wait.l, "pkg-a") != NULL);
+	listing_put(wait.l);
+	CHECK_INT(atomic_load(&f->nlist), 2);
+	/* The waiter's answer is kept; the next list sends nothing. */
+	CHECK_INT(do_list(b, &packages), 0);
+	CHECK_INT(atomic_load(&f->nlist), 2);
 	b->ops->destroy(b);
 }
 
@@ -1501,6 +1593,8 @@ int main(void)
 	test_eight_threads_looking_up_one_name_make_one_request();
 	test_eight_threads_share_one_missing_answer();
 	test_delete_during_a_list_is_not_undone_by_its_answer();
+	test_interrupted_waiter_returns_eintr_at_once();
+	test_interrupted_leader_does_not_fail_its_waiter();
 	test_remove_marks_gone_and_lookup_needs_no_request();
 	test_remove_without_listing_leaves_a_negative_entry();
 	test_remove_of_a_missing_name_also_marks_it_gone();

@@ -415,6 +415,10 @@ static void test_numbers_validated_naming_key(void)
 	check_config_error("[default]\nnegative_ttl = 99999999999\n",
 			   "2: negative_ttl must be");
 	check_config_error("[default]\ndry_run = maybe\n", "2: dry_run must");
+	/* 0 would let a revoked key be locked (docs/backend.md) */
+	check_config_error("[default]\nauth_hold = 0\n",
+			   "2: auth_hold must be a whole number from 1 to "
+			   "86400");
 	check_config_error("[default]\nregion =\n", "2: region has an empty");
 }
 
@@ -480,6 +484,7 @@ static void test_defaults_applied(void)
 	CHECK_INT(cfg.negative_ttl, 5);
 	CHECK_INT(cfg.timeout, 10);
 	CHECK_INT(cfg.retries, 4);
+	CHECK_INT(cfg.auth_hold, 300);
 	CHECK_INT(cfg.parallel_list, 1);
 	CHECK_INT(cfg.rmdir_cascade, 0);
 	CHECK_INT(cfg.dry_run, 0);
