@@ -48,7 +48,8 @@ OPS = ("iotda.list", "iotda.show", "iotda.delete", "iotda.create",
 
 HOSTILE = (None, "marker_stuck", "next_marker_loop", "duplicates",
            "bad_names", "huge_body", "deep_json", "negative_count",
-           "endless_pages", "endless_fat_pages", "empty_page_more",
+           "endless_pages", "endless_fat_pages", "repeat_pages",
+           "empty_page_more",
            "no_provider_id", "next_marker_null", "next_marker_empty",
            "next_marker_long", "next_marker_number")
 # The endless knobs invent this many entries a collection (a package type)
@@ -56,6 +57,7 @@ HOSTILE = (None, "marker_stuck", "next_marker_loop", "duplicates",
 # ends rather than runs for ever.
 ENDLESS_ENTRIES = 200000
 FAT_PAD = 24 * 1024  # characters of description an endless_fat entry has
+REPEAT_PAGES = 200  # repeat_pages: RFS pages, or IoTDA markers, before the end
 
 # Error codes. Documented ones come from cloud-api.md; the emulator-owned
 # ones are listed as [derived] in docs/emulator.md.
@@ -896,6 +898,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return 200, self.endless_iotda_page(
                 ptype, given_marker, offset, limit,
                 cloud.faults["hostile"] == "endless_fat_pages"), None, []
+        repeat = cloud.faults["hostile"] == "repeat_pages"
+        if repeat:
+            # the first page again and again, the marker one step lower
+            # each time, for REPEAT_PAGES markers (then a short page)
+            step = int(MAX_MARKER, 16) - int(marker, 16)
+            marker = MAX_MARKER
+            offset = 0 if step < REPEAT_PAGES else 1 << 20
         filters = {}
         for name, regex in (("app_id", IDENT_RE), ("product_id", IDENT_RE),
                             ("version", PKG_VERSION_RE)):
@@ -937,6 +946,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         page = {"count": count}
         if out:
             page["marker"] = out[-1]["package_id"]
+        if repeat:
+            page["marker"] = "%024x" % (int(MAX_MARKER, 16) - step - 1)
         if hostile == "marker_stuck":
             page["marker"] = given_marker or MAX_MARKER
         elif hostile == "negative_count":
@@ -1164,6 +1175,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             after, inclusive = self.decode_marker(first(params, "marker"),
                                                   phash)
         hostile = self.server.cloud.faults["hostile"]
+        if hostile == "repeat_pages":
+            # the first page again and again, under ever fresh markers
+            n = after[0] if after else 0
+            page = keys[:limit] if direction == "asc" else \
+                list(reversed(keys[-limit:]))
+            info = {"current_count": len(page)}
+            if n + 1 < REPEAT_PAGES:
+                info["next_marker"] = self.encode_marker([n + 1, "r"], phash)
+            return page, info, hostile
         if direction == "asc":
             if after is None:
                 start = 0

@@ -404,3 +404,27 @@ def test_hostile_next_marker_shapes(emu, knob, first, last):
     else:
         assert info["next_marker"] == first
     assert "next_marker" in info and info["next_marker"] == last
+
+
+def test_hostile_repeat_pages(emu):
+    emu.seed(packages=60, providers=15)
+    emu.faults(hostile="repeat_pages")
+    r = emu.sign_and_request("GET", PROVIDERS, {"limit": 10})
+    first = r.json()["providers"]
+    markers = set()
+    for _ in range(3):
+        marker = r.json()["page_info"]["next_marker"]
+        assert marker not in markers
+        markers.add(marker)
+        r = emu.sign_and_request("GET", PROVIDERS, {"limit": 10,
+                                                    "marker": marker})
+        assert r.json()["providers"] == first
+    page = iotda_list(emu, limit=10).json()
+    first = page["packages"]
+    for _ in range(3):
+        prev = page["page"]["marker"]
+        page = iotda_list(emu, limit=10, marker=prev).json()
+        assert page["packages"] == first
+        assert page["page"]["marker"] < prev
+    page = iotda_list(emu, limit=10, offset=20).json()
+    assert page["packages"] == first  # offsets repeat it too
