@@ -315,6 +315,34 @@ int rfs_list_versions(const struct rfs *r, const char *provider,
 	return rfs_walk(r, path, "versions", COLL_VERSIONS, l);
 }
 
+/*
+ * Whether an emptiness check's page shows a version. An empty page that
+ * names a next one proves nothing: it counts as "has versions", so rmdir
+ * is refused (ENOTEMPTY) rather than deleting a provider with versions.
+ */
+static int rfs_page_has_entries(const cJSON *root, const char *path, bool *any)
+{
+	const cJSON *items = cJSON_GetObjectItemCaseSensitive(root, "versions");
+	const cJSON *info = cJSON_GetObjectItemCaseSensitive(root, "page_info");
+	const char *next;
+	int ret;
+
+	if (!cJSON_IsArray(items) ||
+	    (info && !cJSON_IsObject(info) && !cJSON_IsNull(info)))
+		return errmap_malformed();
+	*any = cJSON_GetArraySize(items) > 0;
+	if (*any)
+		return 0;
+	ret = rfs_next_marker(info, path, &next);
+	if (!ret && next) {
+		log_warn("rfs: %s: an empty page names a next one; taking the "
+			 "provider as not empty",
+			 path);
+		*any = true;
+	}
+	return ret;
+}
+
 int rfs_has_versions(const struct rfs *r, const char *provider,
 		     const char *provider_id, bool *any)
 {
@@ -327,7 +355,6 @@ int rfs_has_versions(const struct rfs *r, const char *provider,
 				   .op = provider_id ? ERRMAP_PROVIDER_ID
 						     : ERRMAP_READ};
 	struct http_result res;
-	const cJSON *items;
 	char path[RFS_PATH_MAX];
 	cJSON *root;
 	int ret;
@@ -343,11 +370,7 @@ int rfs_has_versions(const struct rfs *r, const char *provider,
 	if (!ret)
 		ret = http_json_body(&req, &res, &root);
 	if (!ret) {
-		items = cJSON_GetObjectItemCaseSensitive(root, "versions");
-		if (cJSON_IsArray(items))
-			*any = cJSON_GetArraySize(items) > 0;
-		else
-			ret = errmap_malformed();
+		ret = rfs_page_has_entries(root, path, any);
 		cJSON_Delete(root);
 	}
 	http_result_clear(&res);
