@@ -318,10 +318,12 @@ static int hb_remove(struct backend *b, const struct coll *c,
 	ret = entry_path(c, r->name, path, sizeof(path));
 	if (ret)
 		return ret;
-	if (c->kind == COLL_PROVIDERS && !r->provider_id) {
-		log_err("%s: refusing to delete a provider without its "
-			"provider_id",
-			path);
+	/* Providers and versions are deleted only with the provider_id they
+	 * were listed with (docs/backend.md): never without it. */
+	if (c->kind != COLL_PACKAGES && !r->provider_id) {
+		log_err("%s: refusing to delete a %s without its provider_id",
+			path,
+			c->kind == COLL_PROVIDERS ? "provider" : "version");
 		return -EINVAL;
 	}
 	if (c->kind == COLL_PROVIDERS && !(flags & BACKEND_CASCADE)) {

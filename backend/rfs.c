@@ -486,9 +486,8 @@ int rfs_delete_version(const struct rfs *r, const char *provider,
 	struct http_request req = {.ep = r->ep,
 				   .method = "DELETE",
 				   .params = params,
-				   .nparams = provider_id ? 1 : 0,
-				   .op = provider_id ? ERRMAP_PROVIDER_ID
-						     : ERRMAP_DELETE};
+				   .nparams = 1,
+				   .op = ERRMAP_PROVIDER_ID};
 	char path[RFS_PATH_MAX];
 	int ret;
 
@@ -496,7 +495,9 @@ int rfs_delete_version(const struct rfs *r, const char *provider,
 	if (!name_valid(COLL_PROVIDERS, provider) ||
 	    !name_valid(COLL_VERSIONS, version))
 		return -ENOENT;
-	if (provider_id && !provider_id_valid(provider_id))
+	/* As for providers: without the id, a version of a namesake
+	 * re-created by someone else could be deleted. */
+	if (!provider_id_valid(provider_id))
 		return -EINVAL;
 	ret = path_fmt(path, sizeof(path), provider, "/versions/", version, "");
 	if (ret)
