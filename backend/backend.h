@@ -50,7 +50,19 @@ struct listing {
 	struct resource *items; /* sorted by name (strcmp), names unique */
 	_Atomic(unsigned char) *gone; /* count flags, set by listing_finish */
 	atomic_size_t ngone;
+	/* While it is filled (freed by listing_finish): */
+	size_t bytes;	   /* counted by listing_add, for its bound */
+	size_t repeated;   /* names listing_add dropped as repeats */
+	const char **seen; /* hash set of the names added */
+	size_t seen_cap;   /* slots in seen, a power of two */
 };
+
+/*
+ * The most one listing may hold, whatever a server sends: far above any
+ * real account, far below the machine (docs/backend.md says why).
+ */
+#define LISTING_MAX_ENTRIES 100000u
+#define LISTING_MAX_BYTES (64u << 20)
 
 /* Flags of backend_ops.remove. */
 #define BACKEND_CASCADE 0x1u /* provider: delete its versions with it */
@@ -110,16 +122,20 @@ void resource_clear(struct resource *r);
 int resource_copy(struct resource *dst, const struct resource *src);
 
 struct listing *listing_new(void);
-/* Appends a copy of r's fields, taking ownership of them (r is zeroed). */
+/*
+ * Appends r, taking ownership of its fields (r is zeroed). A name already
+ * added is dropped as a repeat (r cleared, 0 returned), so a walk sees
+ * whether a page added anything by l->count. -EFBIG, r untouched, when
+ * the listing would pass LISTING_MAX_ENTRIES or LISTING_MAX_BYTES.
+ */
 int listing_add(struct listing *l, struct resource *r);
 /*
- * Sorts by name and drops duplicate names (a hostile or buggy server may
- * repeat one across pages); returns how many it dropped.
+ * Sorts by name; returns how many repeated names (a hostile or buggy
+ * server may repeat one across pages) were dropped.
  */
 size_t listing_finish(struct listing *l);
 /* The live (not gone) entry of that name, or NULL. */
-const struct resource *listing_find(const struct listing *l,
-				    const char *name);
+const struct resource *listing_find(const struct listing *l, const char *name);
 /* Index of the entry of that name, gone or not; -1 if none. */
 long listing_index(const struct listing *l, const char *name);
 bool listing_is_gone(const struct listing *l, size_t i);

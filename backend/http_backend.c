@@ -167,6 +167,34 @@ static int coll_ready(struct http_backend *hb, const struct coll *c)
 	return -ENOENT;
 }
 
+/* A walk into l; a listing past its bound is EIO with one log line. */
+static int list_into(struct http_backend *hb, const struct coll *c,
+		     struct listing *l)
+{
+	char dir[512];
+	int ret = -ENOENT;
+
+	switch (c->kind) {
+	case COLL_PACKAGES:
+		ret = iotda_list_packages(&hb->iotda, l);
+		break;
+	case COLL_PROVIDERS:
+		ret = rfs_list_providers(&hb->rfs, l);
+		break;
+	case COLL_VERSIONS:
+		ret = rfs_list_versions(&hb->rfs, c->provider, l);
+		break;
+	}
+	if (ret == -EFBIG) {
+		coll_path(c, dir, sizeof(dir));
+		log_err("%s: the listing passes %u entries or %u MiB; giving "
+			"up",
+			dir, LISTING_MAX_ENTRIES, LISTING_MAX_BYTES >> 20);
+		ret = errmap_malformed();
+	}
+	return ret;
+}
+
 static int hb_list(struct backend *b, const struct coll *c,
 		   struct listing **out)
 {
@@ -185,17 +213,7 @@ static int hb_list(struct backend *b, const struct coll *c,
 		return -ENOMEM;
 	/* A hostile server's endless pages must not hold `ls` forever. */
 	http_limit_begin(hb->h, &limit);
-	switch (c->kind) {
-	case COLL_PACKAGES:
-		ret = iotda_list_packages(&hb->iotda, l);
-		break;
-	case COLL_PROVIDERS:
-		ret = rfs_list_providers(&hb->rfs, l);
-		break;
-	case COLL_VERSIONS:
-		ret = rfs_list_versions(&hb->rfs, c->provider, l);
-		break;
-	}
+	ret = list_into(hb, c, l);
 	if (http_limit_end(&limit)) {
 		char dir[512];
 
@@ -260,7 +278,7 @@ static int provider_not_empty(struct http_backend *hb, const struct resource *r,
 	l = listing_new();
 	if (!l)
 		return -ENOMEM;
-	ret = rfs_list_versions(&hb->rfs, r->name, l);
+	ret = list_into(hb, &vc, l);
 	*any = false;
 	for (i = 0; !ret && i < l->count && !*any; i++)
 		if (!is_hidden(hb, &vc, l->items[i].name))
@@ -314,10 +332,12 @@ static int hb_remove(struct backend *b, const struct coll *c,
 	ret = entry_path(c, r->name, path, sizeof(path));
 	if (ret)
 		return ret;
-	if (c->kind == COLL_PROVIDERS && !r->provider_id) {
-		log_err("%s: refusing to delete a provider without its "
-			"provider_id",
-			path);
+	/* Providers and versions are deleted only with the provider_id they
+	 * were listed with (docs/backend.md): never without it. */
+	if (c->kind != COLL_PACKAGES && !r->provider_id) {
+		log_err("%s: refusing to delete a %s without its provider_id",
+			path,
+			c->kind == COLL_PROVIDERS ? "provider" : "version");
 		return -EINVAL;
 	}
 	if (c->kind == COLL_PROVIDERS && !(flags & BACKEND_CASCADE)) {

@@ -138,6 +138,7 @@ static int iotda_page(const struct http_request *req,
 		      cJSON **keep)
 {
 	const cJSON *pkgs, *page, *item, *count;
+	size_t before = l->count;
 	cJSON *root;
 	int n = 0, ret;
 
@@ -179,6 +180,15 @@ static int iotda_page(const struct http_request *req,
 	}
 	w->fetched += (size_t)n;
 	*full = n == IOTDA_PAGE;
+	/* A full page calls for another: one that added no new id is a
+	 * server repeating itself (as in rfs.c). */
+	if (*full && l->count == before) {
+		log_err("iotda: %s listing: a full page adds no new id; "
+			"giving up",
+			w->type);
+		cJSON_Delete(root);
+		return errmap_malformed();
+	}
 	*keep = root;
 	return 0;
 }

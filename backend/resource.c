@@ -66,8 +66,70 @@ struct listing *listing_new(void)
 	return l;
 }
 
+/* FNV-1a: names are short and the set only needs an even spread. */
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* The slot of name in the set: where it is, or the empty one to take. */
+static size_t seen_slot(const struct listing *l, const char *name)
+{
+	size_t mask = l->seen_cap - 1, i = (size_t)name_hash(name) & mask;
+
+	while (l->seen[i] && strcmp(l->seen[i], name) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Keeps the set at most half full, so probes stay short. */
+static int seen_grow(struct listing *l)
+{
+	size_t cap = l->seen_cap ? l->seen_cap * 2 : 128, i, old = l->seen_cap;
+	const char **slots = calloc(cap, sizeof(*slots)), **prev = l->seen;
+
+	if (!slots)
+		return -ENOMEM;
+	l->seen = slots;
+	l->seen_cap = cap;
+	for (i = 0; i < old; i++)
+		if (prev[i])
+			l->seen[seen_slot(l, prev[i])] = prev[i];
+	free(prev);
+	return 0;
+}
+
+/* What an entry costs the listing, for LISTING_MAX_BYTES. */
+static size_t resource_bytes(const struct resource *r)
+{
+	return sizeof(*r) + strlen(r->name) + 1 +
+	       (r->provider_id ? strlen(r->provider_id) + 1 : 0) +
+	       (r->json ? r->json_len + 1 : 0);
+}
+
 int listing_add(struct listing *l, struct resource *r)
 {
+	size_t slot, bytes = resource_bytes(r);
+	int ret;
+
+	if (2 * (l->count + 1) > l->seen_cap) {
+		ret = seen_grow(l);
+		if (ret)
+			return ret;
+	}
+	slot = seen_slot(l, r->name);
+	if (l->seen[slot]) {
+		l->repeated++;
+		resource_clear(r);
+		return 0;
+	}
+	if (l->count >= LISTING_MAX_ENTRIES ||
+	    bytes > LISTING_MAX_BYTES - l->bytes)
+		return -EFBIG;
 	if (l->count == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
 		struct resource *items;
@@ -79,6 +141,8 @@ int listing_add(struct listing *l, struct resource *r)
 		l->cap = cap;
 	}
 	l->items[l->count++] = *r;
+	l->seen[slot] = r->name;
+	l->bytes += bytes;
 	memset(r, 0, sizeof(*r));
 	return 0;
 }
@@ -92,24 +156,16 @@ static int by_name(const void *a, const void *b)
 
 size_t listing_finish(struct listing *l)
 {
-	size_t i, kept = 0, dropped;
-
+	/* Sorted, the names are found by bsearch: the set is not needed. */
+	free(l->seen);
+	l->seen = NULL;
+	l->seen_cap = 0;
 	if (l->count > 1)
 		qsort(l->items, l->count, sizeof(*l->items), by_name);
-	for (i = 0; i < l->count; i++) {
-		if (kept && strcmp(l->items[kept - 1].name, l->items[i].name) ==
-				    0) {
-			resource_clear(&l->items[i]);
-			continue;
-		}
-		l->items[kept++] = l->items[i];
-	}
-	dropped = l->count - kept;
-	l->count = kept;
 	free(l->gone);
-	l->gone = calloc(kept ? kept : 1, sizeof(*l->gone));
+	l->gone = calloc(l->count ? l->count : 1, sizeof(*l->gone));
 	atomic_init(&l->ngone, 0);
-	return dropped;
+	return l->repeated;
 }
 
 long listing_index(const struct listing *l, const char *name)
@@ -128,8 +184,7 @@ bool listing_is_gone(const struct listing *l, size_t i)
 	return l->gone && atomic_load(&l->gone[i]);
 }
 
-const struct resource *listing_find(const struct listing *l,
-				    const char *name)
+const struct resource *listing_find(const struct listing *l, const char *name)
 {
 	long i = listing_index(l, name);
 
@@ -164,6 +219,7 @@ void listing_put(struct listing *l)
 		resource_clear(&l->items[i]);
 	free(l->items);
 	free(l->gone);
+	free(l->seen);
 	free(l);
 }
 

@@ -15,9 +15,11 @@
 #include "parse.h"
 #include "services.h"
 
-#define RFS_LIMIT "1000"     /* the API's largest page */
-#define RFS_MAX_MARKER 512   /* the API's marker length limit */
-#define RFS_MAX_PAGES 100000 /* 10^8 entries: a server gone wrong */
+#define RFS_LIMIT "1000"   /* the API's largest page */
+#define RFS_MAX_MARKER 512 /* the API's marker length limit */
+/* Every page adds a name, and the API's smallest page is 10: more pages
+ * than this cannot fit in a listing (LISTING_MAX_ENTRIES). */
+#define RFS_MAX_PAGES (LISTING_MAX_ENTRIES / 10)
 #define RFS_PROVIDER_ID_LEN 36
 #define RFS_PATH_MAX 512
 
@@ -147,6 +149,81 @@ static int remember_marker(char ***seen, size_t *n, const char *m)
 	return 0;
 }
 
+/*
+ * A page's next_marker into *next, NULL at the end: null or absent, as the
+ * SDK documents. What cannot be sent back (not a string, "", more than the
+ * API's 512 characters) is -EIO, never the end of a short listing.
+ */
+static int rfs_next_marker(const cJSON *info, const char *path,
+			   const char **next)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(info, "next_marker");
+	const char *why = NULL;
+
+	*next = NULL;
+	if (!cJSON_IsObject(info) || !m || cJSON_IsNull(m))
+		return 0;
+	if (!cJSON_IsString(m) || !m->valuestring)
+		why = "not a string";
+	else if (!m->valuestring[0])
+		why = "empty";
+	else if (strlen(m->valuestring) > RFS_MAX_MARKER)
+		why = "longer than 512 characters";
+	if (why) {
+		log_err("rfs: %s: next_marker is %s; giving up", path, why);
+		return errmap_malformed();
+	}
+	*next = m->valuestring;
+	return 0;
+}
+
+/*
+ * One list page's entries into l; *next gets its next_marker (NULL at the
+ * end), pointing into root. A page that adds no new name yet names a next
+ * one is -EIO: a server that repeats itself under fresh markers, or sends
+ * empty pages, would otherwise be followed for ever.
+ */
+static int rfs_page(const char *path, const char *key, enum coll_kind kind,
+		    const struct http_result *res, const cJSON *root,
+		    struct listing *l, const char **next)
+{
+	const cJSON *items = cJSON_GetObjectItemCaseSensitive(root, key);
+	const cJSON *info = cJSON_GetObjectItemCaseSensitive(root, "page_info");
+	const cJSON *item;
+	size_t before = l->count;
+	int ret;
+
+	*next = NULL;
+	if (!cJSON_IsArray(items) ||
+	    (info && !cJSON_IsObject(info) && !cJSON_IsNull(info))) {
+		log_err("rfs: %s: answer has no %s array request_id=%s", path,
+			key, res->request_id[0] ? res->request_id : "-");
+		return errmap_malformed();
+	}
+	cJSON_ArrayForEach(item, items)
+	{
+		struct resource e;
+
+		ret = rfs_entry(item, kind, NULL, &e);
+		if (ret == -ENOENT)
+			continue;
+		if (!ret)
+			ret = listing_add(l, &e);
+		if (ret) {
+			resource_clear(&e);
+			return ret;
+		}
+	}
+	ret = rfs_next_marker(info, path, next);
+	if (!ret && *next && l->count == before) {
+		log_err("rfs: %s: a page adds no new name yet names a next "
+			"page; giving up",
+			path);
+		ret = errmap_malformed();
+	}
+	return ret;
+}
+
 /* Every page of one list, one after the other (each marker comes from the
  * page before). */
 static int rfs_walk(const struct rfs *r, const char *path, const char *key,
@@ -167,12 +244,11 @@ static int rfs_walk(const struct rfs *r, const char *path, const char *key,
 					   .nparams = marker ? 2 : 1,
 					   .op = ERRMAP_READ};
 		struct http_result res;
-		const cJSON *items, *info, *item;
 		const char *next;
 		cJSON *root;
 
 		if (pages >= RFS_MAX_PAGES) {
-			log_err("rfs: %s: more than %d pages; giving up", path,
+			log_err("rfs: %s: more than %u pages; giving up", path,
 				RFS_MAX_PAGES);
 			ret = errmap_malformed();
 			break;
@@ -184,40 +260,10 @@ static int rfs_walk(const struct rfs *r, const char *path, const char *key,
 			http_result_clear(&res);
 			break;
 		}
-		items = cJSON_GetObjectItemCaseSensitive(root, key);
-		info = cJSON_GetObjectItemCaseSensitive(root, "page_info");
-		if (!cJSON_IsArray(items) ||
-		    (info && !cJSON_IsObject(info) && !cJSON_IsNull(info))) {
-			log_err("rfs: %s: answer has no %s array "
-				"request_id=%s",
-				path, key,
-				res.request_id[0] ? res.request_id : "-");
-			ret = errmap_malformed();
-		}
-		if (ret)
-			items = NULL;
-		cJSON_ArrayForEach(item, items)
-		{
-			struct resource e;
-
-			ret = rfs_entry(item, kind, NULL, &e);
-			if (ret == -ENOENT) {
-				ret = 0;
-				continue;
-			}
-			if (!ret)
-				ret = listing_add(l, &e);
-			if (ret) {
-				resource_clear(&e);
-				break;
-			}
-		}
-		next = ret ? NULL
-			   : http_json_str(cJSON_IsObject(info) ? info : NULL,
-					   "next_marker", RFS_MAX_MARKER);
+		ret = rfs_page(path, key, kind, &res, root, l, &next);
 		free(marker);
 		marker = NULL;
-		if (!ret && next && *next) {
+		if (!ret && next) {
 			ret = remember_marker(&seen, &nseen, next);
 			if (ret == -EIO)
 				log_err("rfs: %s: next_marker repeats; "
@@ -269,6 +315,34 @@ int rfs_list_versions(const struct rfs *r, const char *provider,
 	return rfs_walk(r, path, "versions", COLL_VERSIONS, l);
 }
 
+/*
+ * Whether an emptiness check's page shows a version. An empty page that
+ * names a next one proves nothing: it counts as "has versions", so rmdir
+ * is refused (ENOTEMPTY) rather than deleting a provider with versions.
+ */
+static int rfs_page_has_entries(const cJSON *root, const char *path, bool *any)
+{
+	const cJSON *items = cJSON_GetObjectItemCaseSensitive(root, "versions");
+	const cJSON *info = cJSON_GetObjectItemCaseSensitive(root, "page_info");
+	const char *next;
+	int ret;
+
+	if (!cJSON_IsArray(items) ||
+	    (info && !cJSON_IsObject(info) && !cJSON_IsNull(info)))
+		return errmap_malformed();
+	*any = cJSON_GetArraySize(items) > 0;
+	if (*any)
+		return 0;
+	ret = rfs_next_marker(info, path, &next);
+	if (!ret && next) {
+		log_warn("rfs: %s: an empty page names a next one; taking the "
+			 "provider as not empty",
+			 path);
+		*any = true;
+	}
+	return ret;
+}
+
 int rfs_has_versions(const struct rfs *r, const char *provider,
 		     const char *provider_id, bool *any)
 {
@@ -281,7 +355,6 @@ int rfs_has_versions(const struct rfs *r, const char *provider,
 				   .op = provider_id ? ERRMAP_PROVIDER_ID
 						     : ERRMAP_READ};
 	struct http_result res;
-	const cJSON *items;
 	char path[RFS_PATH_MAX];
 	cJSON *root;
 	int ret;
@@ -297,11 +370,7 @@ int rfs_has_versions(const struct rfs *r, const char *provider,
 	if (!ret)
 		ret = http_json_body(&req, &res, &root);
 	if (!ret) {
-		items = cJSON_GetObjectItemCaseSensitive(root, "versions");
-		if (cJSON_IsArray(items))
-			*any = cJSON_GetArraySize(items) > 0;
-		else
-			ret = errmap_malformed();
+		ret = rfs_page_has_entries(root, path, any);
 		cJSON_Delete(root);
 	}
 	http_result_clear(&res);
@@ -417,9 +486,8 @@ int rfs_delete_version(const struct rfs *r, const char *provider,
 	struct http_request req = {.ep = r->ep,
 				   .method = "DELETE",
 				   .params = params,
-				   .nparams = provider_id ? 1 : 0,
-				   .op = provider_id ? ERRMAP_PROVIDER_ID
-						     : ERRMAP_DELETE};
+				   .nparams = 1,
+				   .op = ERRMAP_PROVIDER_ID};
 	char path[RFS_PATH_MAX];
 	int ret;
 
@@ -427,7 +495,9 @@ int rfs_delete_version(const struct rfs *r, const char *provider,
 	if (!name_valid(COLL_PROVIDERS, provider) ||
 	    !name_valid(COLL_VERSIONS, version))
 		return -ENOENT;
-	if (provider_id && !provider_id_valid(provider_id))
+	/* As for providers: without the id, a version of a namesake
+	 * re-created by someone else could be deleted. */
+	if (!provider_id_valid(provider_id))
 		return -EINVAL;
 	ret = path_fmt(path, sizeof(path), provider, "/versions/", version, "");
 	if (ret)

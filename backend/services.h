@@ -60,7 +60,10 @@ struct rfs {
 int rfs_list_providers(const struct rfs *r, struct listing *l);
 int rfs_list_versions(const struct rfs *r, const char *provider,
 		      struct listing *l);
-/* Whether the provider has any version: one page of at most 10. */
+/*
+ * Whether the provider has any version: one page of at most 10. An empty
+ * page that names a next one is no proof of emptiness: *any is true.
+ */
 int rfs_has_versions(const struct rfs *r, const char *provider,
 		     const char *provider_id, bool *any);
 int rfs_show_provider(const struct rfs *r, const char *name,

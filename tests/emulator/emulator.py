@@ -50,7 +50,17 @@ OPS = ("iotda.list", "iotda.show", "iotda.delete", "iotda.create",
 
 HOSTILE = (None, "marker_stuck", "next_marker_loop", "duplicates",
            "bad_names", "huge_body", "deep_json", "negative_count",
-           "endless_empty")
+           "endless_empty",
+           "endless_pages", "endless_fat_pages", "repeat_pages",
+           "empty_page_more",
+           "no_provider_id", "next_marker_null", "next_marker_empty",
+           "next_marker_long", "next_marker_number")
+# The endless knobs invent this many entries a collection (a package type)
+# before they end: far past any client's bound, yet a client without one
+# ends rather than runs for ever.
+ENDLESS_ENTRIES = 200000
+FAT_PAD = 24 * 1024  # characters of description an endless_fat entry has
+REPEAT_PAGES = 200  # repeat_pages: RFS pages, or IoTDA markers, before the end
 
 # Error codes. Documented ones come from cloud-api.md; the emulator-owned
 # ones are listed as [derived] in docs/emulator.md.
@@ -946,6 +956,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise iotda_error(400, IOTDA_BAD_MARKER,
                                   "marker is out of range")
             marker = given_marker.lower()
+        if cloud.faults["hostile"] in ("endless_pages", "endless_fat_pages"):
+            return 200, self.endless_iotda_page(
+                ptype, given_marker, offset, limit,
+                cloud.faults["hostile"] == "endless_fat_pages"), None, []
+        repeat = cloud.faults["hostile"] == "repeat_pages"
+        if repeat:
+            # the first page again and again, the marker one step lower
+            # each time, for REPEAT_PAGES markers (then a short page)
+            step = int(MAX_MARKER, 16) - int(marker, 16)
+            marker = MAX_MARKER
+            offset = 0 if step < REPEAT_PAGES else 1 << 20
         filters = {}
         for name, regex in (("app_id", IDENT_RE), ("product_id", IDENT_RE),
                             ("version", PKG_VERSION_RE)):
@@ -990,6 +1011,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if out:
             # The record id of the last record: never its package_id.
             page["marker"] = last
+        if repeat:
+            page["marker"] = "%024x" % (int(MAX_MARKER, 16) - step - 1)
         if hostile == "marker_stuck":
             page["marker"] = given_marker or MAX_MARKER
         elif hostile == "negative_count":
@@ -1002,6 +1025,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 fakes.append(fake)
             out = fakes + out
         return 200, {"packages": out, "page": page}, None, []
+
+    @staticmethod
+    def endless_iotda_page(ptype, marker, offset, limit, fat):
+        """A page of packages never seen before, below the marker, as long
+        as ENDLESS_ENTRIES lasts; each type has ids of its own."""
+        start = int(MAX_MARKER, 16) - (PACKAGE_TYPES.index(ptype) << 80)
+        n = min(start, int(marker, 16) if marker else start) - 1 - offset
+        out = []
+        while len(out) < limit and start - n <= ENDLESS_ENTRIES:
+            out.append({"package_id": "%024x" % n, "package_type": ptype,
+                        "version": "V%d" % (start - n),
+                        "description": "x" * FAT_PAD if fat
+                        else "Endless package",
+                        "create_time": iotda_time(1700000000)})
+            n -= 1
+        page = {"count": ENDLESS_ENTRIES}
+        if out:
+            page["marker"] = out[-1]["package_id"]
+        return {"packages": out, "page": page}
 
     def package_arg(self, args):
         self.check_project(args[0])
@@ -1202,6 +1244,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             after, inclusive = self.decode_marker(first(params, "marker"),
                                                   phash)
         hostile = self.server.cloud.faults["hostile"]
+        if hostile == "repeat_pages":
+            # the first page again and again, under ever fresh markers
+            n = after[0] if after else 0
+            page = keys[:limit] if direction == "asc" else \
+                list(reversed(keys[-limit:]))
+            info = {"current_count": len(page)}
+            if n + 1 < REPEAT_PAGES:
+                info["next_marker"] = self.encode_marker([n + 1, "r"], phash)
+            return page, info, hostile
         if direction == "asc":
             if after is None:
                 start = 0
@@ -1233,15 +1284,76 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 list(page[-1]), phash, hostile == "duplicates")
         if hostile == "negative_count":
             info["current_count"] = -len(page) - 1
+        elif hostile == "empty_page_more" and "marker" not in params:
+            # an empty first page that names, as its next, the real first
+            page = []
+            info = {"current_count": 0,
+                    "next_marker": self.encode_marker(None, phash)}
+        elif hostile in ("next_marker_null", "next_marker_empty"):
+            info.setdefault("next_marker",
+                            None if hostile == "next_marker_null" else "")
+        elif hostile == "next_marker_long":
+            info["next_marker"] = "m" * 513
+        elif hostile == "next_marker_number":
+            info["next_marker"] = 12345
         return page, info, hostile
+
+    def endless_rfs_page(self, params, scope, make, fat):
+        """A full page of entries never seen before and a fresh
+        next_marker, until ENDLESS_ENTRIES; make(n, i, fat) builds entry
+        i of page n."""
+        limit = self.limit_param(params)
+        phash = self.params_hash(scope, params)
+        n = 0
+        if "marker" in params:
+            after, _ = self.decode_marker(first(params, "marker"), phash)
+            n = after[0] if after else 0
+        out = [make(n, i, fat) for i in range(limit)]
+        info = {"current_count": limit}
+        if (n + 1) * limit < ENDLESS_ENTRIES:
+            info["next_marker"] = self.encode_marker([n + 1, "e"], phash)
+        return out, info
+
+    @staticmethod
+    def endless_provider(n, i, fat):
+        return {"provider_id": str(uuid.UUID(int=n << 32 | i)),
+                "provider_name": "endless-%d-%d" % (n, i),
+                "provider_description": "x" * FAT_PAD if fat
+                else "Endless provider",
+                "create_time": rfs_time(1700000000000)}
+
+    @staticmethod
+    def endless_version(name):
+        def make(n, i, fat):
+            return {"provider_id": str(uuid.UUID(int=n << 32 | i)),
+                    "provider_name": name,
+                    "provider_version": "1.%d.%d" % (n, i),
+                    "version_description": "x" * FAT_PAD if fat
+                    else "Endless version",
+                    "create_time": rfs_time(1700000000000)}
+        return make
+
+    def without_ids(self, objs):
+        """Copies of objs without provider_id under no_provider_id."""
+        if self.server.cloud.faults["hostile"] != "no_provider_id":
+            return objs
+        return [{k: v for k, v in o.items() if k != "provider_id"}
+                for o in objs]
 
     def op_rfs_list_providers(self, args, params, body):
         cloud = self.server.cloud
         self.rfs_common()
+        hostile = cloud.faults["hostile"]
+        if hostile in ("endless_pages", "endless_fat_pages"):
+            out, info = self.endless_rfs_page(
+                params, "providers", self.endless_provider,
+                hostile == "endless_fat_pages")
+            return 200, {"providers": out, "page_info": info}, None, []
         with cloud.lock:
             keys = cloud.sorted_provider_keys()
             page, info, hostile = self.rfs_page(keys, params, "providers")
-            out = [cloud.providers[name]["obj"] for _, name in page]
+            out = self.without_ids(
+                [cloud.providers[name]["obj"] for _, name in page])
         if hostile == "bad_names" and "marker" not in params:
             fakes = []
             for name in ("..", "evil/name", "../../etc"):
@@ -1258,7 +1370,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pid = self.provider_id_param(first(params, "provider_id"))
         with cloud.lock:
             prov = self.find_provider(name, pid)
-            return 200, prov["obj"], None, []
+            return 200, self.without_ids([prov["obj"]])[0], None, []
 
     def op_rfs_delete_provider(self, args, params, body):
         cloud = self.server.cloud
@@ -1277,11 +1389,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pid = self.provider_id_param(first(params, "provider_id"))
         with cloud.lock:
             prov = self.find_provider(name, pid)
+            hostile = cloud.faults["hostile"]
+            if hostile in ("endless_pages", "endless_fat_pages"):
+                out, info = self.endless_rfs_page(
+                    params, "versions/" + name, self.endless_version(name),
+                    hostile == "endless_fat_pages")
+                return 200, {"versions": out, "page_info": info}, None, []
             keys = sorted((v["epoch_ms"], ver)
                           for ver, v in prov["versions"].items())
             page, info, hostile = self.rfs_page(keys, params,
                                                 "versions/" + name)
-            out = [prov["versions"][ver]["obj"] for _, ver in page]
+            out = self.without_ids(
+                [prov["versions"][ver]["obj"] for _, ver in page])
         if hostile == "bad_names" and "marker" not in params:
             fakes = []
             for ver in ("..", "../1.0.0", "1.0.0/evil"):
@@ -1305,7 +1424,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                 "The provider version does not exist.")
             out = dict(v["obj"])
             out["provider_source"] = prov["obj"]["provider_source"]
-        return 200, out, None, []
+        return 200, self.without_ids([out])[0], None, []
 
     def op_rfs_delete_version(self, args, params, body):
         cloud = self.server.cloud

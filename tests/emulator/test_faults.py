@@ -326,3 +326,124 @@ def test_hostile_negative_count(emu):
     assert iotda_list(emu).json()["page"]["count"] < 0
     info = emu.sign_and_request("GET", PROVIDERS).json()["page_info"]
     assert info["current_count"] < 0
+
+
+def test_hostile_endless_pages_invent_fresh_names(emu):
+    emu.faults(hostile="endless_pages")
+    names, marker = set(), None
+    for _ in range(3):
+        q = {"limit": 10}
+        if marker:
+            q["marker"] = marker
+        r = emu.sign_and_request("GET", PROVIDERS, q)
+        page = [p["provider_name"] for p in r.json()["providers"]]
+        assert len(page) == 10 and not names & set(page)
+        names |= set(page)
+        marker = r.json()["page_info"]["next_marker"]
+    r = emu.sign_and_request("GET", PROVIDERS + "/any/versions",
+                             {"limit": 10})
+    assert r.status == 404  # versions of a provider that exists only
+    ids, marker = set(), None
+    for _ in range(3):
+        q = {"limit": 50}
+        if marker:
+            q["marker"] = marker
+        page = iotda_list(emu, **q).json()
+        got = [p["package_id"] for p in page["packages"]]
+        assert len(got) == 50 and not ids & set(got)
+        ids |= set(got)
+        assert page["page"]["marker"] == got[-1] < (marker or "g")
+        marker = got[-1]
+
+
+def test_hostile_endless_pages_end_at_the_ceiling(emu):
+    emu.add_provider("vprov", versions=["1.0.0"])
+    emu.faults(hostile="endless_pages")
+    path = PROVIDERS + "/vprov/versions"
+    r = emu.sign_and_request("GET", path, {"limit": 1000})
+    assert [v["provider_version"] for v in r.json()["versions"][:2]] == \
+        ["1.0.0", "1.0.1"]
+    pages = 1
+    while "next_marker" in r.json()["page_info"]:
+        r = emu.sign_and_request("GET", path, {
+            "limit": 1000, "marker": r.json()["page_info"]["next_marker"]})
+        pages += 1
+    assert pages == 200
+
+
+def test_hostile_endless_fat_pages_carry_big_entries(emu):
+    emu.faults(hostile="endless_fat_pages")
+    r = emu.sign_and_request("GET", PROVIDERS, {"limit": 10})
+    assert all(len(p["provider_description"]) == 24 * 1024
+               for p in r.json()["providers"])
+    assert len(iotda_list(emu, limit=2).json()["packages"][0][
+        "description"]) == 24 * 1024
+
+
+def test_hostile_empty_page_more(emu):
+    emu.add_provider("vprov", versions=["1.0.0", "1.0.1"])
+    emu.faults(hostile="empty_page_more")
+    for path, key in ((PROVIDERS, "providers"),
+                      (PROVIDERS + "/vprov/versions", "versions")):
+        r = emu.sign_and_request("GET", path, {"limit": 10})
+        assert r.json()[key] == []
+        marker = r.json()["page_info"]["next_marker"]
+        r = emu.sign_and_request("GET", path, {"limit": 10,
+                                               "marker": marker})
+        assert r.json()[key] and "next_marker" not in r.json()["page_info"]
+
+
+def test_hostile_no_provider_id(emu):
+    emu.add_provider("vprov", versions=["1.0.0"])
+    emu.faults(hostile="no_provider_id")
+    for path in (PROVIDERS, PROVIDERS + "/vprov/metadata",
+                 PROVIDERS + "/vprov/versions",
+                 PROVIDERS + "/vprov/versions/1.0.0/metadata"):
+        assert "provider_id" not in emu.sign_and_request("GET", path).body \
+            .decode(), path
+
+
+@pytest.mark.parametrize("knob,first,last", [
+    ("next_marker_null", None, None),
+    ("next_marker_empty", None, ""),
+    ("next_marker_long", "m" * 513, "m" * 513),
+    ("next_marker_number", 12345, 12345)])
+def test_hostile_next_marker_shapes(emu, knob, first, last):
+    emu.seed(providers=15)
+    emu.faults(hostile=knob)
+    r = emu.sign_and_request("GET", PROVIDERS, {"limit": 10})
+    info = r.json()["page_info"]
+    assert len(r.json()["providers"]) == 10
+    if first is None:  # the real marker of a page with more after it
+        assert isinstance(info["next_marker"], str)
+        r = emu.sign_and_request("GET", PROVIDERS, {
+            "limit": 10, "marker": info["next_marker"]})
+        info = r.json()["page_info"]
+        assert len(r.json()["providers"]) == 5
+    else:
+        assert info["next_marker"] == first
+    assert "next_marker" in info and info["next_marker"] == last
+
+
+def test_hostile_repeat_pages(emu):
+    emu.seed(packages=60, providers=15)
+    emu.faults(hostile="repeat_pages")
+    r = emu.sign_and_request("GET", PROVIDERS, {"limit": 10})
+    first = r.json()["providers"]
+    markers = set()
+    for _ in range(3):
+        marker = r.json()["page_info"]["next_marker"]
+        assert marker not in markers
+        markers.add(marker)
+        r = emu.sign_and_request("GET", PROVIDERS, {"limit": 10,
+                                                    "marker": marker})
+        assert r.json()["providers"] == first
+    page = iotda_list(emu, limit=10).json()
+    first = page["packages"]
+    for _ in range(3):
+        prev = page["page"]["marker"]
+        page = iotda_list(emu, limit=10, marker=prev).json()
+        assert page["packages"] == first
+        assert page["page"]["marker"] < prev
+    page = iotda_list(emu, limit=10, offset=20).json()
+    assert page["packages"] == first  # offsets repeat it too

@@ -1,7 +1,9 @@
 /*
- * test_resource.c - listings sort, drop duplicate names and find by name;
- * references keep a listing alive.
+ * test_resource.c - listings sort, drop duplicate names, stop at their
+ * bound and find by name; references keep a listing alive.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +38,74 @@ static void test_listing_sorts_and_drops_duplicates(void)
 	r = listing_find(l, "c");
 	CHECK(r && strcmp(r->name, "c") == 0);
 	CHECK(listing_find(l, "d") == NULL);
+	listing_put(l);
+}
+
+static void test_listing_keeps_the_first_of_a_repeated_name(void)
+{
+	struct listing *l = listing_new();
+
+	add(l, "b", "{\"first\":1}\n");
+	add(l, "b", "{\"dup\":1}\n");
+	/* A walk sees a page of repeats by the count: it did not grow. */
+	CHECK_INT(l->count, 1);
+	CHECK_INT(listing_finish(l), 1);
+	CHECK_STR(listing_find(l, "b")->json, "{\"first\":1}\n");
+	listing_put(l);
+}
+
+static int add_sized(struct listing *l, const char *name, size_t json_len)
+{
+	struct resource r = {0};
+	int ret;
+
+	r.name = strdup(name);
+	r.json = calloc(1, json_len + 1);
+	r.json_len = json_len;
+	ret = listing_add(l, &r);
+	resource_clear(&r);
+	return ret;
+}
+
+static void test_listing_is_bounded_by_entries(void)
+{
+	struct listing *l = listing_new();
+	char name[32];
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < LISTING_MAX_ENTRIES && !ret; i++) {
+		snprintf(name, sizeof(name), "p%zu", i);
+		ret = add_sized(l, name, 2);
+	}
+	CHECK_INT(ret, 0);
+	CHECK_INT(l->count, LISTING_MAX_ENTRIES);
+	CHECK_INT(add_sized(l, "one-more", 2), -EFBIG);
+	/* A repeat adds nothing, so it is no reason to refuse. */
+	CHECK_INT(add_sized(l, "p7", 2), 0);
+	CHECK_INT(l->count, LISTING_MAX_ENTRIES);
+	listing_finish(l);
+	CHECK(listing_find(l, "p99999") != NULL);
+	listing_put(l);
+}
+
+static void test_listing_is_bounded_by_bytes(void)
+{
+	struct listing *l = listing_new();
+	size_t each = 256u << 10, i, fit = 0;
+	char name[32];
+	int ret = 0;
+
+	for (i = 0; !ret; i++) {
+		snprintf(name, sizeof(name), "p%zu", i);
+		ret = add_sized(l, name, each);
+		if (!ret)
+			fit++;
+	}
+	CHECK_INT(ret, -EFBIG);
+	/* 256 entries of 256 KiB fill 64 MiB but for their names. */
+	CHECK_INT(fit, LISTING_MAX_BYTES / each - 1);
+	CHECK(l->bytes <= LISTING_MAX_BYTES);
 	listing_put(l);
 }
 
@@ -106,6 +176,9 @@ static void test_coll_path(void)
 int main(void)
 {
 	test_listing_sorts_and_drops_duplicates();
+	test_listing_keeps_the_first_of_a_repeated_name();
+	test_listing_is_bounded_by_entries();
+	test_listing_is_bounded_by_bytes();
 	test_listing_gens_differ_and_refs_keep_it();
 	test_gone_entries_keep_indexes();
 	test_resource_copy_is_deep();

@@ -1,0 +1,236 @@
+"""test_walk_bounds.py - listings a hostile server cannot stretch, and
+deletes it cannot trick (issue 11, items 3, 4, 5 and 7): endless pages of
+fresh names end with EIO within the shared listing bound (100,000 entries,
+64 MiB) and a bounded daemon peak; a page that adds no new name while
+naming a next one (repeats, or an empty page) is EIO; a `next_marker` that is too long, not a string
+or empty is EIO, while null or absent ends the listing; a version listed
+without its provider_id is never deleted; `rmdir` does not take an empty
+page that names a next one as proof that a provider has no versions.
+First through backend_tool, then through the mount."""
+
+import errno
+import os
+import re
+
+import pytest
+
+from emulator.harness import Emulator
+from harden_util import mounted, run_tool, tool_errno
+
+PROVIDERS = 1500  # two RFS pages of 1000
+VERSIONS = 3
+# A hostile listing must end well within this (seconds); generous, since
+# CI machines are shared. The request counts below are the real bound.
+BOUND_S = 120
+# The daemon's peak resident size (VmHWM) after any of these listings.
+# The bound keeps at most 64 MiB of entries, plus the page being read
+# (up to 32 MiB) and its parse. Seen: 75 to 175 MiB (ASan build); before
+# the bound the daemon reached 3.8 GB in three minutes and went on.
+PEAK_MIB = 320
+# ASan keeps freed memory in a quarantine (256 MiB by default) that would
+# count as the daemon's: a small one lets the peak measure hwcfs.
+ASAN_SMALL_QUARANTINE = ":".join(
+    x for x in (os.environ.get("ASAN_OPTIONS"), "quarantine_size_mb=8") if x)
+
+# The real walks, for comparison: 26 IoTDA requests for 600 packages of
+# each type (see test_hostile.py), 2 pages of providers, 1 of versions.
+NORMAL = {"iotda/packages": (0, {"iotda.list": 26}),
+          "rfs/providers": (0, {"rfs.list_providers": 2}),
+          "rfs/providers/vprov": (0, {"rfs.list_versions": 1})}
+EIO = errno.EIO
+# knob -> directory -> (errno or 0, {op: exact requests})
+EXPECT = {
+    # 1,000 fresh names a page: the 101st page passes 100,000 entries.
+    # IoTDA: 50 a page; page 0 and 10 more a type bring 1,100, then
+    # rounds of 11 pages a type 1,100 each: 90 of them pass 100,000.
+    "endless_pages": {
+        "iotda/packages": (EIO, {"iotda.list": 22 + 90 * 22}),
+        "rfs/providers": (EIO, {"rfs.list_providers": 101}),
+        "rfs/providers/vprov": (EIO, {"rfs.list_versions": 101})},
+    # 24 KiB entries: 64 MiB is some 2,700 of them: the third RFS page,
+    # the second IoTDA round after the first 22 pages.
+    "endless_fat_pages": {
+        "iotda/packages": (EIO, {"iotda.list": 22 + 2 * 22}),
+        "rfs/providers": (EIO, {"rfs.list_providers": 3}),
+        "rfs/providers/vprov": (EIO, {"rfs.list_versions": 3})},
+    # the first page again under fresh markers: the first repeat adds no
+    # new name: EIO. IoTDA: page 0, then a round of 10 pages a type after
+    # it, which all repeat page 0.
+    "repeat_pages": {
+        "iotda/packages": (EIO, {"iotda.list": 22}),
+        "rfs/providers": (EIO, {"rfs.list_providers": 2}),
+        "rfs/providers/vprov": (EIO, {"rfs.list_versions": 2})},
+    # an empty page that names a next one adds nothing: EIO at once
+    "empty_page_more": dict(NORMAL, **{
+        "rfs/providers": (EIO, {"rfs.list_providers": 1}),
+        "rfs/providers/vprov": (EIO, {"rfs.list_versions": 1})}),
+    # null means the end, as absent does
+    "next_marker_null": NORMAL,
+    # "" cannot be sent back (no marker is the first page): EIO
+    "next_marker_empty": dict(NORMAL, **{
+        "rfs/providers": (EIO, {"rfs.list_providers": 2}),
+        "rfs/providers/vprov": (EIO, {"rfs.list_versions": 1})}),
+    # 513 characters, or a number: EIO, never a short listing
+    "next_marker_long": dict(NORMAL, **{
+        "rfs/providers": (EIO, {"rfs.list_providers": 1}),
+        "rfs/providers/vprov": (EIO, {"rfs.list_versions": 1})}),
+    "next_marker_number": dict(NORMAL, **{
+        "rfs/providers": (EIO, {"rfs.list_providers": 1}),
+        "rfs/providers/vprov": (EIO, {"rfs.list_versions": 1})}),
+    # entries without provider_id are listed (and never deleted: below)
+    "no_provider_id": NORMAL,
+}
+CASES = [(k, d) for k in EXPECT for d in EXPECT[k]]
+# The one line a walk that gives up writes.
+GIVE_UP = re.compile(r"giving up")
+
+
+@pytest.fixture(scope="module")
+def emu():
+    e = Emulator(packages=1200, providers=PROVIDERS)
+    e.start()
+    try:
+        e.add_provider("vprov", versions=["1.0.%d" % i
+                                          for i in range(VERSIONS)])
+        e.add_provider("empty")
+        yield e
+    finally:
+        e.stop()
+
+
+def expected_names(emu, directory):
+    state = emu.state(brief=True)
+    if directory == "iotda/packages":
+        return {p["package_id"] for p in state["packages"]}
+    if directory == "rfs/providers":
+        return {p["provider_name"] for p in state["providers"]}
+    return {"1.0.%d" % i for i in range(VERSIONS)}
+
+
+def api_requests(emu):
+    return {k: v for k, v in emu.stats()["requests"].items() if v}
+
+
+def is_elf(path):
+    """Whether path is the daemon itself, not a wrapper (tests/valgrind)
+    whose peak would be the tool's."""
+    with open(path, "rb") as f:
+        return f.read(4) == b"\x7fELF"
+
+
+def peak_mib(pid):
+    """VmHWM of a process, MiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    raise AssertionError("no VmHWM for %d" % pid)
+
+
+@pytest.mark.parametrize("knob,directory", CASES)
+def test_backend_tool_walk_bounds(emu, knob, directory):
+    want_errno, want_requests = EXPECT[knob][directory]
+    names = expected_names(emu, directory)
+    emu.clear_faults()
+    emu.faults(hostile=knob)
+    emu.reset()
+    proc, elapsed = run_tool(emu, "list", directory, timeout=BOUND_S)
+    got = api_requests(emu)
+    emu.clear_faults()
+    print("tool %s %s: exit %d, %s, %.2f s" % (knob, directory,
+                                               proc.returncode, got, elapsed))
+    assert got == want_requests
+    if want_errno:
+        assert proc.returncode == 1
+        assert tool_errno(proc) == errno.errorcode[want_errno]
+        assert proc.stdout == ""
+        assert len([x for x in proc.stderr.splitlines()
+                    if GIVE_UP.search(x)]) == 1, proc.stderr[-2000:]
+    else:
+        assert proc.returncode == 0, proc.stderr
+        listed = [line.split("\t")[0] for line in proc.stdout.splitlines()]
+        assert len(listed) == len(set(listed))
+        assert set(listed) == names
+
+
+@pytest.mark.parametrize("knob,directory", CASES)
+def test_mount_walk_bounds(emu, knob, directory):
+    want_errno, want_requests = EXPECT[knob][directory]
+    names = expected_names(emu, directory)
+    emu.clear_faults()
+    with mounted(emu, "cache_ttl=30",
+                 env={"ASAN_OPTIONS": ASAN_SMALL_QUARANTINE}) as m:
+        if directory.startswith("rfs/providers/"):
+            os.stat(m.p(directory))  # looked up before the fault
+        emu.faults(hostile=knob)
+        emu.reset()
+        logged = len(GIVE_UP.findall(m.stderr))
+        try:
+            listed = os.listdir(m.p(directory))
+            err = 0
+        except OSError as e:
+            listed, err = None, e.errno
+        got = api_requests(emu)
+        emu.clear_faults()
+        peak = peak_mib(m.pid)
+        print("mount %s %s: %s, %s, peak %.0f MiB" % (
+            knob, directory, errno.errorcode.get(err, "ok"), got, peak))
+        assert err == want_errno
+        assert got == want_requests
+        if is_elf(m.argv[0]):
+            assert peak < PEAK_MIB
+        assert len(GIVE_UP.findall(m.stderr)) - logged == \
+            (1 if want_errno else 0)
+        if not want_errno:
+            assert len(listed) == len(set(listed))
+            assert set(listed) == names
+        # the mount still answers after the hostile listing
+        assert sorted(os.listdir(m.path)) == ["iotda", "rfs"]
+
+
+def test_version_without_provider_id_is_never_deleted(emu):
+    """rm of a version and rmdir of a provider listed without a
+    provider_id are both EINVAL, and no DELETE is sent for either."""
+    emu.clear_faults()
+    emu.faults(hostile="no_provider_id")
+    emu.reset()
+    proc, _ = run_tool(emu, "delete", "rfs/providers/vprov/1.0.1")
+    assert tool_errno(proc) == "EINVAL", proc.stderr
+    proc, _ = run_tool(emu, "delete", "rfs/providers/empty")
+    assert tool_errno(proc) == "EINVAL", proc.stderr
+    assert emu.stats()["deletes"] == []
+    with mounted(emu, "cache_ttl=30") as m:
+        assert "1.0.1" in os.listdir(m.p("rfs/providers/vprov"))
+        assert "empty" in os.listdir(m.p("rfs/providers"))
+        emu.reset()
+        for fn, path in ((os.unlink, "rfs/providers/vprov/1.0.1"),
+                         (os.rmdir, "rfs/providers/empty")):
+            with pytest.raises(OSError) as e:
+                fn(m.p(path))
+            assert e.value.errno == errno.EINVAL, path
+        assert emu.stats()["deletes"] == []
+        assert api_requests(emu) == {}
+        emu.clear_faults()
+        assert "without its provider_id" in m.stderr
+    state = {p["provider_name"]: p for p in emu.state()["providers"]}
+    assert "empty" in state
+    assert len(state["vprov"]["versions"]) == VERSIONS
+
+
+def test_rmdir_does_not_believe_an_empty_page_with_a_next_marker(emu):
+    """The emptiness check's answer is an empty page that names a next
+    one: rmdir is ENOTEMPTY, no DELETE is sent, the provider and its
+    versions are still there."""
+    emu.clear_faults()
+    with mounted(emu, "cache_ttl=30") as m:
+        os.stat(m.p("rfs/providers/vprov"))  # looked up before the fault
+        emu.faults(hostile="empty_page_more")
+        emu.reset()
+        with pytest.raises(OSError) as e:
+            os.rmdir(m.p("rfs/providers/vprov"))
+        assert e.value.errno == errno.ENOTEMPTY
+        assert api_requests(emu) == {"rfs.list_versions": 1}
+        assert emu.stats()["deletes"] == []
+        emu.clear_faults()
+    state = {p["provider_name"]: p for p in emu.state()["providers"]}
+    assert len(state["vprov"]["versions"]) == VERSIONS
