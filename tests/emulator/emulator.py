@@ -23,6 +23,7 @@ import ssl
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -45,6 +46,11 @@ OPS = ("iotda.list", "iotda.show", "iotda.delete", "iotda.create",
        "rfs.list_versions", "rfs.show_version", "rfs.delete_version",
        "rfs.create_provider", "rfs.create_version",
        "iam.token", "iam.projects", "other")
+
+# The list operations whose first pages the `inject` knob can add raw JSON
+# to, and the member that holds their entries.
+LIST_ENTRIES = {"iotda.list": "packages", "rfs.list_providers": "providers",
+                "rfs.list_versions": "versions"}
 
 HOSTILE = (None, "marker_stuck", "next_marker_loop", "duplicates",
            "bad_names", "huge_body", "deep_json", "negative_count")
@@ -203,7 +209,7 @@ def default_faults():
             "throttle_style": "service", "retry_after": None,
             "drop_rate": 0.0, "stall": False, "truncate_rate": 0.0,
             "malformed_rate": 0.0, "status_for": [], "expire_tokens": False,
-            "hostile": None, "lose_delete_answers": 0}
+            "hostile": None, "lose_delete_answers": 0, "inject": []}
 
 
 def empty_stats():
@@ -231,7 +237,8 @@ class Cloud:
         self.rng = random.Random(seed)
         self.fault_rng = random.Random(seed + 1)
         self.token_ttl = token_ttl
-        self.packages = {}
+        self.packages = {}  # record id (the marker key) -> record
+        self.by_id = {}     # package_id -> record id
         self.by_type = {t: [] for t in PACKAGE_TYPES}
         self.filter_counts = {}
         self.seq = 0
@@ -255,9 +262,12 @@ class Cloud:
         return "%08x%016x" % (int(epoch) & 0xffffffff, self.seq)
 
     def make_package(self, fields, epoch):
-        """Build (not insert) one package record."""
+        """Build (not insert) one package record. Its record id orders
+        the walk and is the marker; the package_id is the same unless
+        fields give one (any string: hostile-name tests)."""
         n = self.seq + 1
-        pid = self._new_package_id(epoch)
+        key = self._new_package_id(epoch)
+        pid = fields.get("package_id", key)
         ptype = fields.get("package_type", "firmwarePackage")
         product = fields.get("product_id", "emu-product-%d" % (n % 4))
         info = {
@@ -288,13 +298,14 @@ class Cloud:
         }
         show = dict(info)
         show["file_location"] = {"obs_location": obs}
-        return {"id": pid, "type": ptype, "epoch": int(epoch),
-                "list": info, "show": show}
+        return {"id": key, "package_id": pid, "type": ptype,
+                "epoch": int(epoch), "list": info, "show": show}
 
     def insert_packages(self, records):
         touched = set()
         for rec in records:
             self.packages[rec["id"]] = rec
+            self.by_id[rec["package_id"]] = rec["id"]
             lst = self.by_type[rec["type"]]
             if lst and lst[-1] > rec["id"]:
                 touched.add(rec["type"])
@@ -303,11 +314,16 @@ class Cloud:
             self.by_type[t].sort()
         self.filter_counts.clear()
 
-    def remove_package(self, pid):
-        rec = self.packages.pop(pid)
+    def find_package(self, package_id):
+        """The record of that package_id, or None."""
+        key = self.by_id.get(package_id)
+        return None if key is None else self.packages[key]
+
+    def remove_package(self, package_id):
+        rec = self.packages.pop(self.by_id.pop(package_id))
         lst = self.by_type[rec["type"]]
-        i = bisect.bisect_left(lst, pid)
-        if i < len(lst) and lst[i] == pid:
+        i = bisect.bisect_left(lst, rec["id"])
+        if i < len(lst) and lst[i] == rec["id"]:
             del lst[i]
         self.filter_counts.clear()
         return rec
@@ -374,6 +390,7 @@ class Cloud:
 
     def clear(self):
         self.packages.clear()
+        self.by_id.clear()
         for t in self.by_type:
             self.by_type[t] = []
         self.filter_counts.clear()
@@ -434,10 +451,11 @@ class Cloud:
     def state(self, brief=False):
         pkgs = []
         for t in PACKAGE_TYPES:
-            for pid in self.by_type[t]:
-                rec = self.packages[pid]
+            for key in self.by_type[t]:
+                rec = self.packages[key]
                 if brief:
-                    pkgs.append({"package_id": pid, "package_type": t,
+                    pkgs.append({"package_id": rec["package_id"],
+                                 "package_type": t,
                                  "create_time": rec["list"]["create_time"],
                                  "create_epoch": rec["epoch"]})
                 else:
@@ -488,14 +506,20 @@ ROUTES = [
 ]
 
 
+def path_segment(raw):
+    """One percent-encoded path segment, decoded as the gateway does:
+    bytes, then UTF-8. Bytes that are not UTF-8 stay apart (surrogate
+    escapes), so they can never equal the name of a record."""
+    return urllib.parse.unquote(raw, errors="surrogateescape")
+
+
 def route(method, path):
     for regex, methods in ROUTES:
         m = regex.match(path)
         if m:
             op = methods.get(method)
             if op:
-                from urllib.parse import unquote
-                return op, [unquote(g) for g in m.groups()]
+                return op, [path_segment(g) for g in m.groups()]
             return "other", []
     return "other", []
 
@@ -676,6 +700,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if raw is None:
             raw = b"" if obj is None else json.dumps(obj).encode()
         if status == 200 and raw:
+            raw = self.inject(op, raw_path, raw_query, params, raw)
             raw = self.corrupt(op, raw)
         with cloud.lock:
             entry["status"] = status
@@ -813,6 +838,35 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # ------------------------------------------------------- corruption
 
+    def inject(self, op, raw_path, raw_query, params, raw):
+        """The `inject` knob: raw JSON text, spliced byte for byte into the
+        first page (no marker, no offset) of a list answer, so that a test
+        can send what a JSON encoder never would (a NUL in a key, a raw NUL
+        byte, bytes that are not UTF-8, an entry that is not stored)."""
+        if op not in LIST_ENTRIES or "marker" in params or \
+                "offset" in params:
+            return raw
+        with self.server.cloud.lock:
+            rules = list(self.server.cloud.faults["inject"])
+        target = raw_path + "?" + raw_query
+        # Each text goes in front: in reverse, the first rule ends first.
+        for rule in reversed(rules):
+            if rule["op"] != op or rule.get("match", "") not in target:
+                continue
+            text = rule.get("entry", rule.get("member"))
+            data = text.encode("utf-8", "surrogateescape")
+            if "member" in rule:
+                raw = b"{" + data + b", " + raw[1:]
+                continue
+            head = b'"%s": [' % LIST_ENTRIES[op].encode()
+            at = raw.find(head)
+            if at < 0:
+                continue
+            at += len(head)
+            sep = b"" if raw[at:at + 1] == b"]" else b", "
+            raw = raw[:at] + data + sep + raw[at:]
+        return raw
+
     def corrupt(self, op, raw):
         cloud = self.server.cloud
         with cloud.lock:
@@ -901,6 +955,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             else:
                 i = bisect.bisect_left(lst, marker)
             out = []
+            last_key = None
             skip = offset
             while i > 0 and len(out) < limit:
                 i -= 1
@@ -912,6 +967,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     skip -= 1
                     continue
                 out.append(rec["list"])
+                last_key = rec["id"]
             if filters:
                 key = (ptype, tuple(sorted(filters.items())))
                 count = cloud.filter_counts.get(key)
@@ -924,7 +980,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 count = len(lst)
         page = {"count": count}
         if out:
-            page["marker"] = out[-1]["package_id"]
+            page["marker"] = last_key
         if hostile == "marker_stuck":
             page["marker"] = given_marker or MAX_MARKER
         elif hostile == "negative_count":
@@ -939,9 +995,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return 200, {"packages": out, "page": page}, None, []
 
     def package_arg(self, args):
+        """The package_id of the path: one a record has (whatever its
+        characters, see docs/emulator.md), else one of the id pattern."""
         self.check_project(args[0])
         pid = args[1]
-        if not PACKAGE_ID_RE.match(pid):
+        with self.server.cloud.lock:
+            known = pid in self.server.cloud.by_id
+        if not known and not PACKAGE_ID_RE.match(pid):
             raise iotda_error(400, IOTDA_BAD_PARAM, "package_id is invalid")
         return pid
 
@@ -949,7 +1009,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         cloud = self.server.cloud
         pid = self.package_arg(args)
         with cloud.lock:
-            rec = cloud.packages.get(pid)
+            rec = cloud.find_package(pid)
             if rec is None:
                 raise iotda_error(404, IOTDA_NOT_FOUND,
                                   "The OTA package does not exist.")
@@ -959,7 +1019,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         cloud = self.server.cloud
         pid = self.package_arg(args)
         with cloud.lock:
-            if pid not in cloud.packages:
+            if pid not in cloud.by_id:
                 raise iotda_error(404, IOTDA_NOT_FOUND,
                                   "The OTA package does not exist.")
             cloud.remove_package(pid)
@@ -1036,11 +1096,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
                             "Client-Request-Id must be 36 to 128 chars")
 
     def provider_arg(self, name):
+        """A provider name of the path: one a record has (whatever its
+        characters), else one of the name pattern."""
+        with self.server.cloud.lock:
+            if name in self.server.cloud.providers:
+                return name
         if not PROVIDER_RE.match(name):
             raise rfs_error(400, RF_BAD_PARAM, "provider_name is invalid")
         return name
 
-    def version_arg(self, version):
+    def version_arg(self, version, name=None):
+        """A version of the path: one that provider name has, else one
+        of the version pattern."""
+        with self.server.cloud.lock:
+            prov = self.server.cloud.providers.get(name)
+            if prov is not None and version in prov["versions"]:
+                return version
         m = VERSION_RE.match(version)
         if not m or len(version) < 5 or len(version) > 128 or any(
                 int(g) >= 1 << 64 for g in m.groups()):
@@ -1220,7 +1291,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         cloud = self.server.cloud
         self.rfs_common()
         name = self.provider_arg(args[0])
-        version = self.version_arg(args[1])
+        version = self.version_arg(args[1], name)
         pid = self.provider_id_param(first(params, "provider_id"))
         with cloud.lock:
             prov = self.find_provider(name, pid)
@@ -1236,7 +1307,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         cloud = self.server.cloud
         self.rfs_common()
         name = self.provider_arg(args[0])
-        version = self.version_arg(args[1])
+        version = self.version_arg(args[1], name)
         pid = self.provider_id_param(first(params, "provider_id"))
         with cloud.lock:
             prov = self.find_provider(name, pid)
@@ -1421,9 +1492,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return obj
 
     def control_answer(self, method, path, raw_query, body):
-        from urllib.parse import unquote
         cloud = self.server.cloud
-        parts = [unquote(p) for p in path.split("/")[2:]]
+        parts = [path_segment(p) for p in path.split("/")[2:]]
         req = self.control_json(body)
         params = param_dict(signer.parse_query(raw_query))
         if parts == ["stats"] and method == "GET":
@@ -1464,7 +1534,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return 201, self.control_add_package(req)
         if len(parts) == 2 and parts[0] == "packages" and method == "DELETE":
             with cloud.lock:
-                if parts[1] not in cloud.packages:
+                if parts[1] not in cloud.by_id:
                     raise ApiError(404, {"error": "no such package"})
                 cloud.remove_package(parts[1])
             return 200, {"ok": True}
@@ -1497,7 +1567,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         when = parse_time_field(req, now)
         if req.get("package_type", "firmwarePackage") not in PACKAGE_TYPES:
             raise ApiError(400, {"error": "bad package_type"})
+        pid = req.get("package_id")
+        if pid is not None and (not isinstance(pid, str) or not pid):
+            raise ApiError(400, {"error": "package_id must be a string"})
         with cloud.lock:
+            if pid is not None and pid in cloud.by_id:
+                raise ApiError(409, {"error": "package exists"})
             epoch = cloud.api_epoch() if when is None else int(when)
             rec = cloud.make_package(req, epoch)
             cloud.insert_packages([rec])
@@ -1594,6 +1669,17 @@ def apply_faults(cloud, req):
         if req["hostile"] not in HOSTILE:
             raise ApiError(400, {"error": "hostile: one of %s" % (HOSTILE,)})
         new["hostile"] = req["hostile"]
+    if "inject" in req:
+        rules = req["inject"] or []
+        for r in rules:
+            if not isinstance(r, dict) or r.get("op") not in LIST_ENTRIES or \
+                    len([k for k in ("entry", "member") if k in r]) != 1 or \
+                    not isinstance(r.get("entry", r.get("member")), str) or \
+                    not isinstance(r.get("match", ""), str) or \
+                    set(r) - {"op", "entry", "member", "match"}:
+                raise ApiError(400, {"error": "inject: [{op, entry|member, "
+                                              "match?}]"})
+        new["inject"] = [dict(r) for r in rules]
     if "status_for" in req:
         rules = req["status_for"] or []
         for r in rules:
