@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 #include <openssl/rand.h>
 
+#include "json.h"
 #include "log.h"
 #include "services.h"
 
@@ -1173,9 +1174,11 @@ int http_json_body(const struct http_request *req,
 		   const struct http_result *res, cJSON **out)
 {
 	cJSON *root = NULL;
+	int ret;
 
-	if (res->body && res->body_len)
-		root = cJSON_ParseWithLength(res->body, res->body_len);
+	ret = json_parse(res->body, res->body_len, &root, NULL);
+	if (ret == -ENOMEM)
+		return ret;
 	if (!cJSON_IsObject(root)) {
 		log_err("%s: %s %s -> %ld: answer is not a JSON object (%zu "
 			"bytes) request_id=%s client_request_id=%s",
@@ -1260,7 +1263,7 @@ const char *http_json_str(const cJSON *obj, const char *key, size_t max)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
 	if (!cJSON_IsString(v) || !v->valuestring ||
-	    strlen(v->valuestring) > max)
+	    strlen(v->valuestring) > max || !json_str_clean(v->valuestring))
 		return NULL;
 	return v->valuestring;
 }

@@ -30,7 +30,7 @@ int http_json_body(const struct http_request *req,
  */
 int http_json_resource(const cJSON *obj, const char *const *show_only,
 		       struct resource *r);
-/* A string member of at most max bytes, else NULL. */
+/* A string member of at most max bytes and without a NUL, else NULL. */
 const char *http_json_str(const cJSON *obj, const char *key, size_t max);
 
 /* iotda.c: OTA packages. */
