@@ -50,6 +50,10 @@ struct listing {
 	struct resource *items; /* sorted by name (strcmp), names unique */
 	_Atomic(unsigned char) *gone; /* count flags, set by listing_finish */
 	atomic_size_t ngone;
+	/* Entries the server listed that were left out, by reason. */
+	size_t dropped_tainted; /* a string with a NUL or not UTF-8 */
+	size_t dropped_unsafe;	/* a name that is not a safe file name */
+	size_t dropped_big;	/* metadata over the size limit */
 };
 
 /* Flags of backend_ops.remove. */

@@ -425,11 +425,8 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		reply_entry(req, fs, n, &st);
 		return;
 	}
-	/* No request for a name that cannot be an identifier. */
-	if (!name_valid(c.kind, name)) {
-		fuse_reply_err(req, ENOENT);
-		return;
-	}
+	/* The backend answers a name nobody listed that cannot be an
+	 * identifier with ENOENT, and no request. */
 	ret = fs->b->ops->lookup(fs->b, &c, name, &r);
 	if (ret) {
 		reply_errno(req, ret);
@@ -639,10 +636,6 @@ static void fs_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	if (isdir != (c.kind == COLL_PROVIDERS)) {
 		fuse_reply_err(req, isdir ? ENOTDIR : EISDIR);
-		return;
-	}
-	if (!name_valid(c.kind, name)) {
-		fuse_reply_err(req, ENOENT);
 		return;
 	}
 	if (stale_take(fs, parent, name)) {
@@ -1001,10 +994,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 				break;
 			r = &dh->l->items[i];
 			name = r->name;
-			/* Deleted since, or a name no lookup would find. */
-			if (listing_is_gone(dh->l, i) || !name ||
-			    strlen(name) > NAME_MAX_BYTES ||
-			    !name_valid(c.kind, name))
+			/* Deleted since, or a name no file can have. */
+			if (listing_is_gone(dh->l, i) || !name_safe(name))
 				continue;
 			if (plus) {
 				n = inode_lookup(fs->it, dir, name,
