@@ -180,13 +180,13 @@ static void listed_free(struct listed_names *ln)
 	free(ln->coll);
 }
 
-/* Drops the records whose collection path starts with prefix (all: ""). */
-static void listed_forget(struct http_backend *hb, const char *prefix,
-			  bool exact)
+/* Drops the records of prefix, or (not exact) of every collection path
+ * that starts with it (all: ""). Called with listed_lock held. */
+static void listed_forget_locked(struct http_backend *hb, const char *prefix,
+				 bool exact)
 {
 	size_t i, kept = 0, n = strlen(prefix);
 
-	pthread_mutex_lock(&hb->listed_lock);
 	for (i = 0; i < hb->nlisted; i++) {
 		struct listed_names *ln = &hb->listed[i];
 
@@ -197,6 +197,13 @@ static void listed_forget(struct http_backend *hb, const char *prefix,
 			hb->listed[kept++] = *ln;
 	}
 	hb->nlisted = kept;
+}
+
+static void listed_forget(struct http_backend *hb, const char *prefix,
+			  bool exact)
+{
+	pthread_mutex_lock(&hb->listed_lock);
+	listed_forget_locked(hb, prefix, exact);
 	pthread_mutex_unlock(&hb->listed_lock);
 }
 
@@ -215,17 +222,18 @@ static void listed_remember(struct http_backend *hb, const struct coll *c,
 
 	if (coll_path(c, dir, sizeof(dir)))
 		return;
-	listed_forget(hb, dir, true);
 	for (i = 0; i < l->count; i++)
 		if (!name_valid(c->kind, l->items[i].name))
 			ln.n++;
-	if (!ln.n)
+	if (!ln.n) {
+		listed_forget(hb, dir, true);
 		return;
+	}
 	ln.coll = strdup(dir);
 	ln.names = calloc(ln.n, sizeof(*ln.names));
+	ln.n = 0;
 	if (!ln.coll || !ln.names)
 		goto fail;
-	ln.n = 0;
 	for (i = 0; i < l->count; i++) {
 		if (name_valid(c->kind, l->items[i].name))
 			continue;
@@ -234,6 +242,7 @@ static void listed_remember(struct http_backend *hb, const struct coll *c,
 			goto fail;
 	}
 	pthread_mutex_lock(&hb->listed_lock);
+	listed_forget_locked(hb, dir, true);
 	grown = realloc(hb->listed, (hb->nlisted + 1) * sizeof(*grown));
 	if (grown) {
 		hb->listed = grown;
@@ -243,6 +252,8 @@ static void listed_remember(struct http_backend *hb, const struct coll *c,
 	if (grown)
 		return;
 fail:
+	/* The old record is stale now: better none than a wrong one. */
+	listed_forget(hb, dir, true);
 	listed_free(&ln);
 }
 
