@@ -148,18 +148,11 @@ static int iotda_page(const struct http_request *req,
 		return ret;
 	pkgs = cJSON_GetObjectItemCaseSensitive(root, "packages");
 	page = cJSON_GetObjectItemCaseSensitive(root, "page");
-	if (!cJSON_IsArray(pkgs) || cJSON_GetArraySize(pkgs) > IOTDA_PAGE ||
-	    (page && !cJSON_IsObject(page))) {
-		log_err("iotda: list page of %s has no valid packages array "
-			"request_id=%s",
-			w->type, res->request_id[0] ? res->request_id : "-");
-		cJSON_Delete(root);
-		return errmap_malformed();
-	}
 	/* Outside the entries (markers, counts) a NUL spoils the page. */
-	if (!json_clean(root, pkgs)) {
-		log_err("iotda: list page of %s has a NUL or bytes that are "
-			"not UTF-8 outside its packages request_id=%s",
+	if (!cJSON_IsArray(pkgs) || cJSON_GetArraySize(pkgs) > IOTDA_PAGE ||
+	    (page && !cJSON_IsObject(page)) || !json_clean(root, pkgs)) {
+		log_err("iotda: list page of %s has no valid packages array, "
+			"or a NUL outside it request_id=%s",
 			w->type, res->request_id[0] ? res->request_id : "-");
 		cJSON_Delete(root);
 		return errmap_malformed();

@@ -186,18 +186,12 @@ static int rfs_walk(const struct rfs *r, const char *path, const char *key,
 		}
 		items = cJSON_GetObjectItemCaseSensitive(root, key);
 		info = cJSON_GetObjectItemCaseSensitive(root, "page_info");
+		/* Outside the entries (next_marker) a NUL spoils the page. */
 		if (!cJSON_IsArray(items) ||
-		    (info && !cJSON_IsObject(info) && !cJSON_IsNull(info))) {
-			log_err("rfs: %s: answer has no %s array "
-				"request_id=%s",
-				path, key,
-				res.request_id[0] ? res.request_id : "-");
-			ret = errmap_malformed();
-		} else if (!json_clean(root, items)) {
-			/* Outside the entries (next_marker) a NUL spoils the
-			 * page. */
-			log_err("rfs: %s: answer has a NUL or bytes that are "
-				"not UTF-8 outside its %s request_id=%s",
+		    (info && !cJSON_IsObject(info) && !cJSON_IsNull(info)) ||
+		    !json_clean(root, items)) {
+			log_err("rfs: %s: answer has no %s array, or a NUL "
+				"outside it request_id=%s",
 				path, key,
 				res.request_id[0] ? res.request_id : "-");
 			ret = errmap_malformed();
