@@ -55,6 +55,10 @@ struct listing {
 	size_t repeated;   /* names listing_add dropped as repeats */
 	const char **seen; /* hash set of the names added */
 	size_t seen_cap;   /* slots in seen, a power of two */
+	/* Entries the server listed that were left out, by reason. */
+	size_t dropped_tainted; /* a string with a NUL or not UTF-8 */
+	size_t dropped_unsafe;	/* a name that is not a safe file name */
+	size_t dropped_big;	/* metadata over the size limit */
 };
 
 /*

@@ -10,6 +10,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "json.h"
+
 /* Nested error objects deeper than this are not searched. */
 #define ERRMAP_MAX_DEPTH 4
 
@@ -113,10 +115,13 @@ static bool take_pair(const cJSON *obj, const char *kcode, const char *kmsg,
 	const cJSON *c = cJSON_GetObjectItemCaseSensitive(obj, kcode);
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, kmsg);
 
-	if (!cJSON_IsString(c) || !c->valuestring)
+	/* A code cut at a NUL (json.h) could name another error. */
+	if (!cJSON_IsString(c) || !c->valuestring ||
+	    !json_str_clean(c->valuestring))
 		return false;
 	copy_printable(code, codelen, c->valuestring, strlen(c->valuestring));
-	if (cJSON_IsString(m) && m->valuestring)
+	if (cJSON_IsString(m) && m->valuestring &&
+	    json_str_clean(m->valuestring))
 		copy_printable(msg, msglen, m->valuestring,
 			       strlen(m->valuestring));
 	return true;
@@ -158,7 +163,7 @@ void errmap_parse_body(const char *body, size_t len, char *code, size_t codelen,
 		msg[0] = '\0';
 	if (!body || !len)
 		return;
-	root = cJSON_ParseWithLength(body, len);
+	json_parse(body, len, &root, NULL);
 	if (root && find_pair(root, 0, code, codelen, msg, msglen)) {
 		cJSON_Delete(root);
 		return;

@@ -22,7 +22,9 @@
 
 #include "cancel.h"
 #include "connect_to.h"
+#include "json.h"
 #include "log.h"
+#include "names.h"
 #include "services.h"
 
 /* Connect must finish well before the deadline so a dead address can be
@@ -1461,9 +1463,11 @@ int http_json_body(const struct http_request *req,
 		   const struct http_result *res, cJSON **out)
 {
 	cJSON *root = NULL;
+	int ret;
 
-	if (res->body && res->body_len)
-		root = cJSON_ParseWithLength(res->body, res->body_len);
+	ret = json_parse(res->body, res->body_len, &root, NULL);
+	if (ret == -ENOMEM)
+		return ret;
 	if (!cJSON_IsObject(root)) {
 		log_err("%s: %s %s -> %ld: answer is not a JSON object (%zu "
 			"bytes) request_id=%s client_request_id=%s",
@@ -1548,7 +1552,72 @@ const char *http_json_str(const cJSON *obj, const char *key, size_t max)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
 	if (!cJSON_IsString(v) || !v->valuestring ||
-	    strlen(v->valuestring) > max)
+	    strlen(v->valuestring) > max || !json_str_clean(v->valuestring))
 		return NULL;
 	return v->valuestring;
+}
+
+/* Counts a dropped entry and says why at debug level, name escaped. */
+static void http_json_drop(size_t *count, const char *service, const char *key,
+			   const char *name, const char *why)
+{
+	char shown[NAME_MAX_BYTES + 1];
+
+	if (count)
+		(*count)++;
+	name_escape(name, shown, sizeof(shown));
+	log_debug("%s: dropped a listed entry whose %s \"%s\" %s", service, key,
+		  shown, why);
+}
+
+int http_json_entry_name(const cJSON *obj, const char *service, const char *key,
+			 const char *want, struct listing *l, const char **name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	enum name_unsafe why;
+
+	*name = cJSON_IsString(v) ? v->valuestring : NULL;
+	if (!json_clean(obj, NULL)) {
+		http_json_drop(l ? &l->dropped_tainted : NULL, service, key,
+			       *name,
+			       "or another of its strings holds a NUL or "
+			       "bytes that are not UTF-8");
+		return -ENOENT;
+	}
+	if (!*name && !v)
+		*name = want;
+	why = name_check_safe(*name);
+	if (why != NAME_SAFE) {
+		http_json_drop(l ? &l->dropped_unsafe : NULL, service, key,
+			       *name, name_unsafe_reason(why));
+		return -ENOENT;
+	}
+	/* A show answer about another resource is not this one. */
+	if (want && strcmp(*name, want) != 0) {
+		char asked[NAME_MAX_BYTES + 1], got[NAME_MAX_BYTES + 1];
+
+		name_escape(want, asked, sizeof(asked));
+		name_escape(*name, got, sizeof(got));
+		log_err("%s: asked for %s, the answer is about %s", service,
+			asked, got);
+		return errmap_malformed();
+	}
+	return 0;
+}
+
+int http_path_segment(const char *s, char *buf, size_t len)
+{
+	char *enc = sign_uri_encode(s);
+	size_t n;
+
+	if (!enc)
+		return -ENOMEM;
+	n = strlen(enc);
+	if (n >= len) {
+		free(enc);
+		return -ENAMETOOLONG;
+	}
+	memcpy(buf, enc, n + 1);
+	free(enc);
+	return 0;
 }

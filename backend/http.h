@@ -121,6 +121,16 @@ bool http_limit_end(struct http_limit *l);
 int http_do(struct http_client *h, const struct http_request *req,
 	    struct http_result *res);
 
+/* Room for one name as a path segment: every byte may become %XX. */
+#define HTTP_SEGMENT_MAX (3 * 255 + 1)
+/*
+ * s as one path segment: every byte but A-Z a-z 0-9 - _ . ~ percent-encoded,
+ * as the SDKs encode a path parameter, so the canonical URI sign.c builds
+ * from the path is the path sent (docs/backend.md). 0, -ENAMETOOLONG or
+ * -ENOMEM.
+ */
+int http_path_segment(const char *s, char *buf, size_t len);
+
 /* A random version 4 UUID, 36 chars + NUL, from RAND_bytes. 0 or -EIO. */
 int http_uuid(char out[37]);
 

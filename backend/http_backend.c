@@ -1,7 +1,8 @@
 /*
  * http_backend.c - struct backend over the cloud: maps collections to the
- * IoTDA and RFS calls, refuses impossible names before any request, writes
- * the audit line of every delete, and keeps dry-run deletes hidden.
+ * IoTDA and RFS calls, asks about a name only when it was listed or can be
+ * an identifier, writes the audit line of every delete, and keeps dry-run
+ * deletes hidden.
  */
 #include "http_backend.h"
 
@@ -11,12 +12,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "http.h"
 #include "log.h"
 #include "names.h"
 #include "regions.h"
 #include "services.h"
+
+/*
+ * The names a collection's last listing had that do not match their kind's
+ * pattern (name_valid): of such names, only these are worth a request.
+ */
+struct listed_names {
+	char *coll;   /* coll_path */
+	char **names; /* sorted (strcmp), as the listing was */
+	size_t n;
+	double fetched; /* monotonic seconds, when the listing started */
+};
 
 struct http_backend {
 	struct backend base;
@@ -36,6 +49,11 @@ struct http_backend {
 	pthread_mutex_t hide_lock;
 	char **hidden;
 	size_t nhidden, caphidden;
+	/* What the listings showed that a user could not have typed. */
+	pthread_mutex_t listed_lock;
+	struct listed_names *listed;
+	size_t nlisted;
+	int ttl; /* cache_ttl: how long a listing counts as fresh; 0: ever */
 };
 
 static struct http_backend *hb_of(struct backend *b)
@@ -144,23 +162,158 @@ static void drop_hidden(struct http_backend *hb, const struct coll *c,
 	l->count = kept;
 }
 
+/* ---- names the listings showed ---- */
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void listed_free(struct listed_names *ln)
+{
+	size_t i;
+
+	for (i = 0; i < ln->n; i++)
+		free(ln->names[i]);
+	free(ln->names);
+	free(ln->coll);
+}
+
+/* Drops the records of prefix, or (not exact) of every collection path
+ * that starts with it (all: ""). Called with listed_lock held. */
+static void listed_forget_locked(struct http_backend *hb, const char *prefix,
+				 bool exact)
+{
+	size_t i, kept = 0, n = strlen(prefix);
+
+	for (i = 0; i < hb->nlisted; i++) {
+		struct listed_names *ln = &hb->listed[i];
+
+		if (exact ? strcmp(ln->coll, prefix) == 0
+			  : strncmp(ln->coll, prefix, n) == 0)
+			listed_free(ln);
+		else
+			hb->listed[kept++] = *ln;
+	}
+	hb->nlisted = kept;
+}
+
+static void listed_forget(struct http_backend *hb, const char *prefix,
+			  bool exact)
+{
+	pthread_mutex_lock(&hb->listed_lock);
+	listed_forget_locked(hb, prefix, exact);
+	pthread_mutex_unlock(&hb->listed_lock);
+}
+
+/*
+ * Keeps the names of l (finished, so sorted) that do not match c's
+ * pattern, in place of what an older listing of c kept. Without memory
+ * the record is just left out: such names are then ENOENT, never a
+ * request for something nobody listed.
+ */
+static void listed_remember(struct http_backend *hb, const struct coll *c,
+			    const struct listing *l, double fetched)
+{
+	struct listed_names ln = {.fetched = fetched}, *grown;
+	char dir[512];
+	size_t i;
+
+	if (coll_path(c, dir, sizeof(dir)))
+		return;
+	for (i = 0; i < l->count; i++)
+		if (!name_valid(c->kind, l->items[i].name))
+			ln.n++;
+	if (!ln.n) {
+		listed_forget(hb, dir, true);
+		return;
+	}
+	ln.coll = strdup(dir);
+	ln.names = calloc(ln.n, sizeof(*ln.names));
+	ln.n = 0;
+	if (!ln.coll || !ln.names)
+		goto fail;
+	for (i = 0; i < l->count; i++) {
+		if (name_valid(c->kind, l->items[i].name))
+			continue;
+		ln.names[ln.n] = strdup(l->items[i].name);
+		if (!ln.names[ln.n++])
+			goto fail;
+	}
+	pthread_mutex_lock(&hb->listed_lock);
+	listed_forget_locked(hb, dir, true);
+	grown = realloc(hb->listed, (hb->nlisted + 1) * sizeof(*grown));
+	if (grown) {
+		hb->listed = grown;
+		grown[hb->nlisted++] = ln;
+	}
+	pthread_mutex_unlock(&hb->listed_lock);
+	if (grown)
+		return;
+fail:
+	/* The old record is stale now: better none than a wrong one. */
+	listed_forget(hb, dir, true);
+	listed_free(&ln);
+}
+
+static int listed_cmp(const void *key, const void *item)
+{
+	return strcmp(key, *(char *const *)item);
+}
+
+/*
+ * Whether the last listing of c had name (one that fails its pattern); if
+ * fresh, only while that listing is fresh.
+ */
+static bool listed_has(struct http_backend *hb, const struct coll *c,
+		       const char *name, bool fresh)
+{
+	char dir[512];
+	bool found = false;
+	double now = mono_now();
+	size_t i;
+
+	if (coll_path(c, dir, sizeof(dir)))
+		return false;
+	pthread_mutex_lock(&hb->listed_lock);
+	for (i = 0; i < hb->nlisted && !found; i++) {
+		struct listed_names *ln = &hb->listed[i];
+
+		if (strcmp(ln->coll, dir) != 0)
+			continue;
+		if (fresh && hb->ttl > 0 && now >= ln->fetched + hb->ttl)
+			break;
+		found = bsearch(name, ln->names, ln->n, sizeof(*ln->names),
+				listed_cmp) != NULL;
+	}
+	pthread_mutex_unlock(&hb->listed_lock);
+	return found;
+}
+
 /* ---- the operations ---- */
 
 /* Whether the collection's service is configured and its names valid. */
 static int coll_ready(struct http_backend *hb, const struct coll *c)
 {
+	static const struct coll providers = {COLL_PROVIDERS, NULL};
+
 	switch (c->kind) {
 	case COLL_PACKAGES:
 		return hb->has_iotda ? 0 : -ENOENT;
 	case COLL_PROVIDERS:
 		return hb->has_rfs ? 0 : -ENOENT;
 	case COLL_VERSIONS:
-		if (!hb->has_rfs || !c->provider ||
-		    !name_valid(COLL_PROVIDERS, c->provider))
+		/* The provider's name follows the rule of hb_lookup; once
+		 * listed it stays good while its directory may be open. */
+		if (!hb->has_rfs || !name_safe(c->provider) ||
+		    (!name_valid(COLL_PROVIDERS, c->provider) &&
+		     !listed_has(hb, &providers, c->provider, false)))
 			return -ENOENT;
 		/* A provider deleted in dry run has no versions to show. */
-		if (is_hidden(hb, &(struct coll){COLL_PROVIDERS, NULL},
-			      c->provider))
+		if (is_hidden(hb, &providers, c->provider))
 			return -ENOENT;
 		return 0;
 	}
@@ -195,11 +348,28 @@ static int list_into(struct http_backend *hb, const struct coll *c,
 	return ret;
 }
 
+/* One line per listing that left entries out (each is at debug level). */
+static void log_dropped(const struct coll *c, const struct listing *l)
+{
+	size_t n = l->dropped_tainted + l->dropped_unsafe + l->dropped_big;
+	char dir[512];
+
+	if (!n)
+		return;
+	coll_path(c, dir, sizeof(dir));
+	log_warn("%s: dropped %zu listed entries: %zu with a NUL or bytes "
+		 "that are not UTF-8, %zu with a name that is not a safe file "
+		 "name, %zu with metadata over %u KiB",
+		 dir, n, l->dropped_tainted, l->dropped_unsafe, l->dropped_big,
+		 SVC_MAX_ENTRY_JSON >> 10);
+}
+
 static int hb_list(struct backend *b, const struct coll *c,
 		   struct listing **out)
 {
 	struct http_backend *hb = hb_of(b);
 	struct http_limit limit;
+	double fetched = mono_now();
 	struct listing *l;
 	size_t dropped;
 	int ret;
@@ -236,6 +406,8 @@ static int hb_list(struct backend *b, const struct coll *c,
 		log_warn("%s: the listing repeated %zu names; kept one of each",
 			 dir, dropped);
 	}
+	log_dropped(c, l);
+	listed_remember(hb, c, l, fetched);
 	*out = l;
 	return 0;
 }
@@ -250,7 +422,11 @@ static int hb_lookup(struct backend *b, const struct coll *c, const char *name,
 	ret = coll_ready(hb, c);
 	if (ret)
 		return ret;
-	if (!name_valid(c->kind, name) || is_hidden(hb, c, name))
+	if (!name_safe(name) || is_hidden(hb, c, name))
+		return -ENOENT;
+	/* A name nobody listed is worth a request only if it can be an
+	 * identifier (docs/hwcfs.md, "The tree"). */
+	if (!name_valid(c->kind, name) && !listed_has(hb, c, name, true))
 		return -ENOENT;
 	switch (c->kind) {
 	case COLL_PACKAGES:
@@ -325,9 +501,12 @@ static int hb_remove(struct backend *b, const struct coll *c,
 	ret = coll_ready(hb, c);
 	if (ret)
 		return ret;
-	/* No request, ever, for a name the cloud cannot have. */
-	if (!r->name || !name_valid(c->kind, r->name) ||
-	    is_hidden(hb, c, r->name))
+	/* No request, ever, for a name the cloud cannot have: one off its
+	 * pattern must have been listed (the lookup before it may have been
+	 * answered from a listing just now going stale). */
+	if (!name_safe(r->name) || is_hidden(hb, c, r->name) ||
+	    (!name_valid(c->kind, r->name) &&
+	     !listed_has(hb, c, r->name, false)))
 		return -ENOENT;
 	ret = entry_path(c, r->name, path, sizeof(path));
 	if (ret)
@@ -386,6 +565,12 @@ static void hb_forget(struct backend *b, const struct coll *c)
 	struct http_backend *hb = hb_of(b);
 	char prefix[512];
 
+	/* Refreshing a directory forgets what its listing showed (for the
+	 * providers, their versions' too, as the cache does). */
+	if (!c)
+		listed_forget(hb, "", false);
+	else if (coll_path(c, prefix, sizeof(prefix)) == 0)
+		listed_forget(hb, prefix, c->kind != COLL_PROVIDERS);
 	if (!hb->dry_run)
 		return;
 	if (!c) {
@@ -490,6 +675,10 @@ static void hb_destroy(struct backend *b)
 		free(hb->hidden[i]);
 	free(hb->hidden);
 	pthread_mutex_destroy(&hb->hide_lock);
+	for (i = 0; i < hb->nlisted; i++)
+		listed_free(&hb->listed[i]);
+	free(hb->listed);
+	pthread_mutex_destroy(&hb->listed_lock);
 	free(hb);
 }
 
@@ -702,6 +891,8 @@ int http_backend_new(const struct hwc_config *cfg, struct backend **out,
 		return -ENOMEM;
 	hb->base.ops = &http_backend_ops;
 	pthread_mutex_init(&hb->hide_lock, NULL);
+	pthread_mutex_init(&hb->listed_lock, NULL);
+	hb->ttl = cfg->cache_ttl > 0 ? cfg->cache_ttl : 0;
 	hb->dry_run = cfg->dry_run > 0;
 	ret = copy_str(&hb->project_id, cfg->project_id);
 	if (!ret)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "json.h"
 #include "log.h"
 #include "names.h"
 #include "parse.h"
@@ -22,7 +23,7 @@
 #define IOTDA_FIRST_MARKER "ffffffffffffffffffffffff"
 /* More packages than this in one type means a server gone wrong. */
 #define IOTDA_MAX_PACKAGES 1000000
-#define IOTDA_PATH_MAX 256
+#define IOTDA_PATH_MAX (128 + HTTP_SEGMENT_MAX)
 
 /*
  * Every package_type the API knows (docs/cloud-api.md): a listing asks for
@@ -44,12 +45,20 @@ struct iotda_walk {
 	bool done;
 };
 
+/* The packages path, with id (percent-encoded) when not NULL. */
 static int packages_path(const struct iotda *io, const char *id, char *buf,
 			 size_t len)
 {
-	int n = snprintf(buf, len, "/v5/iot/%s/ota-upgrades/packages%s%s",
-			 io->project_id, id ? "/" : "", id ? id : "");
+	char seg[HTTP_SEGMENT_MAX];
+	int n;
 
+	if (id) {
+		n = http_path_segment(id, seg, sizeof(seg));
+		if (n)
+			return n;
+	}
+	n = snprintf(buf, len, "/v5/iot/%s/ota-upgrades/packages%s%s",
+		     io->project_id, id ? "/" : "", id ? seg : "");
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
@@ -83,24 +92,22 @@ time_t iotda_parse_time(const char *s)
 static const char *const iotda_show_only[] = {"file_location", NULL};
 
 /*
- * One package object into r. A package whose id cannot be a file name is
- * dropped (-ENOENT) with a log line: never shown, so never deleted.
+ * One package object into r. A package with a NUL in a string, or whose id
+ * cannot be a file name, is dropped (-ENOENT) and counted in l (NULL for a
+ * show answer): never shown, so never deleted.
  */
-static int iotda_package(const cJSON *obj, const char *want, struct resource *r)
+static int iotda_package(const cJSON *obj, const char *want, struct listing *l,
+			 struct resource *r)
 {
-	const char *id = http_json_str(obj, "package_id", 64);
+	const char *id;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
 	if (!cJSON_IsObject(obj))
 		return errmap_malformed();
-	if (!id && want)
-		id = want;
-	if (!id || !name_valid(COLL_PACKAGES, id)) {
-		log_warn("iotda: skipping a package whose package_id is not "
-			 "a valid id");
-		return -ENOENT;
-	}
+	ret = http_json_entry_name(obj, "iotda", "package_id", want, l, &id);
+	if (ret)
+		return ret;
 	r->name = strdup(id);
 	if (!r->name)
 		return -ENOMEM;
@@ -109,6 +116,8 @@ static int iotda_package(const cJSON *obj, const char *want, struct resource *r)
 	if (!ret && r->json_len > SVC_MAX_ENTRY_JSON) {
 		log_warn("iotda: skipping package %s: metadata of %zu bytes",
 			 r->name, r->json_len);
+		if (l)
+			l->dropped_big++;
 		ret = -ENOENT;
 	}
 	if (ret)
@@ -147,10 +156,11 @@ static int iotda_page(const struct http_request *req,
 		return ret;
 	pkgs = cJSON_GetObjectItemCaseSensitive(root, "packages");
 	page = cJSON_GetObjectItemCaseSensitive(root, "page");
+	/* Outside the entries (markers, counts) a NUL spoils the page. */
 	if (!cJSON_IsArray(pkgs) || cJSON_GetArraySize(pkgs) > IOTDA_PAGE ||
-	    (page && !cJSON_IsObject(page))) {
-		log_err("iotda: list page of %s has no valid packages array "
-			"request_id=%s",
+	    (page && !cJSON_IsObject(page)) || !json_clean(root, pkgs)) {
+		log_err("iotda: list page of %s has no valid packages array, "
+			"or a NUL outside it request_id=%s",
 			w->type, res->request_id[0] ? res->request_id : "-");
 		cJSON_Delete(root);
 		return errmap_malformed();
@@ -167,7 +177,7 @@ static int iotda_page(const struct http_request *req,
 		struct resource r;
 
 		n++;
-		ret = iotda_package(item, NULL, &r);
+		ret = iotda_package(item, NULL, l, &r);
 		if (ret == -ENOENT)
 			continue;
 		if (!ret)
@@ -362,7 +372,7 @@ int iotda_show_package(const struct iotda *io, const char *id,
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if (!name_valid(COLL_PACKAGES, id))
+	if (!name_safe(id))
 		return -ENOENT;
 	ret = packages_path(io, id, path, sizeof(path));
 	if (ret)
@@ -373,17 +383,10 @@ int iotda_show_package(const struct iotda *io, const char *id,
 	if (!ret)
 		ret = http_json_body(&req, &res, &root);
 	if (!ret) {
-		const char *got = http_json_str(root, "package_id", 64);
-
 		/* An answer about another package is not this one. */
-		if (got && strcmp(got, id) != 0) {
-			log_err("iotda: show %s answered package %s", id, got);
+		ret = iotda_package(root, id, NULL, out);
+		if (ret == -ENOENT)
 			ret = errmap_malformed();
-		} else {
-			ret = iotda_package(root, id, out);
-			if (ret == -ENOENT)
-				ret = errmap_malformed();
-		}
 		cJSON_Delete(root);
 	}
 	http_result_clear(&res);
@@ -398,7 +401,7 @@ int iotda_delete_package(const struct iotda *io, const char *id,
 	int ret;
 
 	memset(res, 0, sizeof(*res));
-	if (!name_valid(COLL_PACKAGES, id))
+	if (!name_safe(id))
 		return -ENOENT;
 	ret = packages_path(io, id, path, sizeof(path));
 	if (ret)

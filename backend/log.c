@@ -28,18 +28,41 @@ bool log_debug_enabled(void)
 	return log_debug_on;
 }
 
+/*
+ * in with every control byte as \xHH: a name from the server may hold a
+ * newline, which would otherwise forge a log or audit line.
+ */
+static void log_escape(const char *in, char *out, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t o = 0;
+
+	for (; *s; s++) {
+		bool ctl = *s < 0x20 || *s == 0x7f;
+
+		if (o + (ctl ? 4 : 1) >= len)
+			break;
+		if (ctl)
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", *s);
+		else
+			out[o++] = (char)*s;
+	}
+	out[o] = '\0';
+}
+
 void hwc_log(int prio, const char *fmt, ...)
 {
-	char line[2048];
+	char line[2048], shown[2048];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	log_escape(line, shown, sizeof(shown));
 	if (log_foreground)
-		fprintf(stderr, "hwcfs: %s\n", line);
+		fprintf(stderr, "hwcfs: %s\n", shown);
 	else
-		syslog(prio, "%s", line);
+		syslog(prio, "%s", shown);
 }
 
 int audit_open(const char *path)
@@ -56,22 +79,22 @@ int audit_open(const char *path)
 void audit_delete(const char *resource_path, const char *request_id,
 		  const char *outcome)
 {
-	char when[32];
+	char when[32], path[2400]; /* every byte of two names may be \xHH */
 	struct tm tm;
 	time_t now = time(NULL);
 
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	log_escape(resource_path, path, sizeof(path));
 	pthread_mutex_lock(&audit_lock);
 	if (audit_file)
 		fprintf(audit_file, "%s delete %s request_id=%s outcome=%s\n",
-			when, resource_path, request_id ? request_id : "-",
-			outcome);
+			when, path, request_id ? request_id : "-", outcome);
 	else
-		hwc_log(LOG_NOTICE, "audit: %s delete %s request_id=%s "
-				    "outcome=%s",
-			when, resource_path, request_id ? request_id : "-",
-			outcome);
+		hwc_log(LOG_NOTICE,
+			"audit: %s delete %s request_id=%s "
+			"outcome=%s",
+			when, path, request_id ? request_id : "-", outcome);
 	pthread_mutex_unlock(&audit_lock);
 }
 

@@ -1,6 +1,9 @@
-/* names.c - which names can be cloud identifiers, checked before any request.
+/*
+ * names.c - which names can be shown as file names, and which can be cloud
+ * identifiers (checked before a request for a name nobody listed).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "names.h"
@@ -101,4 +104,54 @@ bool name_valid(enum coll_kind kind, const char *name)
 		return name_version_valid(name);
 	}
 	return false;
+}
+
+enum name_unsafe name_check_safe(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (!n)
+		return NAME_EMPTY;
+	if (n > NAME_MAX_BYTES)
+		return NAME_TOO_LONG;
+	if (strchr(name, '/'))
+		return NAME_SLASH;
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return NAME_DOT;
+	return NAME_SAFE;
+}
+
+const char *name_unsafe_reason(enum name_unsafe why)
+{
+	switch (why) {
+	case NAME_SAFE:
+		return "safe";
+	case NAME_EMPTY:
+		return "empty";
+	case NAME_TOO_LONG:
+		return "longer than 255 bytes";
+	case NAME_SLASH:
+		return "holds a '/'";
+	case NAME_DOT:
+		return "is . or ..";
+	}
+	return "unsafe";
+}
+
+void name_escape(const char *name, char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)(name ? name : "");
+	size_t o = 0;
+
+	for (; *s; s++) {
+		bool plain = *s >= 0x20 && *s < 0x7f && *s != '\\';
+
+		if (o + (plain ? 1 : 4) >= len)
+			break;
+		if (plain)
+			buf[o++] = (char)*s;
+		else
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", *s);
+	}
+	buf[o] = '\0';
 }

@@ -1,11 +1,15 @@
 /*
- * names.h - which names can be cloud identifiers. A name that cannot be
- * one is answered ENOENT (or ENAMETOOLONG) with no request at all.
+ * names.h - which names hwcfs shows, and which are worth a request. A name
+ * the cloud lists is shown when it is a safe file name (name_safe); a name
+ * typed by a user and absent from a fresh listing is asked about only when
+ * it matches its kind's documented pattern (name_valid), else it is ENOENT
+ * (or ENAMETOOLONG) with no request at all. See docs/hwcfs.md, "The tree".
  */
 #ifndef HWCFS_NAMES_H
 #define HWCFS_NAMES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "backend.h"
 
@@ -18,5 +22,33 @@
  * MAJOR.MINOR.PATCH, decimal without leading zeros, each fitting uint64.
  */
 bool name_valid(enum coll_kind kind, const char *name);
+
+/* Why a name cannot be a file name; NAME_SAFE when it can. */
+enum name_unsafe {
+	NAME_SAFE,
+	NAME_EMPTY,
+	NAME_TOO_LONG, /* more than NAME_MAX_BYTES */
+	NAME_SLASH,
+	NAME_DOT, /* "." or ".." */
+};
+
+/*
+ * Whether a name the cloud listed can be shown as a file name: not empty,
+ * at most NAME_MAX_BYTES, no '/', not "." or "..". (A NUL never gets here:
+ * see backend/json.h.) NULL is NAME_EMPTY.
+ */
+enum name_unsafe name_check_safe(const char *name);
+static inline bool name_safe(const char *name)
+{
+	return name_check_safe(name) == NAME_SAFE;
+}
+/* A few words for logs: "empty", "longer than 255 bytes", ... */
+const char *name_unsafe_reason(enum name_unsafe why);
+
+/*
+ * name for a log line: printable ASCII kept, every other byte (and '\\')
+ * as \xHH, so no hostile byte reaches a log; cut to fit buf (len > 0).
+ */
+void name_escape(const char *name, char *buf, size_t len);
 
 #endif

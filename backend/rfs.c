@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "json.h"
 #include "log.h"
 #include "names.h"
 #include "parse.h"
@@ -21,7 +22,7 @@
  * than this cannot fit in a listing (LISTING_MAX_ENTRIES). */
 #define RFS_MAX_PAGES (LISTING_MAX_ENTRIES / 10)
 #define RFS_PROVIDER_ID_LEN 36
-#define RFS_PATH_MAX 512
+#define RFS_PATH_MAX (64 + 2 * HTTP_SEGMENT_MAX)
 
 /* YYYY-MM-DDTHH:mm:ss[.SSS]Z (UTC); 0 when absent or bad. */
 time_t rfs_parse_time(const char *s)
@@ -67,11 +68,12 @@ time_t rfs_parse_time(const char *s)
 static const char *const rfs_version_show_only[] = {"provider_source", NULL};
 
 /*
- * One provider or version object into r. An entry whose name cannot be a
- * cloud name is dropped (-ENOENT) with a log line.
+ * One provider or version object into r. An entry with a NUL in a string,
+ * or whose name cannot be a file name, is dropped (-ENOENT) and counted in
+ * l (NULL for a show answer).
  */
 static int rfs_entry(const cJSON *obj, enum coll_kind kind, const char *want,
-		     struct resource *r)
+		     struct listing *l, struct resource *r)
 {
 	const char *key =
 	    kind == COLL_PROVIDERS ? "provider_name" : "provider_version";
@@ -81,13 +83,9 @@ static int rfs_entry(const cJSON *obj, enum coll_kind kind, const char *want,
 	memset(r, 0, sizeof(*r));
 	if (!cJSON_IsObject(obj))
 		return errmap_malformed();
-	name = http_json_str(obj, key, 128);
-	if (!name && want)
-		name = want;
-	if (!name || !name_valid(kind, name)) {
-		log_warn("rfs: skipping an entry whose %s is not valid", key);
-		return -ENOENT;
-	}
+	ret = http_json_entry_name(obj, "rfs", key, want, l, &name);
+	if (ret)
+		return ret;
 	r->name = strdup(name);
 	if (!r->name)
 		return -ENOMEM;
@@ -113,6 +111,8 @@ static int rfs_entry(const cJSON *obj, enum coll_kind kind, const char *want,
 	if (!ret && r->json_len > SVC_MAX_ENTRY_JSON) {
 		log_warn("rfs: skipping %s: metadata of %zu bytes", name,
 			 r->json_len);
+		if (l)
+			l->dropped_big++;
 		ret = -ENOENT;
 	}
 	if (ret)
@@ -194,17 +194,20 @@ static int rfs_page(const char *path, const char *key, enum coll_kind kind,
 	int ret;
 
 	*next = NULL;
+	/* Outside the entries (next_marker) a NUL spoils the page. */
 	if (!cJSON_IsArray(items) ||
-	    (info && !cJSON_IsObject(info) && !cJSON_IsNull(info))) {
-		log_err("rfs: %s: answer has no %s array request_id=%s", path,
-			key, res->request_id[0] ? res->request_id : "-");
+	    (info && !cJSON_IsObject(info) && !cJSON_IsNull(info)) ||
+	    !json_clean(root, items)) {
+		log_err("rfs: %s: answer has no %s array, or a NUL outside it "
+			"request_id=%s",
+			path, key, res->request_id[0] ? res->request_id : "-");
 		return errmap_malformed();
 	}
 	cJSON_ArrayForEach(item, items)
 	{
 		struct resource e;
 
-		ret = rfs_entry(item, kind, NULL, &e);
+		ret = rfs_entry(item, kind, NULL, l, &e);
 		if (ret == -ENOENT)
 			continue;
 		if (!ret)
@@ -285,13 +288,21 @@ static int rfs_walk(const struct rfs *r, const char *path, const char *key,
 	return ret;
 }
 
+/* The path of a provider (and version), each name percent-encoded. */
 static int path_fmt(char *buf, size_t len, const char *provider,
 		    const char *tail, const char *version, const char *end)
 {
-	int n = snprintf(buf, len, "/v1/private-providers%s%s%s%s%s",
-			 provider ? "/" : "", provider ? provider : "", tail,
-			 version ? version : "", end);
+	char pseg[HTTP_SEGMENT_MAX], vseg[HTTP_SEGMENT_MAX];
+	int n;
 
+	n = provider ? http_path_segment(provider, pseg, sizeof(pseg)) : 0;
+	if (!n && version)
+		n = http_path_segment(version, vseg, sizeof(vseg));
+	if (n)
+		return n;
+	n = snprintf(buf, len, "/v1/private-providers%s%s%s%s%s",
+		     provider ? "/" : "", provider ? pseg : "", tail,
+		     version ? vseg : "", end);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
@@ -307,7 +318,7 @@ int rfs_list_versions(const struct rfs *r, const char *provider,
 	char path[RFS_PATH_MAX];
 	int ret;
 
-	if (!name_valid(COLL_PROVIDERS, provider))
+	if (!name_safe(provider))
 		return -ENOENT;
 	ret = path_fmt(path, sizeof(path), provider, "/versions", NULL, "");
 	if (ret)
@@ -360,7 +371,7 @@ int rfs_has_versions(const struct rfs *r, const char *provider,
 	int ret;
 
 	*any = false;
-	if (!name_valid(COLL_PROVIDERS, provider))
+	if (!name_safe(provider))
 		return -ENOENT;
 	ret = path_fmt(path, sizeof(path), provider, "/versions", NULL, "");
 	if (ret)
@@ -390,18 +401,10 @@ static int rfs_show(const struct rfs *r, const char *path, enum coll_kind kind,
 	if (!ret)
 		ret = http_json_body(&req, &res, &root);
 	if (!ret) {
-		const char *key = kind == COLL_PROVIDERS ? "provider_name"
-							 : "provider_version";
-		const char *got = http_json_str(root, key, 128);
-
-		if (got && strcmp(got, name) != 0) {
-			log_err("rfs: %s answered about %s", path, got);
+		/* An answer about another name is not this one. */
+		ret = rfs_entry(root, kind, name, NULL, out);
+		if (ret == -ENOENT)
 			ret = errmap_malformed();
-		} else {
-			ret = rfs_entry(root, kind, name, out);
-			if (ret == -ENOENT)
-				ret = errmap_malformed();
-		}
 		cJSON_Delete(root);
 	}
 	http_result_clear(&res);
@@ -415,7 +418,7 @@ int rfs_show_provider(const struct rfs *r, const char *name,
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if (!name_valid(COLL_PROVIDERS, name))
+	if (!name_safe(name))
 		return -ENOENT;
 	ret = path_fmt(path, sizeof(path), name, "/metadata", NULL, "");
 	if (ret)
@@ -430,8 +433,7 @@ int rfs_show_version(const struct rfs *r, const char *provider,
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if (!name_valid(COLL_PROVIDERS, provider) ||
-	    !name_valid(COLL_VERSIONS, version))
+	if (!name_safe(provider) || !name_safe(version))
 		return -ENOENT;
 	ret = path_fmt(path, sizeof(path), provider, "/versions/", version,
 		       "/metadata");
@@ -465,7 +467,7 @@ int rfs_delete_provider(const struct rfs *r, const char *name,
 	int ret;
 
 	memset(res, 0, sizeof(*res));
-	if (!name_valid(COLL_PROVIDERS, name))
+	if (!name_safe(name))
 		return -ENOENT;
 	/* Without the id a namesake re-created by someone else could be
 	 * deleted: never send a provider delete without it. */
@@ -492,8 +494,7 @@ int rfs_delete_version(const struct rfs *r, const char *provider,
 	int ret;
 
 	memset(res, 0, sizeof(*res));
-	if (!name_valid(COLL_PROVIDERS, provider) ||
-	    !name_valid(COLL_VERSIONS, version))
+	if (!name_safe(provider) || !name_safe(version))
 		return -ENOENT;
 	/* As for providers: without the id, a version of a namesake
 	 * re-created by someone else could be deleted. */

@@ -30,8 +30,19 @@ int http_json_body(const struct http_request *req,
  */
 int http_json_resource(const cJSON *obj, const char *const *show_only,
 		       struct resource *r);
-/* A string member of at most max bytes, else NULL. */
+/* A string member of at most max bytes and without a NUL, else NULL. */
 const char *http_json_str(const cJSON *obj, const char *key, size_t max);
+/*
+ * The name of one entry (a package, provider or version object): obj's
+ * string member key, or want when obj has none (a show answer). -ENOENT,
+ * counted in l (may be NULL) and logged at debug level, when the entry is
+ * dropped: one of its keys or strings holds a NUL or bytes that are not
+ * UTF-8 (json.h), or the name is not a safe file name (names.h). -EIO when
+ * want is given and the answer is about another name.
+ */
+int http_json_entry_name(const cJSON *obj, const char *service, const char *key,
+			 const char *want, struct listing *l,
+			 const char **name);
 
 /* iotda.c: OTA packages. */
 struct iotda {

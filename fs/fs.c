@@ -522,13 +522,9 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		reply_entry(req, fs, n, &st, fs->timeout);
 		return;
 	}
-	/* No request for a name that cannot be an identifier. */
-	if (!name_valid(c.kind, name)) {
-		fuse_reply_err(req, ENOENT);
-		return;
-	}
 	/*
-	 * The kernel looks a name up again before it unlinks it once its
+	 * The backend answers a name nobody listed that cannot be an
+	 * identifier with ENOENT, and no request. The kernel looks a name up again before it unlinks it once its
 	 * entry has expired. A package needs nothing more than its name to
 	 * be deleted, so a package listed before may be answered from that
 	 * listing, once and briefly, and `rm` then costs only the DELETE
@@ -772,10 +768,6 @@ static void fs_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	if (isdir != (c.kind == COLL_PROVIDERS)) {
 		fuse_reply_err(req, isdir ? ENOTDIR : EISDIR);
-		return;
-	}
-	if (!name_valid(c.kind, name)) {
-		fuse_reply_err(req, ENOENT);
 		return;
 	}
 	if (stale_take(fs, parent, name)) {
@@ -1160,10 +1152,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 				break;
 			r = &dh->l->items[i];
 			name = r->name;
-			/* Deleted since, or a name no lookup would find. */
-			if (listing_is_gone(dh->l, i) || !name ||
-			    strlen(name) > NAME_MAX_BYTES ||
-			    !name_valid(c.kind, name))
+			/* Deleted since, or a name no file can have. */
+			if (listing_is_gone(dh->l, i) || !name_safe(name))
 				continue;
 			if (plus) {
 				n = inode_lookup(fs->it, dir, name,

@@ -23,6 +23,7 @@ import ssl
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -47,6 +48,11 @@ OPS = ("iotda.list", "iotda.show", "iotda.delete", "iotda.create",
        "rfs.list_versions", "rfs.show_version", "rfs.delete_version",
        "rfs.create_provider", "rfs.create_version",
        "iam.token", "iam.projects", "other")
+
+# The list operations whose first pages the `inject` knob can add raw JSON
+# to, and the member that holds their entries.
+LIST_ENTRIES = {"iotda.list": "packages", "rfs.list_providers": "providers",
+                "rfs.list_versions": "versions"}
 
 HOSTILE = (None, "marker_stuck", "next_marker_loop", "duplicates",
            "bad_names", "huge_body", "deep_json", "negative_count",
@@ -241,7 +247,7 @@ def default_faults():
             "throttle_style": "service", "retry_after": None,
             "drop_rate": 0.0, "stall": False, "truncate_rate": 0.0,
             "malformed_rate": 0.0, "status_for": [], "expire_tokens": False,
-            "hostile": None, "lose_delete_answers": 0}
+            "hostile": None, "lose_delete_answers": 0, "inject": []}
 
 
 def empty_stats():
@@ -306,7 +312,9 @@ class Cloud:
                 return pid
 
     def make_package(self, fields, epoch):
-        """Build (not insert) one package record."""
+        """Build (not insert) one package record. Its record id orders
+        the walk and is the marker; its package_id is a random one unless
+        fields give one (any string: hostile-name tests)."""
         n = self.seq + 1
         rid = self._new_record_id(epoch)
         pid = fields.get("package_id") or self._new_package_id()
@@ -355,6 +363,10 @@ class Cloud:
         for t in touched:
             self.by_type[t].sort()
         self.filter_counts.clear()
+
+    def find_package(self, package_id):
+        """The record of that package_id, or None."""
+        return self.packages.get(package_id)
 
     def remove_package(self, pid):
         rec = self.packages.pop(pid)
@@ -543,14 +555,20 @@ ROUTES = [
 ]
 
 
+def path_segment(raw):
+    """One percent-encoded path segment, decoded as the gateway does:
+    bytes, then UTF-8. Bytes that are not UTF-8 stay apart (surrogate
+    escapes), so they can never equal the name of a record."""
+    return urllib.parse.unquote(raw, errors="surrogateescape")
+
+
 def route(method, path):
     for regex, methods in ROUTES:
         m = regex.match(path)
         if m:
             op = methods.get(method)
             if op:
-                from urllib.parse import unquote
-                return op, [unquote(g) for g in m.groups()]
+                return op, [path_segment(g) for g in m.groups()]
             return "other", []
     return "other", []
 
@@ -735,6 +753,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if raw is None:
             raw = b"" if obj is None else json.dumps(obj).encode()
         if status == 200 and raw:
+            raw = self.inject(op, raw_path, raw_query, params, raw)
             raw = self.corrupt(op, raw)
         with cloud.lock:
             entry["status"] = status
@@ -881,6 +900,35 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "project of the credentials")
 
     # ------------------------------------------------------- corruption
+
+    def inject(self, op, raw_path, raw_query, params, raw):
+        """The `inject` knob: raw JSON text, spliced byte for byte into the
+        first page (no marker, no offset) of a list answer, so that a test
+        can send what a JSON encoder never would (a NUL in a key, a raw NUL
+        byte, bytes that are not UTF-8, an entry that is not stored)."""
+        if op not in LIST_ENTRIES or "marker" in params or \
+                "offset" in params:
+            return raw
+        with self.server.cloud.lock:
+            rules = list(self.server.cloud.faults["inject"])
+        target = raw_path + "?" + raw_query
+        # Each text goes in front: in reverse, the first rule ends first.
+        for rule in reversed(rules):
+            if rule["op"] != op or rule.get("match", "") not in target:
+                continue
+            text = rule.get("entry", rule.get("member"))
+            data = text.encode("utf-8", "surrogateescape")
+            if "member" in rule:
+                raw = b"{" + data + b", " + raw[1:]
+                continue
+            head = b'"%s": [' % LIST_ENTRIES[op].encode()
+            at = raw.find(head)
+            if at < 0:
+                continue
+            at += len(head)
+            sep = b"" if raw[at:at + 1] == b"]" else b", "
+            raw = raw[:at] + data + sep + raw[at:]
+        return raw
 
     def corrupt(self, op, raw):
         cloud = self.server.cloud
@@ -1046,9 +1094,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return {"packages": out, "page": page}
 
     def package_arg(self, args):
+        """The package_id of the path: one a record has (whatever its
+        characters, see docs/emulator.md), else one of the id pattern."""
         self.check_project(args[0])
         pid = args[1]
-        if not PACKAGE_ID_RE.match(pid):
+        with self.server.cloud.lock:
+            known = pid in self.server.cloud.packages
+        if not known and not PACKAGE_ID_RE.match(pid):
             raise iotda_error(400, IOTDA_BAD_PARAM, "package_id is invalid")
         return pid
 
@@ -1056,7 +1108,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         cloud = self.server.cloud
         pid = self.package_arg(args)
         with cloud.lock:
-            rec = cloud.packages.get(pid)
+            rec = cloud.find_package(pid)
             if rec is None:
                 raise iotda_error(404, IOTDA_NOT_FOUND,
                                   "The OTA package does not exist.")
@@ -1148,11 +1200,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
                             "Client-Request-Id must be 36 to 128 chars")
 
     def provider_arg(self, name):
+        """A provider name of the path: one a record has (whatever its
+        characters), else one of the name pattern."""
+        with self.server.cloud.lock:
+            if name in self.server.cloud.providers:
+                return name
         if not PROVIDER_RE.match(name):
             raise rfs_error(400, RF_BAD_PARAM, "provider_name is invalid")
         return name
 
-    def version_arg(self, version):
+    def version_arg(self, version, name=None):
+        """A version of the path: one that provider name has, else one
+        of the version pattern."""
+        with self.server.cloud.lock:
+            prov = self.server.cloud.providers.get(name)
+            if prov is not None and version in prov["versions"]:
+                return version
         m = VERSION_RE.match(version)
         if not m or len(version) < 5 or len(version) > 128 or any(
                 int(g) >= 1 << 64 for g in m.groups()):
@@ -1414,7 +1477,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         cloud = self.server.cloud
         self.rfs_common()
         name = self.provider_arg(args[0])
-        version = self.version_arg(args[1])
+        version = self.version_arg(args[1], name)
         pid = self.provider_id_param(first(params, "provider_id"))
         with cloud.lock:
             prov = self.find_provider(name, pid)
@@ -1430,7 +1493,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         cloud = self.server.cloud
         self.rfs_common()
         name = self.provider_arg(args[0])
-        version = self.version_arg(args[1])
+        version = self.version_arg(args[1], name)
         pid = self.provider_id_param(first(params, "provider_id"))
         with cloud.lock:
             prov = self.find_provider(name, pid)
@@ -1615,9 +1678,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return obj
 
     def control_answer(self, method, path, raw_query, body):
-        from urllib.parse import unquote
         cloud = self.server.cloud
-        parts = [unquote(p) for p in path.split("/")[2:]]
+        parts = [path_segment(p) for p in path.split("/")[2:]]
         req = self.control_json(body)
         params = param_dict(signer.parse_query(raw_query))
         if parts == ["stats"] and method == "GET":
@@ -1824,6 +1886,17 @@ def apply_faults(cloud, req):
         if req["hostile"] not in HOSTILE:
             raise ApiError(400, {"error": "hostile: one of %s" % (HOSTILE,)})
         new["hostile"] = req["hostile"]
+    if "inject" in req:
+        rules = req["inject"] or []
+        for r in rules:
+            if not isinstance(r, dict) or r.get("op") not in LIST_ENTRIES or \
+                    len([k for k in ("entry", "member") if k in r]) != 1 or \
+                    not isinstance(r.get("entry", r.get("member")), str) or \
+                    not isinstance(r.get("match", ""), str) or \
+                    set(r) - {"op", "entry", "member", "match"}:
+                raise ApiError(400, {"error": "inject: [{op, entry|member, "
+                                              "match?}]"})
+        new["inject"] = [dict(r) for r in rules]
     if "status_for" in req:
         rules = req["status_for"] or []
         for r in rules:

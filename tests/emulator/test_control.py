@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import time
+import urllib.parse
 import uuid
 
 import pytest
@@ -17,6 +18,7 @@ DAY = 86400
 FW = {"package_type": "firmwarePackage"}
 MOD = "modulePackage"
 PROVIDERS = "/v1/private-providers"
+HEX24 = re.compile(r"^[0-9a-f]{24}$")
 
 
 def test_every_operation_is_counted_once(emu):
@@ -387,3 +389,37 @@ def test_harness_endpoints_point_at_the_emulator(emu):
     assert emu.env() == {"HUAWEICLOUD_SDK_AK": "EMULATORAK0123456789",
                          "HUAWEICLOUD_SDK_SK":
                          "emulator/secret+key/0123456789abcdefgh"}
+
+
+def test_records_with_any_name_are_listed_shown_and_deleted(emu):
+    # Names no create call accepts (the SDK only says versions follow
+    # semantic versioning): a record can still hold them, and the API
+    # answers for them under their percent-encoded path segment.
+    odd = "pkg 100%?#+\u00e9"
+    emu.add_package(package_id=odd)
+    emu.add_provider("Prov Name+%\u00e9", versions=["1.0.0-beta"])
+    q = urllib.parse.quote
+    listed = emu.sign_and_request("GET", emu.iotda_path(), FW).json()
+    assert [p["package_id"] for p in listed["packages"]] == [odd]
+    assert HEX24.match(listed["page"]["marker"])
+    assert emu.sign_and_request("GET", emu.iotda_path(odd)).status == 200
+    vpath = PROVIDERS + "/" + q("Prov Name+%\u00e9", safe="") + "/versions"
+    assert emu.sign_and_request(
+        "GET", vpath + "/1.0.0-beta/metadata").status == 200
+    assert emu.sign_and_request("DELETE", vpath + "/1.0.0-beta").status \
+        == 204
+    assert emu.sign_and_request("DELETE", emu.iotda_path(odd)).status == 204
+    assert [d["resource"] for d in emu.stats()["deletes"]] == [
+        "Prov Name+%\u00e9/1.0.0-beta", odd]
+    # a name no record has is still checked against the pattern
+    assert emu.sign_and_request("GET", emu.iotda_path("a b")).status == 400
+    # bytes that are not UTF-8 never stand for a name
+    emu.add_package(package_id="\ufffd")
+    assert emu.sign_and_request(
+        "GET", emu.iotda_path() + "/%FF").status == 400
+
+
+def test_add_package_refuses_a_taken_package_id(emu):
+    emu.add_package(package_id="same")
+    r = emu.request("POST", "/_emu/packages", {"package_id": "same"})
+    assert r.status == 409

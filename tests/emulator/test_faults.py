@@ -447,3 +447,34 @@ def test_hostile_repeat_pages(emu):
         assert page["page"]["marker"] < prev
     page = iotda_list(emu, limit=10, offset=20).json()
     assert page["packages"] == first  # offsets repeat it too
+
+
+def test_inject_splices_raw_text_into_first_pages_only(emu):
+    emu.seed(packages=2, providers=12)
+    emu.faults(inject=[
+        {"op": "iotda.list", "match": "package_type=firmwarePackage",
+         "entry": '{"package_id": "a\\u0000b"}'},
+        {"op": "iotda.list", "match": "package_type=firmwarePackage",
+         "entry": '{"package_id": "raw\u0000byte \udcff"}'},
+        {"op": "rfs.list_providers", "member": '"k\\u0000": 1'}])
+    r = emu.sign_and_request("GET", emu.iotda_path(), FW)
+    # in rule order, ahead of the stored entries; raw bytes as given
+    assert r.body.startswith(b'{"packages": [{"package_id": "a\\u0000b"}, '
+                             b'{"package_id": "raw\x00byte \xff"}, {')
+    doc = json.loads(r.body.replace(b"\xff", b"").decode(), strict=False)
+    assert len(doc["packages"]) == 3
+    soft = emu.sign_and_request("GET", emu.iotda_path(),
+                                {"package_type": "softwarePackage"})
+    assert len(soft.json()["packages"]) == 1
+    first = emu.sign_and_request("GET", PROVIDERS, {"limit": 10})
+    assert first.body.startswith(b'{"k\\u0000": 1, "providers": [')
+    marker = json.loads(first.body)["page_info"]["next_marker"]
+    later = emu.sign_and_request("GET", PROVIDERS,
+                                 {"limit": 10, "marker": marker})
+    assert later.body.startswith(b'{"providers": [')
+    for bad in ([{"op": "iotda.show", "entry": "{}"}],
+                [{"op": "iotda.list"}],
+                [{"op": "iotda.list", "entry": "{}", "member": "1"}],
+                [{"op": "iotda.list", "entry": 7}]):
+        assert emu.request("POST", "/_emu/faults",
+                           {"inject": bad}).status == 400

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "json.h"
 #include "names.h"
 
 static const uint8_t *feed_data;
@@ -34,8 +35,11 @@ size_t fuzz_feed_requests(void)
 
 void fuzz_check_resource(const struct resource *r, enum coll_kind kind)
 {
-	FUZZ_CHECK(r->name && name_valid(kind, r->name));
+	FUZZ_CHECK(r->name && name_safe(r->name));
+	FUZZ_CHECK(json_str_clean(r->name));
 	FUZZ_CHECK(r->json && r->json_len > 0);
+	/* No string of a taken entry held a NUL (json.h). */
+	FUZZ_CHECK(!memchr(r->json, JSON_TAINT, r->json_len));
 	FUZZ_CHECK(strlen(r->json) == r->json_len);
 	FUZZ_CHECK(r->json[r->json_len - 1] == '\n');
 	FUZZ_CHECK(!r->provider_id || strlen(r->provider_id) == 36);

@@ -24,9 +24,9 @@ void fuzz_feed_start(const uint8_t *data, size_t size);
 size_t fuzz_feed_requests(void);
 
 /*
- * What every parsed resource must be, whatever the server sent: a valid
- * name of its kind, JSON text ending in one newline and exactly json_len
- * long, a provider_id of 36 bytes when there is one.
+ * What every parsed resource must be, whatever the server sent: a safe
+ * file name, no string that held a NUL, JSON text ending in one newline and
+ * exactly json_len long, a provider_id of 36 bytes when there is one.
  */
 void fuzz_check_resource(const struct resource *r, enum coll_kind kind);
 /* And a finished listing: every entry so, sorted, names unique. */

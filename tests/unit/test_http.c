@@ -1,6 +1,7 @@
 /*
  * test_http.c - endpoints: https anywhere, http only on loopback, nothing
- * but scheme://host[:port]; request UUIDs are version 4 and fresh.
+ * but scheme://host[:port]; request UUIDs are version 4 and fresh; names
+ * become path segments percent-encoded.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -93,11 +94,38 @@ static void test_uuid_is_fresh_version_4(void)
 			CHECK(isxdigit((unsigned char)a[i]) && !isupper(a[i]));
 }
 
+static void test_path_segment_encodes_all_but_unreserved(void)
+{
+	static const struct {
+		const char *name, *want;
+	} cases[] = {
+	    {"1.0.0-beta", "1.0.0-beta"},
+	    {"a_b~c", "a_b~c"},
+	    {"pkg 100%2F?#+\xc3\xa9;", "pkg%20100%252F%3F%23%2B%C3%A9%3B"},
+	    {"a/b", "a%2Fb"},
+	    {"..", ".."},
+	};
+	char buf[HTTP_SEGMENT_MAX], big[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_INT(http_path_segment(cases[i].name, buf, sizeof(buf)),
+			  0);
+		CHECK_STR(buf, cases[i].want);
+	}
+	/* the longest name, every byte encoded, still fits */
+	memset(big, '%', 255);
+	big[255] = '\0';
+	CHECK_INT(http_path_segment(big, buf, sizeof(buf)), 0);
+	CHECK_INT((long long)strlen(buf), 3 * 255);
+	CHECK_INT(http_path_segment("a b", buf, 4), -ENAMETOOLONG);
+}
+
 int main(void)
 {
 	test_https_endpoint_keeps_host_and_port();
 	test_http_allowed_on_loopback_only();
 	test_endpoint_must_be_scheme_host_port();
 	test_uuid_is_fresh_version_4();
+	test_path_segment_encodes_all_but_unreserved();
 	return test_summary();
 }

@@ -1,4 +1,7 @@
-/* test_names.c - which names may become cloud requests, and which never. */
+/*
+ * test_names.c - which names may become cloud requests, and which never;
+ * which listed names are shown; how names are written in logs.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,9 +275,51 @@ static void test_unknown_kind_is_invalid(void)
 	CHECK(!name_valid((enum coll_kind)42, "abc"));
 }
 
+/* What a listed name must be to be shown, whatever its kind's pattern. */
+static void test_safe_names(void)
+{
+	static const struct {
+		const char *name;
+		enum name_unsafe want;
+	} cases[] = {
+	    {"1.0.0-beta", NAME_SAFE}, {"pkg 100%?#+\xc3\xa9", NAME_SAFE},
+	    {"...", NAME_SAFE},	       {".hidden", NAME_SAFE},
+	    {"new\nline", NAME_SAFE}, /* shown; logs escape it */
+	    {"", NAME_EMPTY},	       {NULL, NAME_EMPTY},
+	    {".", NAME_DOT},	       {"..", NAME_DOT},
+	    {"a/b", NAME_SLASH},       {"/", NAME_SLASH},
+	};
+	char buf[NAME_MAX_BYTES + 2];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK_INT(name_check_safe(cases[i].name), cases[i].want);
+	memset(buf, 'x', sizeof(buf));
+	buf[NAME_MAX_BYTES] = '\0';
+	CHECK(name_safe(buf));
+	buf[NAME_MAX_BYTES] = 'x';
+	buf[NAME_MAX_BYTES + 1] = '\0';
+	CHECK_INT(name_check_safe(buf), NAME_TOO_LONG);
+	CHECK_STR(name_unsafe_reason(NAME_SLASH), "holds a '/'");
+}
+
+static void test_escape_keeps_printable_ascii_only(void)
+{
+	char buf[64], small[8];
+
+	name_escape("a b\n\\\xff\xc3\xa9~", buf, sizeof(buf));
+	CHECK_STR(buf, "a b\\x0a\\x5c\\xff\\xc3\\xa9~");
+	name_escape(NULL, buf, sizeof(buf));
+	CHECK_STR(buf, "");
+	/* cut whole: never half an escape */
+	name_escape("abcd\x01", small, sizeof(small));
+	CHECK_STR(small, "abcd");
+}
+
 int main(void)
 {
 	test_bad_names_file_rejected_for_listed_kinds();
+	test_safe_names();
+	test_escape_keeps_printable_ascii_only();
 	test_null_is_invalid();
 	test_good_package_ids();
 	test_good_provider_names();
