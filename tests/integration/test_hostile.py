@@ -163,9 +163,9 @@ def test_bad_names_in_a_short_iotda_page_are_dropped():
         proc, _ = run_tool(e, "list", "iotda/packages")
         assert proc.returncode == 0, proc.stderr
         assert {x.split("\t")[0] for x in proc.stdout.splitlines()} == ids
-        # three on the first page of each type
-        assert "iotda/packages: dropped 6 listed entries: 0 with a NUL " \
-            "or bytes that are not UTF-8, 6 with a name that is not a " \
+        # three on the first page of each of the three types
+        assert "iotda/packages: dropped 9 listed entries: 0 with a NUL " \
+            "or bytes that are not UTF-8, 9 with a name that is not a " \
             "safe file name" in proc.stderr
         e.clear_faults()
         with mounted(e) as m:

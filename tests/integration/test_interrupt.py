@@ -165,10 +165,29 @@ def test_interrupt_before_the_delete_sends_no_delete(emu, tmp_path):
         assert not audit.exists() or audit.read_text() == ""
 
 
-def test_endless_empty_listing_ends_at_its_time_limit():
+def test_endless_empty_listing_is_eio_at_once():
+    # An empty page that names a next one adds nothing: the walk gives up
+    # on the first (docs/backend.md, listing bounds).
     with Emulator(providers=2) as emu:
         with mounted(emu, "timeout=1") as m:
             emu.faults(hostile="endless_empty")
+            emu.reset()
+            code = 0
+            try:
+                os.listdir(m.p(PROVIDERS))
+            except OSError as e:
+                code = e.errno
+            assert code == errno.EIO
+            assert emu.stats()["requests"]["rfs.list_providers"] == 1
+
+
+def test_slow_endless_listing_ends_at_its_time_limit():
+    # Fresh names on every page, 0.4 s a page: the entry bound (100,000,
+    # 101 pages) would take some 40 s; the time limit (30 x timeout) ends
+    # the walk first.
+    with Emulator(providers=2) as emu:
+        with mounted(emu, "timeout=1") as m:
+            emu.faults(hostile="endless_pages", latency_ms=400)
             emu.reset()
             t0 = time.monotonic()
             code = 0
@@ -178,11 +197,11 @@ def test_endless_empty_listing_ends_at_its_time_limit():
                 code = e.errno
             secs = time.monotonic() - t0
             pages = emu.stats()["requests"]["rfs.list_providers"]
-            print("endless empty pages: %s after %.1f s, %d pages"
+            print("slow endless pages: %s after %.1f s, %d pages"
                   % (errno.errorcode.get(code), secs, pages))
             assert code == errno.ETIMEDOUT
             assert LIST_LIMIT - 1 <= secs <= LIST_LIMIT + 2
-            assert pages > 100
+            assert 10 < pages < 101
             lines = [line for line in m.stderr.splitlines()
                      if "time limit" in line]
             assert len(lines) == 1, m.stderr[-2000:]

@@ -32,32 +32,35 @@ PEAK_MIB = 320
 ASAN_SMALL_QUARANTINE = ":".join(
     x for x in (os.environ.get("ASAN_OPTIONS"), "quarantine_size_mb=8") if x)
 
-# The real walks, for comparison: 26 IoTDA requests for 600 packages of
-# each type (see test_hostile.py), 2 pages of providers, 1 of versions.
-NORMAL = {"iotda/packages": (0, {"iotda.list": 26}),
+# The real walks, for comparison: 27 IoTDA requests for 600 packages of
+# two types and none of the third (see test_hostile.py), 2 pages of
+# providers, 1 of versions.
+NORMAL = {"iotda/packages": (0, {"iotda.list": 27}),
           "rfs/providers": (0, {"rfs.list_providers": 2}),
           "rfs/providers/vprov": (0, {"rfs.list_versions": 1})}
 EIO = errno.EIO
 # knob -> directory -> (errno or 0, {op: exact requests})
 EXPECT = {
     # 1,000 fresh names a page: the 101st page passes 100,000 entries.
-    # IoTDA: 50 a page; page 0 and 10 more a type bring 1,100, then
-    # rounds of 11 pages a type 1,100 each: 90 of them pass 100,000.
+    # IoTDA, three types: 50 a page; page 0 and 10 more a type bring
+    # 1,650, then rounds of 11 pages a type 1,650 each: 60 of them pass
+    # 100,000.
     "endless_pages": {
-        "iotda/packages": (EIO, {"iotda.list": 22 + 90 * 22}),
+        "iotda/packages": (EIO, {"iotda.list": 3 + 30 + 60 * 33}),
         "rfs/providers": (EIO, {"rfs.list_providers": 101}),
         "rfs/providers/vprov": (EIO, {"rfs.list_versions": 101})},
     # 24 KiB entries: 64 MiB is some 2,700 of them: the third RFS page,
-    # the second IoTDA round after the first 22 pages.
+    # IoTDA's third round (page 0, 10 and 11 pages of each type).
     "endless_fat_pages": {
-        "iotda/packages": (EIO, {"iotda.list": 22 + 2 * 22}),
+        "iotda/packages": (EIO, {"iotda.list": 3 + 30 + 33}),
         "rfs/providers": (EIO, {"rfs.list_providers": 3}),
         "rfs/providers/vprov": (EIO, {"rfs.list_versions": 3})},
     # the first page again under fresh markers: the first repeat adds no
-    # new name: EIO. IoTDA: page 0, then a round of 10 pages a type after
-    # it, which all repeat page 0.
+    # new name: EIO. IoTDA: page 0 of each type, then a round of 10 pages
+    # of each type that has a full page 0, which all repeat page 0 (the
+    # module type has none: its page 0 ends it).
     "repeat_pages": {
-        "iotda/packages": (EIO, {"iotda.list": 22}),
+        "iotda/packages": (EIO, {"iotda.list": 3 + 20}),
         "rfs/providers": (EIO, {"rfs.list_providers": 2}),
         "rfs/providers/vprov": (EIO, {"rfs.list_versions": 2})},
     # an empty page that names a next one adds nothing: EIO at once
