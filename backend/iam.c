@@ -78,6 +78,8 @@ int iam_token_by_password(const struct iam_login *in, char **token,
 	req.body = body;
 	req.body_len = strlen(body);
 	ret = http_do(in->h, &req, &res);
+	if (ret && errmap_is_auth_failure(res.status, res.error_code))
+		ret = -EKEYREJECTED; /* a wrong password: main exits 77 */
 	explicit_bzero(body, req.body_len);
 	free(body);
 	if (!ret && !res.subject_token) {
@@ -139,6 +141,8 @@ int iam_project_id(struct http_client *h, const struct http_endpoint *ep,
 
 	*project_id = NULL;
 	ret = http_do(h, &req, &res);
+	if (ret && errmap_is_auth_failure(res.status, res.error_code))
+		ret = -EKEYREJECTED; /* a wrong key: main exits 77 */
 	if (!ret)
 		ret = http_json_body(&req, &res, &root);
 	if (!ret) {
