@@ -678,3 +678,8 @@ fail:
 	hb_destroy(&hb->base);
 	return ret;
 }
+
+const char *http_backend_project_id(const struct backend *b)
+{
+	return ((const struct http_backend *)b)->project_id;
+}

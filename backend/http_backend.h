@@ -17,4 +17,7 @@
 int http_backend_new(const struct hwc_config *cfg, struct backend **out,
 		     char *err, size_t errlen);
 
+/* The project id in use: configured, or the one IAM told; may be NULL. */
+const char *http_backend_project_id(const struct backend *b);
+
 #endif
