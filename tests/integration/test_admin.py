@@ -363,7 +363,14 @@ def test_completion_of_an_option_value():
 
 
 def test_completion_of_flags():
-    assert complete("hwcfs --") == ["--help", "--version"]
+    assert complete("hwcfs --") == ["--help", "--version", "--check"]
+
+
+def test_completion_after_check_offers_profiles_only(tmp_path):
+    (tmp_path / "mnt").mkdir()
+    assert complete("hwcfs --check ", CONFIG, cwd=str(tmp_path)) == [
+        "default", "prod", "staging-eu"]
+    assert complete("hwcfs --check prod ", CONFIG, cwd=str(tmp_path)) == []
 
 
 def test_completion_of_a_profile_name():
