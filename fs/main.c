@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -523,6 +524,13 @@ static int finish_settings(struct cmdline *cl, struct fuse_args *args)
 	return -1;
 }
 
+/* The probe's libfuse messages: its errors, not a second -d banner. */
+static void probe_log(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	if (level <= FUSE_LOG_ERR)
+		vfprintf(stderr, fmt, ap);
+}
+
 /*
  * Whether libfuse takes every option left: asked of a session made for
  * the purpose on a copy of args, so that an unknown option is a usage
@@ -539,7 +547,9 @@ static bool fuse_options_ok(const struct fuse_args *args)
 	for (int i = 0; i < args->argc && ok; i++)
 		ok = fuse_opt_add_arg(&copy, args->argv[i]) == 0;
 	if (ok) {
+		fuse_set_log_func(probe_log);
 		se = fuse_session_new(&copy, fs_ops(), sizeof(*fs_ops()), NULL);
+		fuse_set_log_func(NULL); /* libfuse's own again */
 		ok = se != NULL;
 	}
 	if (se)
