@@ -109,7 +109,8 @@ struct backend_ops {
 	/*
 	 * One cheap authenticated request to the service that holds
 	 * collections of this kind, to fail a mount early on bad settings.
-	 * err gets a one-line reason on failure.
+	 * err gets a one-line reason on failure; -EKEYREJECTED says the
+	 * credentials themselves were refused (errmap_is_auth_failure).
 	 */
 	int (*check)(struct backend *b, enum coll_kind kind, char *err,
 		     size_t errlen);

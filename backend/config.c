@@ -1,6 +1,7 @@
 /* config.c - a mount's settings: the config file's profile and defaults. */
 #include <errno.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +156,8 @@ int config_ini_load(const char *path, struct config_ini *ini, char *err,
 		    size_t errlen)
 {
 	char *line = NULL, *section = NULL;
+	/* stdio's own buffer would keep the file's secrets after fclose */
+	char iobuf[BUFSIZ];
 	size_t cap = 0;
 	ssize_t n;
 	struct stat st;
@@ -170,6 +173,7 @@ int config_ini_load(const char *path, struct config_ini *ini, char *err,
 				 strerror(-rc));
 		return rc;
 	}
+	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
 	if (fstat(fileno(f), &st) != 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot read %s: %s", path,
@@ -183,6 +187,7 @@ int config_ini_load(const char *path, struct config_ini *ini, char *err,
 		return -EINVAL;
 	}
 	ini->mode = st.st_mode;
+	ini->uid = st.st_uid;
 	ini->path = strdup(path);
 	if (!ini->path) {
 		fclose(f);
@@ -218,6 +223,7 @@ int config_ini_load(const char *path, struct config_ini *ini, char *err,
 	}
 	free(section);
 	fclose(f);
+	explicit_bzero(iobuf, sizeof(iobuf));
 	if (rc)
 		config_ini_free(ini);
 	return rc;
@@ -259,10 +265,46 @@ void config_ini_free(struct config_ini *ini)
 
 /* ---- permissions ---- */
 
-int config_mode_private(const char *path, mode_t mode, char *err, size_t errlen)
+/* "uid 65534 (nobody)": the name helps, the number is what stat shows. */
+static void config_user_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd pw, *found = NULL;
+	char tmp[1024];
+
+	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &found) == 0 && found)
+		snprintf(buf, len, "uid %u (%s)", (unsigned)uid, pw.pw_name);
+	else
+		snprintf(buf, len, "uid %u", (unsigned)uid);
+}
+
+/*
+ * As ssh does with a private key: another user who owns the file could
+ * put their own keys in it, or read ours, whatever its mode says now.
+ */
+static int config_owner_private(const char *path, uid_t uid, char *err,
+				size_t errlen)
+{
+	uid_t me = geteuid();
+	char owner[300], user[300];
+
+	if (uid == me || uid == 0)
+		return 0;
+	config_user_name(uid, owner, sizeof(owner));
+	config_user_name(me, user, sizeof(user));
+	snprintf(err, errlen,
+		 "%s holds secrets but is owned by %s, not by %s who runs "
+		 "hwcfs%s; chown it or use a file of your own",
+		 path, owner, user, me == 0 ? "" : ", nor by root");
+	return -EACCES;
+}
+
+int config_mode_private(const char *path, mode_t mode, uid_t uid, char *err,
+			size_t errlen)
 {
 	const char *what;
 
+	if (config_owner_private(path, uid, err, errlen))
+		return -EACCES;
 	if (mode & (S_IRGRP | S_IROTH))
 		what = "readable";
 	else if (mode & (S_IWGRP | S_IWOTH))
@@ -286,7 +328,7 @@ int config_check_private(const char *path, char *err, size_t errlen)
 			 strerror(-rc));
 		return rc;
 	}
-	return config_mode_private(path, st.st_mode, err, errlen);
+	return config_mode_private(path, st.st_mode, st.st_uid, err, errlen);
 }
 
 /* ---- the settings ---- */
@@ -305,8 +347,57 @@ void config_init(struct hwc_config *cfg)
 	cfg->parallel_list = -1;
 }
 
+/* ---- where each value came from ---- */
+
+static struct config_origin *config_origin_find(const struct hwc_config *cfg,
+						const char *key)
+{
+	for (size_t i = 0; i < cfg->norigins; i++)
+		if (strcmp(cfg->origins[i].key, key) == 0)
+			return &cfg->origins[i];
+	return NULL;
+}
+
+int config_note(struct hwc_config *cfg, const char *key, const char *fmt, ...)
+{
+	struct config_origin *o = config_origin_find(cfg, key), *v;
+	char *text;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	if (!o) {
+		v = realloc(cfg->origins, (cfg->norigins + 1) * sizeof(*v));
+		if (!v) {
+			free(text);
+			return -ENOMEM;
+		}
+		cfg->origins = v;
+		o = &v[cfg->norigins++];
+		o->key = key;
+		o->text = NULL;
+	}
+	free(o->text);
+	o->text = text;
+	return 0;
+}
+
+const char *config_origin(const struct hwc_config *cfg, const char *key)
+{
+	const struct config_origin *o = config_origin_find(cfg, key);
+
+	return o ? o->text : NULL;
+}
+
 void config_free(struct hwc_config *cfg)
 {
+	for (size_t i = 0; i < cfg->norigins; i++)
+		free(cfg->origins[i].text);
+	free(cfg->origins);
 	free(cfg->profile);
 	free(cfg->config_file);
 	free(cfg->region);
@@ -472,6 +563,45 @@ static int config_parse_bool(const char *s, int *out)
 	return -EINVAL;
 }
 
+/* A number or flag, by the rules of its key. */
+static int config_parse_value(const struct config_key *k, const char *s,
+			      int *out)
+{
+	if (k->type == CONFIG_BOOL)
+		return config_parse_bool(s, out);
+	return config_parse_int(s, k->min, k->max, out);
+}
+
+/* What a number or flag must be: the same words wherever it was given. */
+static void config_range_msg(const struct config_key *k, char *buf, size_t len)
+{
+	if (k->type == CONFIG_BOOL)
+		snprintf(buf, len,
+			 "%s must be 0 or 1 (true/false, yes/no, on/off)",
+			 k->name);
+	else
+		snprintf(buf, len, "%s must be a whole number from %d to %d",
+			 k->name, k->min, k->max);
+}
+
+int config_set(struct hwc_config *cfg, const char *key, const char *value,
+	       char *err, size_t errlen)
+{
+	const struct config_key *k = config_key_find(key);
+	int v;
+
+	if (!k || (k->type != CONFIG_INT && k->type != CONFIG_BOOL)) {
+		snprintf(err, errlen, "%s is not a number or flag option", key);
+		return -EINVAL;
+	}
+	if (config_parse_value(k, value, &v)) {
+		config_range_msg(k, err, errlen);
+		return -ERANGE;
+	}
+	*(int *)((char *)cfg + k->off) = v;
+	return config_note(cfg, k->name, "command line");
+}
+
 /*
  * Applies one key of the chosen profile: settings fill only what is still
  * unset (the command line wins), secrets go to *prof for cred_find().
@@ -482,7 +612,7 @@ static int config_apply(struct hwc_config *cfg, struct credentials *prof,
 			size_t errlen)
 {
 	const struct config_key *k = config_key_find(e->key);
-	char **sp;
+	char **sp, msg[160];
 	int *ip, v = 0;
 
 	if (*e->value == '\0') {
@@ -500,30 +630,26 @@ static int config_apply(struct hwc_config *cfg, struct credentials *prof,
 		if (*sp)
 			return 0;
 		*sp = strdup(e->value);
-		return *sp ? 0 : -ENOMEM;
-	case CONFIG_INT:
-		if (config_parse_int(e->value, k->min, k->max, &v)) {
-			snprintf(err, errlen,
-				 "%s:%d: %s must be a whole number from %d "
-				 "to %d",
-				 ini->path, e->line, e->key, k->min, k->max);
-			return -EINVAL;
-		}
+		if (!*sp)
+			return -ENOMEM;
 		break;
+	case CONFIG_INT:
 	case CONFIG_BOOL:
-		if (config_parse_bool(e->value, &v)) {
-			snprintf(err, errlen,
-				 "%s:%d: %s must be 0 or 1 (true/false, "
-				 "yes/no, on/off)",
-				 ini->path, e->line, e->key);
-			return -EINVAL;
+		/* out of range is a usage error, as on the command line */
+		if (config_parse_value(k, e->value, &v)) {
+			config_range_msg(k, msg, sizeof(msg));
+			snprintf(err, errlen, "%s:%d: %s", ini->path, e->line,
+				 msg);
+			return -ERANGE;
 		}
+		ip = (int *)((char *)cfg + k->off);
+		if (*ip >= 0)
+			return 0;
+		*ip = v;
 		break;
 	}
-	ip = (int *)((char *)cfg + k->off);
-	if (*ip < 0)
-		*ip = v;
-	return 0;
+	return config_note(cfg, k->name, "profile %s of %s", cfg->profile,
+			   ini->path);
 }
 
 /*
@@ -551,7 +677,8 @@ static int config_load_file(struct hwc_config *cfg, bool named,
 				 cfg->profile, cfg->config_file);
 			return -ENOENT;
 		}
-		return 0;
+		return config_note(cfg, "config", "%s; no such file",
+				   config_origin(cfg, "config"));
 	}
 	if (rc)
 		return rc;
@@ -568,7 +695,8 @@ static int config_load_file(struct hwc_config *cfg, bool named,
 			secret = true;
 	}
 	if (secret) {
-		rc = config_mode_private(ini.path, ini.mode, err, errlen);
+		rc = config_mode_private(ini.path, ini.mode, ini.uid, err,
+					 errlen);
 		if (rc)
 			goto out;
 	}
@@ -657,14 +785,13 @@ static int config_check_endpoint(const char *key, char *url, char *err,
 	return 0;
 }
 
-static int config_check_int(const char *key, int v, int min, int max, char *err,
+static int config_check_int(const struct config_key *k, int v, char *err,
 			    size_t errlen)
 {
-	if (v >= min && v <= max)
+	if (v >= k->min && v <= k->max)
 		return 0;
-	snprintf(err, errlen, "%s must be a whole number from %d to %d", key,
-		 min, max);
-	return -EINVAL;
+	config_range_msg(k, err, errlen);
+	return -ERANGE;
 }
 
 /* Checks what came from anywhere, the command line included. */
@@ -680,8 +807,7 @@ static int config_validate(struct hwc_config *cfg, char *err, size_t errlen)
 			continue;
 		v = *(int *)((char *)cfg + k->off);
 		if (v != -1) /* -1 is unset until the defaults are in */
-			rc = config_check_int(k->name, v, k->min, k->max, err,
-					      errlen);
+			rc = config_check_int(k, v, err, errlen);
 	}
 	if (rc)
 		return rc;
@@ -735,27 +861,79 @@ static int config_defaults(struct hwc_config *cfg)
 	return config_set_default(&cfg->signing, "auto");
 }
 
+/* A setting that is not a credential, and whether it has a value. */
+static bool config_key_set(const struct hwc_config *cfg,
+			   const struct config_key *k)
+{
+	const char *p = (const char *)cfg + k->off;
+
+	switch (k->type) {
+	case CONFIG_STR:
+		return *(char *const *)p != NULL;
+	case CONFIG_INT:
+	case CONFIG_BOOL:
+		return *(const int *)p >= 0;
+	case CONFIG_SECRET:
+		break;
+	}
+	return false;
+}
+
+/* Every setting with a value and no origin yet gets this one. */
+static int config_note_unnoted(struct hwc_config *cfg, const char *origin)
+{
+	int rc = 0;
+
+	if (cfg->profile && !config_origin(cfg, "profile"))
+		rc = config_note(cfg, "profile", "%s", origin);
+	if (!rc && cfg->config_file && !config_origin(cfg, "config"))
+		rc = config_note(cfg, "config", "%s", origin);
+	for (size_t i = 0; i < CONFIG_NKEYS && !rc; i++)
+		if (config_key_set(cfg, &config_keys[i]) &&
+		    !config_origin(cfg, config_keys[i].name))
+			rc =
+			    config_note(cfg, config_keys[i].name, "%s", origin);
+	return rc;
+}
+
+/* The profile and the config file's path, with where each came from. */
+static int config_pick_file(struct hwc_config *cfg)
+{
+	const char *env = getenv("HWCFS_CONFIG");
+	char path[4096];
+	int rc;
+
+	rc = config_set_default(&cfg->profile, "default");
+	if (!rc && !config_origin(cfg, "profile"))
+		rc = config_note(cfg, "profile", "default");
+	if (rc || cfg->config_file)
+		return rc;
+	if (config_default_path(path, sizeof(path)) != 0)
+		return 0;
+	cfg->config_file = strdup(path);
+	if (!cfg->config_file)
+		return -ENOMEM;
+	if (env && *env)
+		return config_note(cfg, "config", "environment HWCFS_CONFIG");
+	return config_note(cfg, "config", "default");
+}
+
 int config_finish(struct hwc_config *cfg, char *err, size_t errlen)
 {
 	struct credentials prof = {0};
 	const char *env = getenv("HWCFS_CONFIG");
 	/* a file named by config= or $HWCFS_CONFIG must exist */
 	bool named = cfg->config_file != NULL || (env && *env);
-	char path[4096];
 	int rc;
 
 	if (errlen)
 		err[0] = '\0';
-	rc = config_set_default(&cfg->profile, "default");
+	/* what the caller set before came from the command line */
+	rc = config_note_unnoted(cfg, "command line");
+	if (!rc)
+		rc = config_pick_file(cfg);
 	if (rc)
 		goto nomem;
-	if (!cfg->config_file) {
-		rc = config_default_path(path, sizeof(path));
-		if (rc == 0)
-			cfg->config_file = strdup(path);
-		if (rc == 0 && !cfg->config_file)
-			goto nomem;
-	}
 	if (cfg->config_file) {
 		rc = config_load_file(cfg, named, &prof, err, errlen);
 		if (rc)
@@ -775,6 +953,8 @@ int config_finish(struct hwc_config *cfg, char *err, size_t errlen)
 	if (rc)
 		goto out;
 	rc = config_defaults(cfg);
+	if (!rc)
+		rc = config_note_unnoted(cfg, "default");
 	if (rc)
 		goto nomem;
 	rc = region_derive(cfg, err, errlen);
@@ -788,4 +968,63 @@ nomem:
 out:
 	cred_clear(&prof);
 	return rc;
+}
+
+/* ---- for hwcfs --check ---- */
+
+static void config_print_key(const struct hwc_config *cfg,
+			     const struct config_key *k, FILE *out)
+{
+	const char *origin = config_origin(cfg, k->name);
+	const char *p;
+
+	if (k->type == CONFIG_SECRET) {
+		p = *(char *const *)((const char *)&cfg->cred + k->off);
+		if (!p)
+			return;
+		/* the value of a secret is never shown, only where it is */
+		if (config_key_is_secret(k->name))
+			fprintf(out, "%s: from %s\n", k->name,
+				origin ? origin : cfg->cred.source);
+		else
+			fprintf(out, "%s: %s (%s)\n", k->name, p,
+				origin ? origin : cfg->cred.source);
+		return;
+	}
+	p = (const char *)cfg + k->off;
+	if (!config_key_set(cfg, k))
+		fprintf(out, "%s: none\n", k->name);
+	else if (k->type == CONFIG_STR)
+		fprintf(out, "%s: %s (%s)\n", k->name, *(char *const *)p,
+			origin ? origin : "default");
+	else if (k->type == CONFIG_BOOL)
+		fprintf(out, "%s: %s (%s)\n", k->name,
+			*(const int *)p ? "yes" : "no",
+			origin ? origin : "default");
+	else
+		fprintf(out, "%s: %d (%s)\n", k->name, *(const int *)p,
+			origin ? origin : "default");
+}
+
+void config_print(const struct hwc_config *cfg, FILE *out)
+{
+	const char *origin = config_origin(cfg, "profile");
+
+	fprintf(out, "profile: %s (%s)\n", cfg->profile ? cfg->profile : "-",
+		origin ? origin : "default");
+	origin = config_origin(cfg, "config");
+	fprintf(out, "config: %s (%s)\n",
+		cfg->config_file ? cfg->config_file : "none",
+		origin ? origin : "no HOME");
+	for (size_t i = 0; i < CONFIG_NKEYS; i++)
+		config_print_key(cfg, &config_keys[i], out);
+}
+
+void config_forget_secrets(struct hwc_config *cfg)
+{
+	const char *source = cfg->cred.source;
+
+	cred_clear(&cfg->cred);
+	cfg->cred.source = source;
+	cred_env_wipe();
 }

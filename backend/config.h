@@ -9,6 +9,7 @@
 #define HWCFS_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct credentials {
 	char *ak;
@@ -19,6 +20,12 @@ struct credentials {
 	char *iam_password;
 	char *iam_domain;
 	const char *source; /* where they came from, for messages; static */
+};
+
+/* Where one setting's value came from, for hwcfs --check. */
+struct config_origin {
+	const char *key; /* a profile key, "config" or "profile"; static */
+	char *text;	 /* "command line", "profile prod of FILE", ... */
 };
 
 struct hwc_config {
@@ -46,28 +53,73 @@ struct hwc_config {
 	 * came from the region's tables (an unset one is not offered there). */
 	int derived_endpoints;
 	struct credentials cred;
+	struct config_origin *origins; /* one per setting that has a value */
+	size_t norigins;
 };
 
 /* Sets every field to unset. */
 void config_init(struct hwc_config *cfg);
 
 /*
+ * Sets one option from the command line ("timeout", "5"), parsed and
+ * checked as the same key of a profile is, so that both mean the same.
+ * For numbers and flags; -ERANGE (a usage error) with one line in err
+ * when the value is not a whole number in the key's range.
+ */
+int config_set(struct hwc_config *cfg, const char *key, const char *value,
+	       char *err, size_t errlen);
+
+/*
  * Fills fields still unset from the profile cfg->profile of the config
  * file, then from defaults, then finds credentials in the design's order
  * (environment, SDK credentials file, the config file, KooCLI profile).
- * A missing default config file is fine; a named one that is missing, a
- * file with a syntax error, or a secret-holding file readable by group or
- * others is an error. On error returns -errno and writes one line to err.
+ * Fields already set count as given on the command line. A missing
+ * default config file is fine; a named one that is missing, a file with a
+ * syntax error, or a secret-holding file readable by group or others or
+ * owned by another user is an error. On error returns -errno and writes
+ * one line to err: -ERANGE when a number or flag is out of range (on the
+ * command line or in the profile), -ENOKEY when no credentials were found.
  */
 int config_finish(struct hwc_config *cfg, char *err, size_t errlen);
+
+/*
+ * Where the value of key came from: "command line", "default", "profile
+ * prod of FILE", "environment HUAWEICLOUD_SDK_AK", ...; NULL when unset
+ * or unknown. Valid until cfg changes.
+ */
+const char *config_origin(const struct hwc_config *cfg, const char *key);
+
+/*
+ * Records where the value of key came from (a static name: a profile key,
+ * "config" or "profile"), in printf style; replaces an earlier record.
+ * 0 or -ENOMEM.
+ */
+int config_note(struct hwc_config *cfg, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Prints every setting of a finished config, one "key: value (origin)" a
+ * line, for hwcfs --check. Credentials are named with their origin only,
+ * never with their value.
+ */
+void config_print(const struct hwc_config *cfg, FILE *out);
+
+/*
+ * Wipes the credentials cfg holds (their origins stay), and the
+ * credential variables of the environment, once the HTTP client has
+ * its own copy: a core file or a read of the daemon's memory then finds
+ * one copy of a secret, not three.
+ */
+void config_forget_secrets(struct hwc_config *cfg);
 
 /* The config file used when none is named: $HWCFS_CONFIG, else
  * $XDG_CONFIG_HOME/hwcfs/config, else ~/.config/hwcfs/config. */
 int config_default_path(char *buf, size_t len);
 
 /*
- * Refuses a file that holds secrets and that group or others can read:
- * returns -EACCES and writes which file and what mode to set to err.
+ * Refuses a file that holds secrets and that group or others can read,
+ * or that another user (not root) owns: returns -EACCES and writes which
+ * file and what is wrong with it to err.
  */
 int config_check_private(const char *path, char *err, size_t errlen);
 

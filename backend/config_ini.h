@@ -22,6 +22,7 @@ struct config_ini_entry {
 struct config_ini {
 	char *path;
 	mode_t mode; /* of the file as read (fstat of the open file) */
+	uid_t uid;   /* its owner, likewise */
 	struct config_ini_entry *entries;
 	size_t count;
 	char **sections; /* in file order, each once */
@@ -42,8 +43,12 @@ const struct config_ini_entry *config_ini_get(const struct config_ini *ini,
 bool config_ini_has_section(const struct config_ini *ini, const char *section);
 void config_ini_free(struct config_ini *ini);
 
-/* 0 when mode lets no one but the owner read or write; else -EACCES. */
-int config_mode_private(const char *path, mode_t mode, char *err,
+/*
+ * 0 when a file that holds secrets is safe to take them from: owned by the
+ * user running hwcfs (or root), and neither group nor others may read or
+ * write it. Else -EACCES, with the file, and its owner or mode, in err.
+ */
+int config_mode_private(const char *path, mode_t mode, uid_t uid, char *err,
 			size_t errlen);
 
 /*
@@ -68,5 +73,8 @@ int cred_find(struct hwc_config *cfg, struct credentials *profile, char *err,
 	      size_t errlen);
 
 void cred_clear(struct credentials *c);
+
+/* Overwrites and removes the credential variables of the environment. */
+void cred_env_wipe(void);
 
 #endif

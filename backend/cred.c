@@ -4,6 +4,8 @@
  * profile, then a KooCLI profile stored unencrypted.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,11 +47,74 @@ static int cred_dup(char **dst, const char *src)
 	return *dst ? 0 : -ENOMEM;
 }
 
-static int cred_fill(char **field, const char *value)
+/* Fills a setting still unset from the credentials' source. */
+static int cred_fill(struct hwc_config *cfg, char **field, const char *key,
+		     const char *value, const char *origin)
 {
+	int rc;
+
 	if (*field || !value || !*value)
 		return 0;
-	return cred_dup(field, value);
+	rc = cred_dup(field, value);
+	return rc ? rc : config_note(cfg, key, "%s", origin);
+}
+
+/* The credentials' fields by key name, to say where each came from. */
+static const struct {
+	const char *key;
+	size_t off;
+	const char *env; /* the variable it is read from, if any */
+} cred_fields[] = {
+    {"ak", offsetof(struct credentials, ak), "HUAWEICLOUD_SDK_AK"},
+    {"sk", offsetof(struct credentials, sk), "HUAWEICLOUD_SDK_SK"},
+    {"security_token", offsetof(struct credentials, security_token),
+     "HUAWEICLOUD_SDK_SECURITY_TOKEN"},
+    {"auth_token", offsetof(struct credentials, auth_token),
+     "HWCFS_AUTH_TOKEN"},
+    {"iam_user", offsetof(struct credentials, iam_user), NULL},
+    {"iam_password", offsetof(struct credentials, iam_password), NULL},
+    {"iam_domain", offsetof(struct credentials, iam_domain), NULL},
+};
+
+#define CRED_NFIELDS (sizeof(cred_fields) / sizeof(cred_fields[0]))
+
+static char *cred_field(struct credentials *c, size_t i)
+{
+	return *(char **)((char *)c + cred_fields[i].off);
+}
+
+/*
+ * Notes the origin of every credential found: "environment VAR" for the
+ * environment (origin NULL), else origin itself.
+ */
+static int cred_note(struct hwc_config *cfg, const char *origin)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < CRED_NFIELDS && !rc; i++) {
+		if (!cred_field(&cfg->cred, i))
+			continue;
+		if (origin)
+			rc = config_note(cfg, cred_fields[i].key, "%s", origin);
+		else
+			rc = config_note(cfg, cred_fields[i].key,
+					 "environment %s", cred_fields[i].env);
+	}
+	return rc;
+}
+
+void cred_env_wipe(void)
+{
+	for (size_t i = 0; i < CRED_NFIELDS; i++) {
+		char *v =
+		    cred_fields[i].env ? getenv(cred_fields[i].env) : NULL;
+
+		/* the environment block outlives unsetenv: wipe it first */
+		if (v)
+			explicit_bzero(v, strlen(v));
+		if (cred_fields[i].env)
+			unsetenv(cred_fields[i].env);
+	}
 }
 
 /* Checks a found set for halves; names only the source, never a value. */
@@ -104,8 +169,11 @@ static int cred_from_env(struct hwc_config *cfg, char *err, size_t errlen)
 	rc = cred_check(c, "the environment (HUAWEICLOUD_SDK_AK/SK)", err,
 			errlen);
 	if (!rc)
-		rc = cred_fill(&cfg->project_id,
-			       cred_env("HUAWEICLOUD_SDK_PROJECT_ID"));
+		rc = cred_note(cfg, NULL);
+	if (!rc)
+		rc = cred_fill(cfg, &cfg->project_id, "project_id",
+			       cred_env("HUAWEICLOUD_SDK_PROJECT_ID"),
+			       "environment HUAWEICLOUD_SDK_PROJECT_ID");
 	return rc ? rc : 1;
 }
 
@@ -148,7 +216,7 @@ static int cred_from_sdk_file(struct hwc_config *cfg, char *err, size_t errlen)
 			if (strcmp(ini.entries[i].key, secret[k]) == 0)
 				holds = true;
 	if (holds)
-		rc = config_mode_private(path, ini.mode, err, errlen);
+		rc = config_mode_private(path, ini.mode, ini.uid, err, errlen);
 	if (!rc && (e = config_ini_get(&ini, "basic", "ak")))
 		rc = cred_dup(&c->ak, e->value);
 	if (!rc && (e = config_ini_get(&ini, "basic", "sk")))
@@ -159,12 +227,16 @@ static int cred_from_sdk_file(struct hwc_config *cfg, char *err, size_t errlen)
 		char where[4200];
 
 		c->source = source;
-		snprintf(where, sizeof(where), "%s [basic]", path);
+		snprintf(where, sizeof(where), "[basic] of %s", path);
 		rc = cred_check(c, where, err, errlen);
+		if (!rc)
+			rc = cred_note(cfg, where);
 		if (!rc && (e = config_ini_get(&ini, "basic", "project_id")))
-			rc = cred_fill(&cfg->project_id, e->value);
+			rc = cred_fill(cfg, &cfg->project_id, "project_id",
+				       e->value, where);
 		if (!rc && (e = config_ini_get(&ini, "basic", "iam_endpoint")))
-			rc = cred_fill(&cfg->iam_endpoint, e->value);
+			rc = cred_fill(cfg, &cfg->iam_endpoint, "iam_endpoint",
+				       e->value, where);
 		if (!rc)
 			rc = 1;
 	}
@@ -186,35 +258,46 @@ static int cred_from_profile(struct hwc_config *cfg, struct credentials *p,
 		 cfg->config_file ? cfg->config_file : "the config file");
 	if (cred_check(&cfg->cred, where, err, errlen))
 		return -EINVAL;
-	return 1;
+	snprintf(where, sizeof(where), "profile %s of %s", cfg->profile,
+		 cfg->config_file ? cfg->config_file : "the config file");
+	return cred_note(cfg, where) ? -ENOMEM : 1;
 }
 
-/* Reads a whole small file; *out is malloc'ed, NUL-terminated. */
+/*
+ * Reads a whole small file; *out is malloc'ed, NUL-terminated. With
+ * read(2), not stdio, so that no buffer but ours (wiped) holds its keys.
+ */
 static int cred_read_file(const char *path, char **out, size_t *len,
-			  mode_t *mode)
+			  struct stat *st)
 {
-	struct stat st;
-	char *buf;
 	size_t got = 0;
-	FILE *f;
+	ssize_t n;
+	char *buf;
+	int fd;
 
 	*out = NULL;
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > CRED_KOOCLI_MAX) {
-		fclose(f);
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) ||
+	    st->st_size > CRED_KOOCLI_MAX) {
+		close(fd);
 		return -EINVAL;
 	}
-	*mode = st.st_mode;
-	buf = malloc((size_t)st.st_size + 1);
+	buf = malloc((size_t)st->st_size + 1);
 	if (!buf) {
-		fclose(f);
+		close(fd);
 		return -ENOMEM;
 	}
-	got = fread(buf, 1, (size_t)st.st_size, f);
-	fclose(f);
+	while (got < (size_t)st->st_size) {
+		n = read(fd, buf + got, (size_t)st->st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
 	buf[got] = '\0';
 	*out = buf;
 	*len = got;
@@ -252,16 +335,16 @@ static int cred_from_koocli(struct hwc_config *cfg, struct cred_note *note,
 	struct credentials *c = &cfg->cred;
 	const cJSON *profiles, *prof = NULL, *enc, *item;
 	const char *current;
-	char path[4096], *buf = NULL;
+	char path[4096], *buf = NULL, where[4200];
 	size_t len = 0;
-	mode_t mode = 0;
+	struct stat st;
 	cJSON *doc;
 	int rc;
 
 	if (!home || snprintf(path, sizeof(path), "%s/.hcloud/config.json",
 			      home) >= (int)sizeof(path))
 		return 0;
-	rc = cred_read_file(path, &buf, &len, &mode);
+	rc = cred_read_file(path, &buf, &len, &st);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc) {
@@ -316,16 +399,22 @@ static int cred_from_koocli(struct hwc_config *cfg, struct cred_note *note,
 				      cred_json_str(prof, "securityToken"));
 		if (!rc && cred_any(c)) {
 			c->source = "~/.hcloud/config.json";
-			rc = config_mode_private(path, mode, err, errlen);
+			snprintf(where, sizeof(where),
+				 "KooCLI profile %.40s of %s", current, path);
+			rc = config_mode_private(path, st.st_mode, st.st_uid,
+						 err, errlen);
 			if (!rc)
 				rc = cred_check(c, path, err, errlen);
 			if (!rc)
-				rc = cred_fill(&cfg->region,
-					       cred_json_str(prof, "region"));
+				rc = cred_note(cfg, where);
 			if (!rc)
-				rc =
-				    cred_fill(&cfg->project_id,
-					      cred_json_str(prof, "projectId"));
+				rc = cred_fill(cfg, &cfg->region, "region",
+					       cred_json_str(prof, "region"),
+					       where);
+			if (!rc)
+				rc = cred_fill(
+				    cfg, &cfg->project_id, "project_id",
+				    cred_json_str(prof, "projectId"), where);
 			if (!rc)
 				rc = 1;
 		}
@@ -346,8 +435,9 @@ int cred_find(struct hwc_config *cfg, struct credentials *profile, char *err,
 		cred_clear(profile);
 		if (!cfg->cred.source)
 			cfg->cred.source = "caller";
-		return cred_check(&cfg->cred, "the given credentials", err,
-				  errlen);
+		rc = cred_check(&cfg->cred, "the given credentials", err,
+				errlen);
+		return rc ? rc : cred_note(cfg, cfg->cred.source);
 	}
 	rc = cred_from_env(cfg, err, errlen);
 	if (!rc)

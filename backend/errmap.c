@@ -29,6 +29,26 @@ bool errmap_is_throttle(long status, const char *error_code)
 	return status == 403 && strncmp(c, "IOTDA.0211", 10) == 0;
 }
 
+bool errmap_is_auth_failure(long status, const char *error_code)
+{
+	static const char *const codes[] = {
+	    "APIGW.0301",   /* the gateway: bad signature, unknown key */
+	    "APIG.0301",    /* the same from a dedicated gateway */
+	    "IOTDA.000002", /* IoTDA: request unauthorized */
+	    "IOTDA.000004", /* IoTDA: invalid access token */
+	};
+	const char *c = error_code ? error_code : "";
+
+	if (status == 401)
+		return true;
+	if (status != 403)
+		return false;
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (strcmp(c, codes[i]) == 0)
+			return true;
+	return false;
+}
+
 int errmap_status(long status, const char *error_code, enum errmap_op op,
 		  bool after_lost_answer, bool *retry)
 {

@@ -41,6 +41,14 @@ int errmap_status(long status, const char *error_code, enum errmap_op op,
 /* True for the throttling answers: 429, APIGW.0308, 403 IOTDA.0211xx. */
 bool errmap_is_throttle(long status, const char *error_code);
 
+/*
+ * True when the answer refused the credentials themselves (a 401, or a 403
+ * whose code says authentication failed), as opposed to a permission the
+ * user lacks. Sending the same key again only brings the gateway's
+ * lockout nearer, so hwcfs stops at once (exit status 77, docs/hwcfs.md).
+ */
+bool errmap_is_auth_failure(long status, const char *error_code);
+
 /* The errno of a transport failure, and whether to retry it. */
 int errmap_transport(enum errmap_transport t, bool *retry);
 

@@ -604,7 +604,7 @@ static void hb_forget(struct backend *b, const struct coll *c)
 /* A hint after the cloud's words, for the common mistakes. */
 static const char *check_hint(const struct http_result *res, bool keys)
 {
-	if (res->status == 401)
+	if (errmap_is_auth_failure(res->status, res->error_code))
 		return keys ? " (check the AK/SK)"
 			    : " (check the token or IAM password)";
 	if (res->status == 403 &&
@@ -647,6 +647,9 @@ static int hb_check(struct backend *b, enum coll_kind kind, char *err,
 		snprintf(err, errlen, "%s: %s: %s%s%s", ep->service, ep->base,
 			 strerror(-ret), res.error_msg[0] ? ": " : "",
 			 res.error_msg);
+	/* Told apart from a missing permission: main exits 77 on it. */
+	if (ret && errmap_is_auth_failure(res.status, res.error_code))
+		ret = -EKEYREJECTED;
 	http_result_clear(&res);
 	return ret;
 }
@@ -923,8 +926,10 @@ int http_backend_new(const struct hwc_config *cfg, struct backend **out,
 		if (ret) {
 			snprintf(err, errlen,
 				 "iam: cannot look up the project id of "
-				 "region %s: %s",
-				 hb->region, strerror(-ret));
+				 "region %s: %s%s",
+				 hb->region, strerror(-ret),
+				 ret == -EKEYREJECTED ? " (check the AK/SK)"
+						      : "");
 			goto fail;
 		}
 		log_info("project id of %s: %s", hb->region, hb->project_id);
@@ -954,4 +959,9 @@ fail:
 		snprintf(err, errlen, "%s", strerror(-ret));
 	hb_destroy(&hb->base);
 	return ret;
+}
+
+const char *http_backend_project_id(const struct backend *b)
+{
+	return ((const struct http_backend *)b)->project_id;
 }

@@ -12,9 +12,12 @@
 /*
  * Creates the backend for a finished config (config_finish). With keys and
  * no project_id, the project id is looked up from IAM here. 0 or -errno,
- * with one line in err.
+ * with one line in err; -EKEYREJECTED when IAM refused the credentials.
  */
 int http_backend_new(const struct hwc_config *cfg, struct backend **out,
 		     char *err, size_t errlen);
+
+/* The project id in use: configured, or the one IAM told; may be NULL. */
+const char *http_backend_project_id(const struct backend *b);
 
 #endif

@@ -3,6 +3,7 @@
  * project id of a region for AK/SK users who did not give one.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +14,24 @@
 /* Project ids are 32 hex chars in practice; allow some room. */
 #define IAM_MAX_PROJECT_ID 64
 
+/* Room for the login body: a string may grow six-fold as \uXXXX escapes. */
+static size_t iam_body_room(const struct iam_login *in)
+{
+	const char *strs[] = {in->user, in->password, in->domain,
+			      in->project_id ? in->project_id : in->region};
+	size_t room = 256;
+
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		room += 6 * strlen(strs[i]);
+	return room;
+}
+
 static char *iam_login_body(const struct iam_login *in)
 {
 	cJSON *root = cJSON_CreateObject(), *auth, *identity, *methods;
-	cJSON *password, *user, *domain, *scope, *project;
+	cJSON *password, *user, *domain, *scope, *project, *secret = NULL;
 	char *text = NULL;
+	size_t room;
 
 	if (!root)
 		return NULL;
@@ -31,7 +45,8 @@ static char *iam_login_body(const struct iam_login *in)
 	user = password ? cJSON_AddObjectToObject(password, "user") : NULL;
 	if (user) {
 		cJSON_AddStringToObject(user, "name", in->user);
-		cJSON_AddStringToObject(user, "password", in->password);
+		secret =
+		    cJSON_AddStringToObject(user, "password", in->password);
 		domain = cJSON_AddObjectToObject(user, "domain");
 		if (domain)
 			cJSON_AddStringToObject(domain, "name", in->domain);
@@ -44,8 +59,22 @@ static char *iam_login_body(const struct iam_login *in)
 		else
 			cJSON_AddStringToObject(project, "name", in->region);
 	}
-	if (project && user)
-		text = cJSON_PrintUnformatted(root);
+	/*
+	 * Printed into a buffer of ours: cJSON's own grows by realloc and
+	 * would leave copies of the password in freed memory.
+	 */
+	room = iam_body_room(in);
+	if (project && user && room <= INT_MAX)
+		text = malloc(room);
+	if (text && !cJSON_PrintPreallocated(root, text, (int)room, false)) {
+		explicit_bzero(text, room);
+		free(text);
+		text = NULL;
+	}
+	/* cJSON frees its copy of the password without wiping it */
+	if (secret && secret->valuestring)
+		explicit_bzero(secret->valuestring,
+			       strlen(secret->valuestring));
 	cJSON_Delete(root);
 	return text;
 }
@@ -81,6 +110,8 @@ int iam_token_by_password(const struct iam_login *in, char **token,
 	req.body = body;
 	req.body_len = strlen(body);
 	ret = http_do(in->h, &req, &res);
+	if (ret && errmap_is_auth_failure(res.status, res.error_code))
+		ret = -EKEYREJECTED; /* a wrong password: main exits 77 */
 	explicit_bzero(body, req.body_len);
 	free(body);
 	if (!ret && !res.subject_token) {
@@ -142,6 +173,8 @@ int iam_project_id(struct http_client *h, const struct http_endpoint *ep,
 
 	*project_id = NULL;
 	ret = http_do(h, &req, &res);
+	if (ret && errmap_is_auth_failure(res.status, res.error_code))
+		ret = -EKEYREJECTED; /* a wrong key: main exits 77 */
 	if (!ret)
 		ret = http_json_body(&req, &res, &root);
 	if (!ret) {

@@ -96,6 +96,7 @@ static const struct region_host region_iam[] = {
 /* One service: its table, its name in the SDKs' variables, its field. */
 struct region_service_desc {
 	const char *name;     /* for messages */
+	const char *key;      /* its option and profile key */
 	const char *sdk_name; /* HUAWEICLOUD_SDK_REGION_{sdk_name}_{REGION} */
 	const struct region_host *hosts;
 	size_t count;
@@ -104,11 +105,11 @@ struct region_service_desc {
 };
 
 static const struct region_service_desc region_services[] = {
-    [REGION_IOTDA] = {"IoTDA", "IOTDA", region_iotda, REGION_ROWS(region_iotda),
+    [REGION_IOTDA] = {"IoTDA", "iotda_endpoint", "IOTDA", region_iotda, REGION_ROWS(region_iotda),
 		      NULL, offsetof(struct hwc_config, iotda_endpoint)},
-    [REGION_RFS] = {"RFS", "AOS", region_rfs, REGION_ROWS(region_rfs), NULL,
+    [REGION_RFS] = {"RFS", "rfs_endpoint", "AOS", region_rfs, REGION_ROWS(region_rfs), NULL,
 		    offsetof(struct hwc_config, rfs_endpoint)},
-    [REGION_IAM] = {"IAM", "IAM", region_iam, REGION_ROWS(region_iam),
+    [REGION_IAM] = {"IAM", "iam_endpoint", "IAM", region_iam, REGION_ROWS(region_iam),
 		    "iam.myhuaweicloud.com",
 		    offsetof(struct hwc_config, iam_endpoint)},
 };
@@ -185,9 +186,13 @@ static int region_env_url(const char *var, char **out, char *err, size_t errlen)
 	return 0;
 }
 
-/* One service's endpoint in region: its variable, else its table. */
+/*
+ * One service's endpoint in region: its variable, else its table. *from
+ * says which, for `hwcfs --check`.
+ */
 static int region_endpoint(enum region_service svc, const char *region,
-			   char **out, char *err, size_t errlen)
+			   char **out, const char **from, char *err,
+			   size_t errlen)
 {
 	const struct region_service_desc *d = &region_services[svc];
 	char var[sizeof("HUAWEICLOUD_SDK_REGION__") + 16 + REGION_ID_MAX];
@@ -203,8 +208,10 @@ static int region_endpoint(enum region_service svc, const char *region,
 						      : *p;
 	var[n] = '\0';
 	ret = region_env_url(var, out, err, errlen);
+	*from = "environment";
 	if (ret || *out)
 		return ret;
+	*from = "table";
 	host = region_table_host(svc, region);
 	if (host && asprintf(out, "https://%s", host) < 0) {
 		*out = NULL;
@@ -223,6 +230,10 @@ int region_derive(struct hwc_config *cfg, char *err, size_t errlen)
 	if (!cfg->iam_endpoint) {
 		ret = region_env_url("HUAWEICLOUD_SDK_IAM_ENDPOINT",
 				     &cfg->iam_endpoint, err, errlen);
+		if (!ret && cfg->iam_endpoint)
+			ret = config_note(cfg, "iam_endpoint",
+					  "environment "
+					  "HUAWEICLOUD_SDK_IAM_ENDPOINT");
 		if (ret)
 			return ret;
 	}
@@ -235,8 +246,17 @@ int region_derive(struct hwc_config *cfg, char *err, size_t errlen)
 
 		if (*field || (i != REGION_IAM && !services))
 			continue;
+		const char *from = NULL;
+
 		ret = region_endpoint((enum region_service)i, cfg->region,
-				      field, err, errlen);
+				      field, &from, err, errlen);
+		if (!ret && *field)
+			ret = config_note(
+			    cfg, region_services[i].key,
+			    strcmp(from, "table") == 0
+				? "derived from region %s (the SDKs' table)"
+				: "environment HUAWEICLOUD_SDK_REGION_*_%s",
+			    cfg->region);
 		if (ret)
 			return ret;
 	}

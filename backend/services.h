@@ -97,7 +97,11 @@ struct iam_login {
 	const char *region;	/* else by region name */
 };
 
-/* POST /v3/auth/tokens; *token and (if asked) *project_id malloc'ed. */
+/*
+ * POST /v3/auth/tokens; *token and (if asked) *project_id malloc'ed.
+ * Both calls return -EKEYREJECTED when IAM refused the credentials
+ * (errmap_is_auth_failure), else the errno of errmap.
+ */
 int iam_token_by_password(const struct iam_login *in, char **token,
 			  char **project_id);
 /* http_token_fn for http_client_set_token; arg is a struct iam_login. */

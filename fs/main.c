@@ -2,13 +2,18 @@
  * main.c - the hwcfs command: options, the checks that fail a bad mount
  * before it detaches, then the FUSE session loop.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sysexits.h>
 
 #include "cache.h"
 #include "config.h"
@@ -16,9 +21,14 @@
 #include "http_backend.h"
 #include "log.h"
 
-/* Exit codes: 0 clean unmount, 1 start-up error, 2 usage error. */
+/*
+ * Exit codes (docs/hwcfs.md, Exit status): 0 clean unmount, 1 start-up
+ * error, 2 usage error, 77 (EX_NOPERM) the cloud refused the credentials,
+ * so that a service manager stops instead of locking the key by retrying.
+ */
 #define EXIT_STARTUP 1
 #define EXIT_USAGE 2
+#define EXIT_AUTH EX_NOPERM
 
 /* Worker threads: a slow cloud request must not hold up the others. */
 #define MAX_THREADS 64
@@ -26,6 +36,8 @@
 
 enum {
 	KEY_RO,
+	KEY_NUMBER,
+	KEY_CHECK,
 	KEY_ALLOW_OTHER,
 	KEY_FOREGROUND,
 	KEY_SINGLE,
@@ -42,6 +54,7 @@ struct cmdline {
 	bool helper;	      /* run by mount(8) as mount.fuse.hwcfs */
 	bool fake;	      /* mount -f: check the options, do not mount */
 	bool fsname, subtype; /* given by the user */
+	bool check;	      /* --check: report, mount nothing */
 };
 
 #define HWC_OPT(t, field, v)                              \
@@ -61,15 +74,17 @@ static const struct fuse_opt hwc_opts[] = {
     HWC_OPT("signing=%s", signing, 0),
     HWC_OPT("config=%s", config_file, 0),
     HWC_OPT("profile=%s", profile, 0),
-    HWC_OPT("cache_ttl=%d", cache_ttl, 0),
-    HWC_OPT("negative_ttl=%d", negative_ttl, 0),
-    HWC_OPT("timeout=%d", timeout, 0),
-    HWC_OPT("retries=%d", retries, 0),
-    HWC_OPT("auth_hold=%d", auth_hold, 0),
+    /* parsed by config_set, as the same keys of a profile are */
+    FUSE_OPT_KEY("cache_ttl=", KEY_NUMBER),
+    FUSE_OPT_KEY("negative_ttl=", KEY_NUMBER),
+    FUSE_OPT_KEY("timeout=", KEY_NUMBER),
+    FUSE_OPT_KEY("retries=", KEY_NUMBER),
+    FUSE_OPT_KEY("auth_hold=", KEY_NUMBER),
     HWC_OPT("rmdir_cascade", rmdir_cascade, 1),
     HWC_OPT("dry_run", dry_run, 1),
     HWC_OPT("parallel_list", parallel_list, 1),
     HWC_OPT("no_parallel_list", parallel_list, 0),
+    FUSE_OPT_KEY("--check", KEY_CHECK),
     FUSE_OPT_KEY("ro", KEY_RO),
     FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
     /* Meant for mount(8) in /etc/fstab, not for us. */
@@ -110,6 +125,22 @@ static const struct fuse_opt hwc_opts[] = {
     FUSE_OPT_END,
 };
 
+/* "timeout=5": the value checked as a profile's would be (config_set). */
+static int set_number(struct cmdline *cl, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char key[32], err[200];
+
+	if (!eq || (size_t)(eq - arg) >= sizeof(key))
+		return -1;
+	memcpy(key, arg, (size_t)(eq - arg));
+	key[eq - arg] = '\0';
+	if (config_set(&cl->cfg, key, eq + 1, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "hwcfs: -o %s: %s\n", key, err);
+	return -1;
+}
+
 static int opt_proc(void *data, const char *arg, int key,
 		    struct fuse_args *outargs)
 {
@@ -131,6 +162,11 @@ static int opt_proc(void *data, const char *arg, int key,
 		/* Ours (every write bit cleared) and the kernel's. */
 		cl->cfg.ro = 1;
 		return 1;
+	case KEY_NUMBER:
+		return set_number(cl, arg);
+	case KEY_CHECK:
+		cl->check = true;
+		return 0;
 	case KEY_ALLOW_OTHER:
 		cl->allow_other = true;
 		return 1;
@@ -156,7 +192,8 @@ static int opt_proc(void *data, const char *arg, int key,
 
 static void usage(const char *prog)
 {
-	printf("usage: %s [options] [PROFILE] MOUNTPOINT\n\n", prog);
+	printf("usage: %s [options] [PROFILE] MOUNTPOINT\n", prog);
+	printf("       %s --check [options] [PROFILE]\n\n", prog);
 	printf(
 	    "Mounts a Huawei Cloud project: IoTDA OTA upgrade packages\n"
 	    "(firmware, software and module packages) under iotda/packages/,\n"
@@ -166,6 +203,12 @@ static void usage(const char *prog)
 	    "Credentials are never given on the command line: they come from\n"
 	    "HUAWEICLOUD_SDK_AK/SK (or _SECURITY_TOKEN), the SDK credentials\n"
 	    "file, the config file or a KooCLI profile.\n\n"
+	    "    --check                 mount nothing: print each setting "
+	    "and\n"
+	    "                            where it came from (never a secret),\n"
+	    "                            and try one request per service (at\n"
+	    "                            most 3 with IAM); exit as the mount\n"
+	    "                            would\n\n"
 	    "hwcfs options (default in brackets):\n"
 	    "    -o region=REGION        region id, e.g. cn-north-4; the\n"
 	    "                            endpoints not given are derived from\n"
@@ -218,7 +261,15 @@ static void usage(const char *prog)
 	    "    -o allow_other          other users may use the mount; turns\n"
 	    "                            on default_permissions [off]\n\n"
 	    "Refresh: SIGUSR2 drops every cached entry; `setfattr -n\n"
-	    "user.hwcfs.refresh -v 1 DIR` drops one directory's listing.\n\n");
+	    "user.hwcfs.refresh -v 1 DIR` drops one directory's listing.\n\n"
+	    "Exit status: 0 unmounted cleanly (--check: the mount would "
+	    "work);\n"
+	    "1 could not start (settings, no credentials, a service that does\n"
+	    "not answer, a mount point that is not a directory); 2 usage "
+	    "error\n"
+	    "(unknown option, number out of range, credential on the command\n"
+	    "line); 77 the cloud refused the credentials (401): fix them\n"
+	    "before trying again, as five failures lock the key.\n\n");
 	printf("FUSE options:\n");
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
@@ -262,34 +313,6 @@ static int add_names(struct fuse_args *args, const struct cmdline *cl)
 	return ret == -1 ? -ENOMEM : 0;
 }
 
-/* Options that would be out of range whatever the profile says. */
-static int check_numbers(const struct hwc_config *cfg)
-{
-	static const struct {
-		const char *name;
-		size_t off;
-	} nums[] = {
-	    {"cache_ttl", offsetof(struct hwc_config, cache_ttl)},
-	    {"negative_ttl", offsetof(struct hwc_config, negative_ttl)},
-	    {"timeout", offsetof(struct hwc_config, timeout)},
-	    {"retries", offsetof(struct hwc_config, retries)},
-	    {"auth_hold", offsetof(struct hwc_config, auth_hold)},
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
-		int v = *(const int *)((const char *)cfg + nums[i].off);
-
-		/* -1 is "unset"; anything lower is a mistake. */
-		if (v < -1) {
-			fprintf(stderr, "hwcfs: %s must not be negative\n",
-				nums[i].name);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
 /* A relative path would break once the daemon changes to "/". */
 static int make_absolute(char **path, const char *what)
 {
@@ -305,40 +328,6 @@ static int make_absolute(char **path, const char *what)
 	}
 	free(*path);
 	*path = abs;
-	return 0;
-}
-
-/* One authenticated request per service, while a terminal still sees. */
-static int check_services(const struct hwc_config *cfg, struct backend *b)
-{
-	static const struct {
-		const char *service;
-		size_t endpoint;
-		enum coll_kind kind;
-	} services[] = {
-	    {"IoTDA", offsetof(struct hwc_config, iotda_endpoint),
-	     COLL_PACKAGES},
-	    {"RFS", offsetof(struct hwc_config, rfs_endpoint), COLL_PROVIDERS},
-	};
-	char err[512];
-	size_t i;
-	int ret;
-
-	for (i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
-		const char *endpoint =
-		    *(char *const *)((const char *)cfg + services[i].endpoint);
-
-		if (!endpoint || !endpoint[0])
-			continue;
-		err[0] = '\0';
-		ret = b->ops->check(b, services[i].kind, err, sizeof(err));
-		if (ret) {
-			fprintf(stderr, "hwcfs: cannot use %s at %s: %s\n",
-				services[i].service, endpoint,
-				err[0] ? err : strerror(-ret));
-			return ret;
-		}
-	}
 	return 0;
 }
 
@@ -367,170 +356,511 @@ static int run_loop(struct fuse_session *se,
 	return ret;
 }
 
+/*
+ * Whether an option's name looks like a credential: "sk", "AK",
+ * "Password", "iam_password", "security_token", "secret_key", ...
+ */
+static bool secret_name(const char *name, size_t len)
+{
+	static const char *const whole[] = {"ak", "sk"};
+	static const char *const parts[] = {
+	    "password", "passwd", "secret", "token", "access_key", "accesskey"};
+	char low[64];
+	size_t i;
+
+	if (len >= sizeof(low))
+		len = sizeof(low) - 1;
+	for (i = 0; i < len; i++)
+		low[i] = (char)tolower((unsigned char)name[i]);
+	low[len] = '\0';
+	for (i = 0; i < sizeof(whole) / sizeof(whole[0]); i++)
+		if (strcmp(low, whole[i]) == 0)
+			return true;
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (strstr(low, parts[i]))
+			return true;
+	/* HUAWEICLOUD_SDK_SK and the like */
+	return len > 3 && (strcmp(low + len - 3, "_ak") == 0 ||
+			   strcmp(low + len - 3, "_sk") == 0);
+}
+
+/* One -o argument: "a=1,sk=...,b" (a ',' escaped as "\,"). */
+static bool secret_in_options(const char *opts)
+{
+	const char *p = opts, *start = opts, *eq = NULL;
+	int n;
+
+	for (;; p++) {
+		if (*p == '\\' && p[1]) {
+			p++;
+			continue;
+		}
+		if (*p == '=' && !eq)
+			eq = p;
+		if (*p != ',' && *p != '\0')
+			continue;
+		n = (int)((eq ? eq : p) - start); /* the name, never a value */
+		if (secret_name(start, (size_t)n)) {
+			fprintf(stderr,
+				"hwcfs: -o %.*s: credentials are never taken "
+				"from the command line, where ps shows them "
+				"to every user; see CREDENTIALS in hwcfs(1)\n",
+				n > 40 ? 40 : n, start);
+			return true;
+		}
+		if (*p == '\0')
+			return false;
+		start = p + 1;
+		eq = NULL;
+	}
+}
+
+/*
+ * Refuses a credential given as -o NAME=VALUE before libfuse sees it:
+ * libfuse's "unknown option" message would print the value.
+ */
+static bool secret_on_command_line(int argc, char *argv[])
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return false;
+		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
+			if (secret_in_options(argv[++i]))
+				return true;
+		} else if (strncmp(argv[i], "-o", 2) == 0 &&
+			   secret_in_options(argv[i] + 2)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * An existing directory, as an absolute path: the kernel mounts a FUSE
+ * root on a regular file too, and every access then fails with EIO.
+ */
+static int mount_point(const char *arg, char **out)
+{
+	struct stat st;
+	int ret;
+
+	/* mount.fuse3 -o drop_privileges passes an open /dev/fuse as this. */
+	if (strncmp(arg, "/dev/fd/", 8) == 0) {
+		*out = strdup(arg);
+		return *out ? 0 : -ENOMEM;
+	}
+	*out = realpath(arg, NULL);
+	if (!*out || stat(*out, &st) != 0) {
+		ret = -errno;
+		fprintf(stderr, "hwcfs: bad mount point `%s': %s\n", arg,
+			strerror(-ret));
+		return ret;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr,
+			"hwcfs: bad mount point `%s': not a directory; "
+			"hwcfs mounts on an existing directory\n",
+			arg);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+static int exit_status_of(int err)
+{
+	return err == -EKEYREJECTED ? EXIT_AUTH : EXIT_STARTUP;
+}
+
+/* The service of a collection kind, and where it is configured. */
+static const struct {
+	const char *name;
+	size_t endpoint;
+	enum coll_kind kind;
+} services[] = {
+    {"IoTDA", offsetof(struct hwc_config, iotda_endpoint), COLL_PACKAGES},
+    {"RFS", offsetof(struct hwc_config, rfs_endpoint), COLL_PROVIDERS},
+};
+
+#define NSERVICES (sizeof(services) / sizeof(services[0]))
+
+static const char *service_endpoint(const struct hwc_config *cfg, size_t i)
+{
+	const char *ep =
+	    *(char *const *)((const char *)cfg + services[i].endpoint);
+
+	return ep && ep[0] ? ep : NULL;
+}
+
+/* One authenticated request to service i; the mount's line on failure. */
+static int check_service(const struct hwc_config *cfg, struct backend *b,
+			 size_t i)
+{
+	char err[512];
+	int ret;
+
+	err[0] = '\0';
+	ret = b->ops->check(b, services[i].kind, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "hwcfs: cannot use %s at %s: %s\n",
+			services[i].name, service_endpoint(cfg, i),
+			err[0] ? err : strerror(-ret));
+	return ret;
+}
+
+/* One request per service, while a terminal still sees; stops at the
+ * first failure. */
+static int check_services(const struct hwc_config *cfg, struct backend *b)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < NSERVICES && !ret; i++)
+		if (service_endpoint(cfg, i))
+			ret = check_service(cfg, b, i);
+	return ret;
+}
+
+/*
+ * The profile and the credentials; profile ro = 1 also asks the kernel
+ * for a read-only mount, as -o ro does. An exit status, or -1 to go on.
+ */
+static int finish_settings(struct cmdline *cl, struct fuse_args *args)
+{
+	char err[512];
+	int ret;
+
+	err[0] = '\0';
+	ret = config_finish(&cl->cfg, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "hwcfs: %s\n", err[0] ? err : strerror(-ret));
+		return ret == -ERANGE ? EXIT_USAGE : EXIT_STARTUP;
+	}
+	/* after mount(8)'s "rw", which it passes unless fstab says ro */
+	if (cl->cfg.ro > 0 && fuse_opt_add_arg(args, "-oro") == -1) {
+		fprintf(stderr, "hwcfs: out of memory\n");
+		return EXIT_STARTUP;
+	}
+	if (make_absolute(&cl->cfg.cafile, "cafile"))
+		return EXIT_STARTUP;
+	return -1;
+}
+
+/* The probe's libfuse messages: its errors, not a second -d banner. */
+static void probe_log(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	if (level <= FUSE_LOG_ERR)
+		vfprintf(stderr, fmt, ap);
+}
+
+/*
+ * Whether libfuse takes every option left: asked of a session made for
+ * the purpose on a copy of args, so that an unknown option is a usage
+ * error before the profile, the credentials or the mount point are
+ * looked at (the session that mounts is made later, once the profile may
+ * have added ro).
+ */
+static bool fuse_options_ok(const struct fuse_args *args)
+{
+	struct fuse_args copy = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_session *se = NULL;
+	bool ok = true;
+
+	for (int i = 0; i < args->argc && ok; i++)
+		ok = fuse_opt_add_arg(&copy, args->argv[i]) == 0;
+	if (ok) {
+		fuse_set_log_func(probe_log);
+		se = fuse_session_new(&copy, fs_ops(), sizeof(*fs_ops()), NULL);
+		fuse_set_log_func(NULL); /* libfuse's own again */
+		ok = se != NULL;
+	}
+	if (se)
+		fuse_session_destroy(se);
+	fuse_opt_free_args(&copy);
+	return ok;
+}
+
+/* The HTTP backend, with the project id IAM told noted as such. */
+static int open_backend(struct hwc_config *cfg, struct backend **out)
+{
+	const char *pid;
+	char err[512];
+	int ret;
+
+	err[0] = '\0';
+	ret = http_backend_new(cfg, out, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "hwcfs: %s\n", err[0] ? err : strerror(-ret));
+		return ret;
+	}
+	pid = http_backend_project_id(*out);
+	if (!cfg->project_id && pid) {
+		cfg->project_id = strdup(pid);
+		if (!cfg->project_id ||
+		    config_note(cfg, "project_id", "asked of IAM at %s",
+				cfg->iam_endpoint))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * hwcfs --check: what the mount would use and where each setting came
+ * from, then at most one request to IAM and one per service, as the
+ * mount sends before it mounts. Nothing after a refused credential.
+ */
+static int run_check(struct cmdline *cl, struct fuse_args *args,
+		     const struct fuse_cmdline_opts *opts)
+{
+	struct backend *b = NULL;
+	int status, ret = 0;
+
+	status = finish_settings(cl, args);
+	if (status >= 0)
+		return status;
+	log_init(true, opts->debug);
+	ret = open_backend(&cl->cfg, &b);
+	config_print(&cl->cfg, stdout);
+	config_forget_secrets(&cl->cfg);
+	for (size_t i = 0; i < NSERVICES && b; i++) {
+		const char *ep = service_endpoint(&cl->cfg, i);
+		int one;
+
+		if (!ep)
+			continue;
+		if (ret == -EKEYREJECTED) {
+			printf("%s: %s: not checked, the credentials were "
+			       "refused\n",
+			       services[i].name, ep);
+			continue;
+		}
+		fflush(stdout);
+		one = check_service(&cl->cfg, b, i);
+		printf("%s: %s: %s\n", services[i].name, ep,
+		       one ? "failed" : "ok");
+		if (one && ret != -EKEYREJECTED)
+			ret = one;
+	}
+	if (b)
+		b->ops->destroy(b);
+	status = ret ? exit_status_of(ret) : EXIT_SUCCESS;
+	printf("result: %s (exit status %d)\n",
+	       status == EXIT_SUCCESS ? "the mount would work"
+	       : status == EXIT_AUTH  ? "the credentials were refused"
+				      : "the mount would fail",
+	       status);
+	return status;
+}
+
+/* What a mount holds, released by daemon_end in the reverse order. */
+struct daemon {
+	struct fuse_session *se;
+	struct fs *fs;
+	struct backend *b;
+	char *mnt;
+	bool mounted, handlers, audit;
+};
+
+/* Connect and check before the mount: an exit status, or -1 to go on. */
+static int daemon_connect(struct daemon *d, struct cmdline *cl,
+			  const struct fuse_cmdline_opts *opts)
+{
+	struct cache_opts copts;
+	struct backend *http = NULL;
+	int ret;
+
+	log_init(opts->foreground, opts->debug);
+	ret = audit_open(cl->cfg.audit_log);
+	if (ret) {
+		fprintf(stderr, "hwcfs: cannot open audit log %s: %s\n",
+			cl->cfg.audit_log, strerror(-ret));
+		return EXIT_STARTUP;
+	}
+	d->audit = true;
+	ret = open_backend(&cl->cfg, &http);
+	/* the client has its copy now; no other may outlive this */
+	config_forget_secrets(&cl->cfg);
+	if (!ret)
+		ret = check_services(&cl->cfg, http);
+	if (ret) {
+		if (http)
+			http->ops->destroy(http);
+		return exit_status_of(ret);
+	}
+	memset(&copts, 0, sizeof(copts));
+	copts.ttl = cl->cfg.cache_ttl;
+	copts.negative_ttl = cl->cfg.negative_ttl;
+	d->b = cache_wrap(http, &copts);
+	if (!d->b) {
+		http->ops->destroy(http);
+		fprintf(stderr, "hwcfs: out of memory\n");
+		return EXIT_STARTUP;
+	}
+	fs_set_backend(d->fs, d->b);
+	return -1;
+}
+
+/* Mount, detach, serve until unmounted: the exit status. */
+static int daemon_serve(struct daemon *d, const struct fuse_cmdline_opts *opts)
+{
+	int ret;
+
+	if (fuse_session_mount(d->se, d->mnt) != 0)
+		return EXIT_STARTUP;
+	d->mounted = true;
+	if (fuse_daemonize(opts->foreground) != 0)
+		return EXIT_STARTUP;
+	if (fuse_set_signal_handlers(d->se) != 0)
+		return EXIT_STARTUP;
+	d->handlers = true;
+	ret = fs_start(d->fs, d->se);
+	if (ret) {
+		log_err("cannot start helper threads: %s", strerror(-ret));
+		return EXIT_STARTUP;
+	}
+	log_info("mounted %s", d->mnt);
+	ret = run_loop(d->se, opts);
+	/* A positive value is the signal that asked us to unmount. */
+	if (ret < 0)
+		log_err("session loop: %s", strerror(-ret));
+	return ret < 0 ? EXIT_STARTUP : EXIT_SUCCESS;
+}
+
+static void daemon_end(struct daemon *d)
+{
+	if (d->fs)
+		fs_stop(d->fs);
+	if (d->handlers)
+		fuse_remove_signal_handlers(d->se);
+	if (d->mounted)
+		fuse_session_unmount(d->se);
+	if (d->se)
+		fuse_session_destroy(d->se);
+	if (d->b)
+		d->b->ops->destroy(d->b);
+	fs_free(d->fs);
+	if (d->audit)
+		audit_close();
+	free(d->mnt);
+}
+
+static int run_mount(struct cmdline *cl, struct fuse_args *args,
+		     const struct fuse_cmdline_opts *opts)
+{
+	struct daemon d;
+	int status;
+
+	memset(&d, 0, sizeof(d));
+	status = EXIT_STARTUP;
+	if (mount_point(cl->pos[cl->npos - 1], &d.mnt))
+		goto out;
+	status = finish_settings(cl, args);
+	if (status >= 0)
+		goto out;
+	status = EXIT_STARTUP;
+	if (fs_new(&cl->cfg, &d.fs)) {
+		fprintf(stderr, "hwcfs: out of memory\n");
+		goto out;
+	}
+	d.se = fuse_session_new(args, fs_ops(), sizeof(*fs_ops()), d.fs);
+	if (!d.se) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (cl->fake) {
+		status = EXIT_SUCCESS;
+		goto out;
+	}
+	status = daemon_connect(&d, cl, opts);
+	if (status < 0)
+		status = daemon_serve(&d, opts);
+out:
+	daemon_end(&d);
+	return status;
+}
+
+/*
+ * The command line: an exit status when it says all there is to do
+ * (help, version, a usage error), else -1.
+ */
+static int parse_cmdline(const char *argv0, struct fuse_args *args,
+			 struct cmdline *cl, struct fuse_cmdline_opts *opts)
+{
+	cl->helper = strncmp(prog_name(argv0), "mount.", 6) == 0;
+	if (fuse_opt_parse(args, cl, hwc_opts, opt_proc) == -1)
+		return EXIT_USAGE;
+	if (cl->allow_other &&
+	    fuse_opt_add_arg(args, "-odefault_permissions") == -1)
+		return EXIT_USAGE;
+	/* [PROFILE] MOUNTPOINT, or --check [PROFILE] */
+	if ((cl->npos == 2 || (cl->check && cl->npos == 1)) &&
+	    !cl->cfg.profile) {
+		cl->cfg.profile = cl->pos[0];
+		cl->pos[0] = NULL;
+	}
+	/* Before libfuse names the subtype after argv[0]. */
+	if (add_names(args, cl))
+		return EXIT_USAGE;
+	if (fuse_parse_cmdline(args, opts) != 0)
+		return EXIT_USAGE;
+	if (opts->show_help) {
+		usage(argv0);
+		return EXIT_SUCCESS;
+	}
+	if (opts->show_version) {
+		printf("hwcfs version %s\n", HWCFS_VERSION);
+		printf("FUSE library version %s\n", fuse_pkgversion());
+		/* It runs fusermount3, whose line must come after ours. */
+		fflush(stdout);
+		fuse_lowlevel_version();
+		return EXIT_SUCCESS;
+	}
+	if (cl->extra || (cl->check && cl->npos == 2)) {
+		fprintf(stderr, "hwcfs: unexpected argument `%s'\n",
+			cl->extra ? cl->extra : cl->pos[1]);
+		return EXIT_USAGE;
+	}
+	if (cl->npos == 0 && !cl->check) {
+		fprintf(stderr, "hwcfs: no mount point given\n");
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_cmdline_opts opts;
-	struct fuse_session *se = NULL;
-	struct backend *b = NULL, *http = NULL;
-	struct cache_opts copts;
 	struct cmdline cl;
-	struct fs *fs = NULL;
-	char err[512], *mnt = NULL;
-	bool mounted = false, handlers = false, audit = false;
-	int status = EXIT_USAGE, ret;
+	int status;
 
+	/*
+	 * Before any secret is read, as ssh-agent does: no core file, and
+	 * no ptrace or /proc/PID/mem for the user's other processes.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		fprintf(stderr,
+			"hwcfs: cannot make the process undumpable: "
+			"%s\n",
+			strerror(errno));
+		return EXIT_STARTUP;
+	}
 	memset(&cl, 0, sizeof(cl));
 	memset(&opts, 0, sizeof(opts));
 	config_init(&cl.cfg);
 	/* Before any thread exists, so that only the waiter gets it. */
 	fs_block_refresh_signal();
 
-	/* -- parse -- */
-	cl.helper = strncmp(prog_name(argv[0]), "mount.", 6) == 0;
-	if (fuse_opt_parse(&args, &cl, hwc_opts, opt_proc) == -1)
-		goto usage_error;
-	if (cl.allow_other &&
-	    fuse_opt_add_arg(&args, "-odefault_permissions") == -1)
-		goto usage_error;
-	if (cl.npos == 2 && !cl.cfg.profile) {
-		cl.cfg.profile = cl.pos[0];
-		cl.pos[0] = NULL;
-	}
-	/* Before libfuse names the subtype after argv[0]. */
-	if (add_names(&args, &cl))
-		goto usage_error;
-	if (fuse_parse_cmdline(&args, &opts) != 0)
-		goto usage_error;
-	if (opts.show_help) {
-		usage(argv[0]);
-		status = EXIT_SUCCESS;
-		goto out;
-	}
-	if (opts.show_version) {
-		printf("hwcfs version %s\n", HWCFS_VERSION);
-		printf("FUSE library version %s\n", fuse_pkgversion());
-		/* It runs fusermount3, whose line must come after ours. */
-		fflush(stdout);
-		fuse_lowlevel_version();
-		status = EXIT_SUCCESS;
-		goto out;
-	}
-	if (cl.extra) {
-		fprintf(stderr, "hwcfs: unexpected argument `%s'\n", cl.extra);
-		goto usage_error;
-	}
-	if (cl.npos == 0) {
-		fprintf(stderr, "hwcfs: no mount point given\n");
-		goto usage_error;
-	}
-	if (check_numbers(&cl.cfg))
-		goto usage_error;
-	/* Unknown options are found here, before any request. */
-	if (fs_new(&cl.cfg, &fs)) {
-		fprintf(stderr, "hwcfs: out of memory\n");
-		status = EXIT_STARTUP;
-		goto out;
-	}
-	se = fuse_session_new(&args, fs_ops(), sizeof(*fs_ops()), fs);
-	if (!se)
-		goto usage_error;
-
-	/* -- settings and credentials -- */
-	status = EXIT_STARTUP;
-	/* mount.fuse3 -o drop_privileges passes an open /dev/fuse as this. */
-	if (strncmp(cl.pos[cl.npos - 1], "/dev/fd/", 8) == 0)
-		mnt = strdup(cl.pos[cl.npos - 1]);
+	if (secret_on_command_line(argc, argv))
+		status = EXIT_USAGE;
 	else
-		mnt = realpath(cl.pos[cl.npos - 1], NULL);
-	if (!mnt) {
-		fprintf(stderr, "hwcfs: bad mount point `%s': %s\n",
-			cl.pos[cl.npos - 1], strerror(errno));
-		goto out;
-	}
-	err[0] = '\0';
-	ret = config_finish(&cl.cfg, err, sizeof(err));
-	if (ret) {
-		fprintf(stderr, "hwcfs: %s\n", err[0] ? err : strerror(-ret));
-		goto out;
-	}
-	if (cl.fake) {
-		status = EXIT_SUCCESS;
-		goto out;
-	}
-	if (make_absolute(&cl.cfg.cafile, "cafile"))
-		goto out;
-	log_init(opts.foreground, opts.debug);
-	ret = audit_open(cl.cfg.audit_log);
-	if (ret) {
-		fprintf(stderr, "hwcfs: cannot open audit log %s: %s\n",
-			cl.cfg.audit_log, strerror(-ret));
-		goto out;
-	}
-	audit = true;
-
-	/* -- the cloud, checked before the mount -- */
-	err[0] = '\0';
-	ret = http_backend_new(&cl.cfg, &http, err, sizeof(err));
-	if (ret) {
-		fprintf(stderr, "hwcfs: %s\n", err[0] ? err : strerror(-ret));
-		goto out;
-	}
-	if (check_services(&cl.cfg, http))
-		goto out;
-	memset(&copts, 0, sizeof(copts));
-	copts.ttl = cl.cfg.cache_ttl;
-	copts.negative_ttl = cl.cfg.negative_ttl;
-	b = cache_wrap(http, &copts);
-	if (!b) {
-		fprintf(stderr, "hwcfs: out of memory\n");
-		goto out;
-	}
-	http = NULL; /* the cache owns it */
-	fs_set_backend(fs, b);
-
-	/* -- mount, detach, serve -- */
-	if (fuse_session_mount(se, mnt) != 0)
-		goto out;
-	mounted = true;
-	if (fuse_daemonize(opts.foreground) != 0)
-		goto out;
-	if (fuse_set_signal_handlers(se) != 0)
-		goto out;
-	handlers = true;
-	ret = fs_start(fs, se);
-	if (ret) {
-		log_err("cannot start helper threads: %s", strerror(-ret));
-		goto out;
-	}
-	log_info("mounted %s", mnt);
-	ret = run_loop(se, &opts);
-	/* A positive value is the signal that asked us to unmount. */
-	status = ret < 0 ? EXIT_STARTUP : EXIT_SUCCESS;
-	if (ret < 0)
-		log_err("session loop: %s", strerror(-ret));
-	goto out;
-
-usage_error:
-	fprintf(stderr, "see `%s --help' for usage\n", argv[0]);
-	status = EXIT_USAGE;
-out:
-	if (fs)
-		fs_stop(fs);
-	if (handlers)
-		fuse_remove_signal_handlers(se);
-	if (mounted)
-		fuse_session_unmount(se);
-	if (se)
-		fuse_session_destroy(se);
-	if (b)
-		b->ops->destroy(b);
-	if (http)
-		http->ops->destroy(http);
-	fs_free(fs);
-	if (audit)
-		audit_close();
-	free(mnt);
+		status = parse_cmdline(argv[0], &args, &cl, &opts);
+	if (status < 0 && !fuse_options_ok(&args))
+		status = EXIT_USAGE;
+	if (status < 0 && cl.check)
+		status = run_check(&cl, &args, &opts);
+	else if (status < 0)
+		status = run_mount(&cl, &args, &opts);
+	if (status == EXIT_USAGE)
+		fprintf(stderr, "see `%s --help' for usage\n", argv[0]);
 	free(opts.mountpoint);
 	free(cl.pos[0]);
 	free(cl.pos[1]);

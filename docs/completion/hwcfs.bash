@@ -49,7 +49,7 @@ _hwcfs()
 {
 	local line tok before prev cur lead="" body head item key val cfg c
 	local -a cands=() words=()
-	local i npos=0 skip=0
+	local i npos=0 skip=0 check=0
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -102,16 +102,19 @@ _hwcfs()
 
 	if [[ $tok == -* ]]; then
 		mapfile -t COMPREPLY < <(compgen -W \
-			"-f -d -s -o -h --help -V --version" -- "$tok")
+			"-f -d -s -o -h --help -V --version --check" -- "$tok")
 		return 0
 	fi
 
-	# Positional arguments already given: [PROFILE] MOUNTPOINT.
+	# Positional arguments already given: [PROFILE] MOUNTPOINT, or
+	# --check [PROFILE].
 	for ((i = 1; i < ${#words[@]}; i++)); do
 		if ((skip)); then
 			skip=0
 		elif [[ ${words[i]} == -o ]]; then
 			skip=1
+		elif [[ ${words[i]} == --check ]]; then
+			check=1
 		elif [[ ${words[i]} != -* ]]; then
 			npos=$((npos + 1))
 		fi
@@ -119,7 +122,7 @@ _hwcfs()
 	if ((npos == 0)); then
 		mapfile -t COMPREPLY < <(compgen -W "$(_hwcfs_profiles "$cfg")" -- "$cur")
 	fi
-	if ((npos < 2)); then
+	if ((npos < 2 && !check)); then
 		mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -d -- "$cur")
 		compopt -o filenames 2>/dev/null
 	fi

@@ -258,6 +258,23 @@ def test_systemd_service_template_verifies(installed, tmp_path):
     assert "hwcfs@" not in r.stderr, r.stderr
 
 
+def test_systemd_units_stop_on_refused_credentials():
+    """Every example unit that restarts hwcfs does not restart it after
+    exit status 77 (the cloud refused the key): each retry would be one
+    more signature failure toward the key's lockout."""
+    restarting = []
+    for name in sorted(os.listdir(SYSTEMD)):
+        with open(os.path.join(SYSTEMD, name)) as f:
+            text = f.read()
+        restart = re.search(r"^Restart=(\S+)$", text, re.M)
+        if not restart or restart.group(1) == "no":
+            continue
+        restarting.append(name)
+        prevent = re.search(r"^RestartPreventExitStatus=(.*)$", text, re.M)
+        assert prevent and "77" in prevent.group(1).split(), name
+    assert "hwcfs@.service" in restarting
+
+
 def test_systemd_env_example_holds_only_variable_lines():
     """What EnvironmentFile= reads: comments and NAME=value, keys only as
     placeholders."""
@@ -347,7 +364,14 @@ def test_completion_of_an_option_value():
 
 
 def test_completion_of_flags():
-    assert complete("hwcfs --") == ["--help", "--version"]
+    assert complete("hwcfs --") == ["--help", "--version", "--check"]
+
+
+def test_completion_after_check_offers_profiles_only(tmp_path):
+    (tmp_path / "mnt").mkdir()
+    assert complete("hwcfs --check ", CONFIG, cwd=str(tmp_path)) == [
+        "default", "prod", "staging-eu"]
+    assert complete("hwcfs --check prod ", CONFIG, cwd=str(tmp_path)) == []
 
 
 def test_completion_of_a_profile_name():

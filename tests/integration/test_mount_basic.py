@@ -263,12 +263,12 @@ def test_usage_errors_exit_2(tmp_path):
     assert run_hwcfs(["a", "b", "c"], env).returncode == 2
 
 
-def test_bad_key_fails_the_mount_with_exit_1(emulator, tmp_path):
+def test_bad_key_fails_the_mount_with_exit_77(emulator, tmp_path):
     env, _ = clean_env(emulator, extra={
         "HUAWEICLOUD_SDK_SK": "wrong/secret/key/0123456789abcdefgh"})
     opts = ",".join(emulator_opts(emulator))
     r = run_hwcfs(["-f", "-o", opts, str(tmp_path)], env)
-    assert r.returncode == 1
+    assert r.returncode == 77  # EX_NOPERM: the cloud refused the key
     assert "cannot use" in r.stderr
     assert "wrong/secret" not in r.stderr
     assert sanitizer_report(r.stderr) is None

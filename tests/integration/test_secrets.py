@@ -6,17 +6,21 @@ lists, reads, reads xattrs, deletes, and meets errors (ENOENT, ENOTEMPTY,
 a 403 on a delete, 500s, a 401). Every byte of the daemon's output, its
 audit log and /proc/PID/cmdline is then searched for the AK, the SK, the
 password and every token the emulator issued: none may appear. Config and
-credentials files readable by group or others are refused at mount."""
+credentials files readable by group or others, or owned by another user,
+are refused at mount. The daemon is not dumpable, and its memory holds
+the SK once (the HTTP client's copy)."""
 
 import errno
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
+from conftest import HWCFS, Mount, clean_env, emulator_opts, is_mounted
 from emulator.harness import AK, SK, PASSWORD, USER, DOMAIN, Emulator
-from harden_util import finish, mounted, start_hwcfs
+from harden_util import MOUNT_TIMEOUT, finish, mounted, start_hwcfs
 
 PACKAGES = "iotda/packages"
 PROVIDERS = "rfs/providers"
@@ -191,3 +195,153 @@ def test_private_config_file_is_accepted(emu, tmp_path):
     conf.chmod(0o600)
     with mounted(emu, "config=%s" % conf, keys=False) as m:
         assert len(os.listdir(m.p(PACKAGES))) == 6
+
+
+@pytest.mark.parametrize("kind", ["config", "sdk_file", "koocli"])
+def test_private_file_of_another_owner_is_refused(emu, tmp_path, kind):
+    """Mode 600 is not enough: a file that holds keys and that another
+    user owns is refused (as ssh refuses such a key), naming the file and
+    its owner; no request is sent."""
+    env, opts = {}, []
+    if kind == "config":
+        path = tmp_path / "config"
+        path.write_text("[default]\nak = %s\nsk = %s\n" % (AK, SK))
+        opts = ["config=%s" % path]
+    elif kind == "sdk_file":
+        path = tmp_path / "credentials"
+        path.write_text("[basic]\nak = %s\nsk = %s\n" % (AK, SK))
+        env = {"HUAWEICLOUD_SDK_CREDENTIALS_FILE": str(path)}
+    else:
+        home = tmp_path / "home"
+        (home / ".hcloud").mkdir(parents=True)
+        path = home / ".hcloud" / "config.json"
+        path.write_text(json.dumps({
+            "current": "default", "authEncrypt": False,
+            "profiles": [{"name": "default", "mode": "AKSK",
+                          "accessKeyId": AK, "secretAccessKey": SK}]}))
+        env = {"HOME": str(home)}
+    path.chmod(0o600)
+    os.chown(path, 65534, 65534)
+    err = refused(emu, tmp_path, env=env, opts=opts)
+    assert "%s holds secrets but is owned by uid 65534" % path in err
+    assert "not by uid 0" in err
+    assert SK not in err and AK not in err
+
+
+# ------------------------------------------------------------ memory
+
+
+def sanitized():
+    """Whether hwcfs runs with a sanitizer runtime (ASan reads the whole
+    environment into memory of its own before main)."""
+    r = subprocess.run(["ldd", HWCFS], capture_output=True, text=True)
+    return "libasan" in r.stdout or "libtsan" in r.stdout
+
+
+def memory_count(pid, needle):
+    """How many times needle is in the readable memory of pid. Regions
+    over 1 GiB are the sanitizers' shadow and reserved space (terabytes,
+    mostly unmapped), which hold shadow bytes, never program data."""
+    found = 0
+    with open("/proc/%d/maps" % pid) as f:
+        maps = f.read().splitlines()
+    with open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for line in maps:
+            addr, perms = line.split()[:2]
+            lo, hi = (int(x, 16) for x in addr.split("-"))
+            if "r" not in perms or "[vvar" in line or hi - lo > (1 << 30):
+                continue
+            tail = b""
+            for off in range(lo, hi, 1 << 20):
+                try:
+                    mem.seek(off)
+                    data = tail + mem.read(min(1 << 20, hi - off))
+                except (OSError, ValueError, OverflowError):
+                    break
+                found += data.count(needle)
+                tail = data[-(len(needle) - 1):]
+    return found
+
+
+@pytest.mark.parametrize("source", ["environment", "config_file",
+                                    "sdk_file", "password"])
+def test_daemon_memory_holds_each_secret_once(emu, tmp_path, source):
+    """After a session, a read of the whole daemon memory (what a core
+    file would hold) finds the SK once: the HTTP client's copy. The
+    config's copies are wiped and freed once the client has its own, and
+    the environment's are overwritten. A password is found twice: the
+    backend's copy for the next login and libcurl's send buffer of the
+    login request."""
+    env, opts, keys = {}, [], False
+    if source == "environment":
+        keys = True
+    elif source == "config_file":
+        conf = tmp_path / "config"
+        conf.write_text("[default]\nak = %s\nsk = %s\n" % (AK, SK))
+        conf.chmod(0o600)
+        opts = ["config=%s" % conf]
+    elif source == "sdk_file":
+        cred = tmp_path / "credentials"
+        cred.write_text("[basic]\nak = %s\nsk = %s\n" % (AK, SK))
+        cred.chmod(0o600)
+        env = {"HUAWEICLOUD_SDK_CREDENTIALS_FILE": str(cred)}
+    else:
+        conf = tmp_path / "config"
+        conf.write_text("[default]\niam_user = %s\niam_password = %s\n"
+                        "iam_domain = %s\n" % (USER, PASSWORD, DOMAIN))
+        conf.chmod(0o600)
+        opts = ["config=%s" % conf]
+    with mounted(emu, *opts, env=env, keys=keys) as m:
+        r = m.run(["ls", "-lR", m.path])
+        assert r.returncode == 0, r.stderr
+        with open("/proc/%d/environ" % m.pid, "rb") as f:
+            environ = f.read()
+        secret = (PASSWORD if source == "password" else SK).encode()
+        copies = memory_count(m.pid, secret)
+        # the sanitizer runtime's own copy of the environment block
+        runtime = memory_count(m.pid, b"HUAWEICLOUD_SDK_SK=" + secret)
+        print("%s: %d copies of the secret (%d in the sanitizer's copy of "
+              "the environment), AK %d" % (source, copies, runtime,
+                                           memory_count(m.pid,
+                                                        AK.encode())))
+    assert secret not in environ
+    assert runtime <= (1 if source == "environment" and sanitized() else 0)
+    assert copies - runtime == (2 if source == "password" else 1)
+
+
+def test_daemon_is_not_dumpable(emu, tmp_path):
+    """hwcfs makes itself non-dumpable before it reads a credential, so a
+    crash leaves no core file and the user's other processes cannot
+    ptrace it or read its memory. The kernel shows it: the files under
+    /proc/PID of a non-dumpable process belong to root:root whatever the
+    process's group, here 65534. A sleep started the same way is the
+    control."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    env, home = clean_env(emu)
+    drop = ["setpriv", "--regid=65534", "--clear-groups"]
+    argv = drop + [HWCFS, "-f", "-o", ",".join(emulator_opts(emu)),
+                   str(mnt)]
+    logdir = tmp_path / "log"
+    logdir.mkdir()
+    with open(logdir / "stderr", "wb") as err:
+        proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                                stdout=err, stderr=err)
+    m = Mount(str(mnt), proc, str(logdir / "stderr"), emu, argv, home)
+    control = subprocess.Popen(drop + ["sleep", "60"])
+    try:
+        deadline = time.monotonic() + MOUNT_TIMEOUT
+        while not is_mounted(str(mnt)) and proc.poll() is None and \
+                time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert is_mounted(str(mnt)), m.stderr
+        with open("/proc/%d/status" % proc.pid) as f:
+            gids = [ln for ln in f if ln.startswith("Gid:")][0].split()
+        assert gids[1:] == ["65534"] * 4
+        assert os.stat("/proc/%d/status" % proc.pid).st_gid == 0
+        assert os.stat("/proc/%d/status" % control.pid).st_gid == 65534
+    finally:
+        control.kill()
+        control.wait()
+        problems = finish(m)
+    assert not problems, problems

@@ -4,6 +4,7 @@
 #include <ftw.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -360,7 +361,7 @@ static void test_default_profile_may_be_absent(void)
 	config_free(&cfg);
 }
 
-static void check_config_error(const char *text, const char *want)
+static void check_config_error_rc(const char *text, const char *want, int rc)
 {
 	struct hwc_config cfg;
 	char err[ERRLEN], expect[600];
@@ -371,12 +372,23 @@ static void check_config_error(const char *text, const char *want)
 	put(CONFIG_REL, 0600, "%s", text);
 	snprintf(expect, sizeof(expect), "%s:%s", home_path(CONFIG_REL), want);
 	config_init(&cfg);
-	CHECK_INT(finish(&cfg, err), -EINVAL);
+	CHECK_INT(finish(&cfg, err), rc);
 	if (!has(err, expect))
 		fprintf(stderr, "got \"%s\", want \"%s\"\n", err, expect);
 	CHECK(has(err, expect));
 	CHECK(err_has_no_secret(err));
 	config_free(&cfg);
+}
+
+static void check_config_error(const char *text, const char *want)
+{
+	check_config_error_rc(text, want, -EINVAL);
+}
+
+/* A number or flag out of range: a usage error (-ERANGE), as with -o. */
+static void check_range_error(const char *text, const char *want)
+{
+	check_config_error_rc(text, want, -ERANGE);
 }
 
 static void test_syntax_errors_name_file_and_line(void)
@@ -404,21 +416,21 @@ static void test_unknown_keys_refused(void)
 
 static void test_numbers_validated_naming_key(void)
 {
-	check_config_error("[default]\ncache_ttl = -1\n",
-			   "2: cache_ttl must be a whole number from 0 to "
-			   "86400");
-	check_config_error("[default]\ntimeout = 0\n", "2: timeout must be");
-	check_config_error("[default]\nretries = SECRETabc\n",
-			   "2: retries must be");
-	check_config_error("[default]\nparallel_list = 12\n",
-			   "2: parallel_list must be 0 or 1");
-	check_config_error("[default]\nnegative_ttl = 99999999999\n",
-			   "2: negative_ttl must be");
-	check_config_error("[default]\ndry_run = maybe\n", "2: dry_run must");
+	check_range_error("[default]\ncache_ttl = -1\n",
+			  "2: cache_ttl must be a whole number from 0 to "
+			  "86400");
+	check_range_error("[default]\ntimeout = 0\n", "2: timeout must be");
+	check_range_error("[default]\nretries = SECRETabc\n",
+			  "2: retries must be");
+	check_range_error("[default]\nparallel_list = 12\n",
+			  "2: parallel_list must be 0 or 1");
+	check_range_error("[default]\nnegative_ttl = 99999999999\n",
+			  "2: negative_ttl must be");
+	check_range_error("[default]\ndry_run = maybe\n", "2: dry_run must");
 	/* 0 would let a revoked key be locked (docs/backend.md) */
-	check_config_error("[default]\nauth_hold = 0\n",
-			   "2: auth_hold must be a whole number from 1 to "
-			   "86400");
+	check_range_error("[default]\nauth_hold = 0\n",
+			  "2: auth_hold must be a whole number from 1 to "
+			  "86400");
 	check_config_error("[default]\nregion =\n", "2: region has an empty");
 }
 
@@ -432,7 +444,7 @@ static void test_values_from_command_line_validated(void)
 	setenv("HUAWEICLOUD_SDK_SK", ENV_SK, 1);
 	config_init(&cfg);
 	cfg.retries = 100;
-	CHECK_INT(finish(&cfg, err), -EINVAL);
+	CHECK_INT(finish(&cfg, err), -ERANGE);
 	CHECK(has(err, "retries"));
 	config_free(&cfg);
 
@@ -734,6 +746,285 @@ static void test_koocli_plaintext_used_and_must_be_private(void)
 	config_free(&cfg);
 }
 
+/* ---- owner of a secret-holding file ---- */
+
+/*
+ * Each file that may hold keys, chowned to another user (65534, "nobody")
+ * while its mode stays 600: refused, naming the file and the owner; root's
+ * own files are fine. Needs root to chown; skipped otherwise.
+ */
+static void test_file_of_another_owner_refused(void)
+{
+	static const struct {
+		const char *rel;
+		const char *env; /* HUAWEICLOUD_SDK_CREDENTIALS_FILE, or NULL */
+	} files[] = {
+	    {CONFIG_REL, NULL},
+	    {SDK_REL, NULL},
+	    {"named-credentials", "HUAWEICLOUD_SDK_CREDENTIALS_FILE"},
+	    {KOO_REL, NULL},
+	};
+	struct hwc_config cfg;
+	char err[ERRLEN];
+
+	if (geteuid() != 0) {
+		printf("skipped: chown needs root\n");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		home_new();
+		if (strcmp(files[i].rel, KOO_REL) == 0)
+			put_koocli("false", "AKSK", 0600);
+		else if (strcmp(files[i].rel, CONFIG_REL) == 0)
+			put(CONFIG_REL, 0600,
+			    "[default]\nak = " CFG_AK "\nsk = " CFG_SK "\n");
+		else
+			put(files[i].rel, 0600,
+			    "[basic]\nak = " SDK_AK "\nsk = " SDK_SK "\n");
+		if (files[i].env)
+			setenv(files[i].env, home_path(files[i].rel), 1);
+		CHECK_INT(chown(home_path(files[i].rel), 65534, 65534), 0);
+		config_init(&cfg);
+		CHECK_INT(finish(&cfg, err), -EACCES);
+		CHECK(has(err, home_path(files[i].rel)));
+		CHECK(has(err, "owned by uid 65534"));
+		CHECK(has(err, "not by uid 0"));
+		CHECK(err_has_no_secret(err));
+		CHECK(cfg.cred.ak == NULL && cfg.cred.sk == NULL);
+		config_free(&cfg);
+
+		CHECK_INT(chown(home_path(files[i].rel), 0, 0), 0);
+		config_init(&cfg);
+		CHECK_INT(finish(&cfg, err), 0);
+		CHECK(cfg.cred.sk != NULL);
+		config_free(&cfg);
+		if (files[i].env)
+			unsetenv(files[i].env);
+	}
+}
+
+/* ---- numbers and flags: the command line as the profile ---- */
+
+static int *int_field(struct hwc_config *cfg, const char *key)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} fields[] = {
+	    {"timeout", offsetof(struct hwc_config, timeout)},
+	    {"retries", offsetof(struct hwc_config, retries)},
+	    {"cache_ttl", offsetof(struct hwc_config, cache_ttl)},
+	    {"negative_ttl", offsetof(struct hwc_config, negative_ttl)},
+	    {"ro", offsetof(struct hwc_config, ro)},
+	    {"dry_run", offsetof(struct hwc_config, dry_run)},
+	    {"parallel_list", offsetof(struct hwc_config, parallel_list)},
+	    {"rmdir_cascade", offsetof(struct hwc_config, rmdir_cascade)},
+	};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (strcmp(fields[i].key, key) == 0)
+			return (int *)((char *)cfg + fields[i].off);
+	return NULL;
+}
+
+/*
+ * Each value through config_set (what -o does) and through a profile:
+ * both accept it as the same number, or both refuse it with -ERANGE.
+ */
+static void test_numbers_same_on_command_line_and_in_profile(void)
+{
+	static const struct {
+		const char *key, *value;
+		int want; /* the value, or -1: refused */
+	} cases[] = {
+	    {"timeout", "-1", -1},
+	    {"retries", "-1", -1},
+	    {"cache_ttl", "-1", -1},
+	    {"negative_ttl", "-1", -1},
+	    {"cache_ttl", "4294967296", -1},
+	    {"timeout", "4294967297", -1},
+	    {"negative_ttl", "2147483648", -1},
+	    {"retries", "18446744073709551617", -1},
+	    {"timeout", "0", -1},
+	    {"timeout", "3601", -1},
+	    {"retries", "21", -1},
+	    {"cache_ttl", "86401", -1},
+	    {"timeout", "", -1},
+	    {"timeout", "+5", -1},
+	    {"timeout", "5s", -1},
+	    {"timeout", "0x10", -1},
+	    {"timeout", "1e3", -1},
+	    {"timeout", "5.0", -1},
+	    {"ro", "2", -1},
+	    {"ro", "maybe", -1},
+	    {"dry_run", "-1", -1},
+	    {"timeout", "1", 1},
+	    {"timeout", "3600", 3600},
+	    {"timeout", "007", 7},
+	    {"retries", "0", 0},
+	    {"retries", "20", 20},
+	    {"cache_ttl", "0", 0},
+	    {"cache_ttl", "86400", 86400},
+	    {"negative_ttl", "0", 0},
+	    {"ro", "yes", 1},
+	    {"ro", "0", 0},
+	    {"parallel_list", "off", 0},
+	    {"rmdir_cascade", "TRUE", 1},
+	};
+	struct hwc_config cfg;
+	char err[ERRLEN], text[200];
+	int *field;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool ok = cases[i].want >= 0;
+
+		home_new();
+		setenv("HUAWEICLOUD_SDK_AK", ENV_AK, 1);
+		setenv("HUAWEICLOUD_SDK_SK", ENV_SK, 1);
+		config_init(&cfg);
+		err[0] = '\0';
+		CHECK_INT(
+		    config_set(&cfg, cases[i].key, cases[i].value, err, ERRLEN),
+		    ok ? 0 : -ERANGE);
+		if (!ok)
+			CHECK(has(err, cases[i].key) && has(err, "must be"));
+		CHECK_INT(finish(&cfg, err), 0);
+		field = int_field(&cfg, cases[i].key);
+		if (ok) {
+			CHECK_INT(*field, cases[i].want);
+			CHECK_STR(config_origin(&cfg, cases[i].key),
+				  "command line");
+		}
+		config_free(&cfg);
+
+		snprintf(text, sizeof(text), "[default]\n%s = %s\n",
+			 cases[i].key, cases[i].value);
+		put(CONFIG_REL, 0600, "%s", text);
+		config_init(&cfg);
+		if (!cases[i].value[0]) {
+			/* an empty value is refused in a profile anyway */
+			CHECK_INT(finish(&cfg, err), -EINVAL);
+		} else if (ok) {
+			CHECK_INT(finish(&cfg, err), 0);
+			CHECK_INT(*field, cases[i].want);
+		} else {
+			CHECK_INT(finish(&cfg, err), -ERANGE);
+			CHECK(has(err, home_path(CONFIG_REL)) &&
+			      has(err, ":2: ") && has(err, cases[i].key));
+		}
+		config_free(&cfg);
+	}
+	home_new();
+	config_init(&cfg);
+	CHECK_INT(config_set(&cfg, "region", "x", err, ERRLEN), -EINVAL);
+	CHECK_INT(config_set(&cfg, "sk", "x", err, ERRLEN), -EINVAL);
+	config_free(&cfg);
+}
+
+/* ---- where each value came from ---- */
+
+static void test_origins_name_each_source(void)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN], want[700], *text = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	home_new();
+	setenv("HUAWEICLOUD_SDK_AK", ENV_AK, 1);
+	setenv("HUAWEICLOUD_SDK_SK", ENV_SK, 1);
+	setenv("HUAWEICLOUD_SDK_PROJECT_ID", "envproject", 1);
+	put(CONFIG_REL, 0600,
+	    "[prod]\nregion = cn-north-4\ncache_ttl = 60\nro = 1\n"
+	    "ak = " CFG_AK "\nsk = " CFG_SK "\n");
+	config_init(&cfg);
+	cfg.profile = strdup("prod");
+	CHECK_INT(config_set(&cfg, "timeout", "20", err, ERRLEN), 0);
+	cfg.rfs_endpoint = strdup("https://rfs.example");
+	CHECK_INT(finish(&cfg, err), 0);
+	snprintf(want, sizeof(want), "profile prod of %s",
+		 home_path(CONFIG_REL));
+	CHECK_STR(config_origin(&cfg, "region"), want);
+	CHECK_STR(config_origin(&cfg, "cache_ttl"), want);
+	CHECK_STR(config_origin(&cfg, "ro"), want);
+	CHECK_STR(config_origin(&cfg, "timeout"), "command line");
+	CHECK_STR(config_origin(&cfg, "rfs_endpoint"), "command line");
+	CHECK_STR(config_origin(&cfg, "profile"), "command line");
+	CHECK_STR(config_origin(&cfg, "config"), "default");
+	CHECK_STR(config_origin(&cfg, "retries"), "default");
+	CHECK_STR(config_origin(&cfg, "iam_endpoint"),
+		  "default for region cn-north-4");
+	CHECK_STR(config_origin(&cfg, "ak"), "environment HUAWEICLOUD_SDK_AK");
+	CHECK_STR(config_origin(&cfg, "sk"), "environment HUAWEICLOUD_SDK_SK");
+	CHECK_STR(config_origin(&cfg, "project_id"),
+		  "environment HUAWEICLOUD_SDK_PROJECT_ID");
+	CHECK(config_origin(&cfg, "instance_id") == NULL);
+
+	out = open_memstream(&text, &len);
+	config_print(&cfg, out);
+	fclose(out);
+	CHECK(has(text, "ak: from environment HUAWEICLOUD_SDK_AK\n"));
+	CHECK(has(text, "sk: from environment HUAWEICLOUD_SDK_SK\n"));
+	snprintf(want, sizeof(want),
+		 "region: cn-north-4 (profile prod of %s)\n",
+		 home_path(CONFIG_REL));
+	CHECK(has(text, want));
+	CHECK(has(text, "timeout: 20 (command line)\n"));
+	CHECK(has(text, "retries: 4 (default)\n"));
+	CHECK(has(text, "ro: yes (profile prod"));
+	CHECK(has(text, "instance_id: none\n"));
+	CHECK(err_has_no_secret(text));
+	free(text);
+	config_free(&cfg);
+	unsetenv("HUAWEICLOUD_SDK_PROJECT_ID");
+
+	/* keys from the profile, and a default config file that is missing */
+	unsetenv("HUAWEICLOUD_SDK_AK");
+	unsetenv("HUAWEICLOUD_SDK_SK");
+	config_init(&cfg);
+	cfg.profile = strdup("prod");
+	CHECK_INT(finish(&cfg, err), 0);
+	snprintf(want, sizeof(want), "profile prod of %s",
+		 home_path(CONFIG_REL));
+	CHECK_STR(config_origin(&cfg, "sk"), want);
+	config_free(&cfg);
+
+	drop(CONFIG_REL);
+	put_sdk_file(0600);
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), 0);
+	snprintf(want, sizeof(want), "[basic] of %s", home_path(SDK_REL));
+	CHECK_STR(config_origin(&cfg, "ak"), want);
+	CHECK_STR(config_origin(&cfg, "project_id"), want);
+	CHECK_STR(config_origin(&cfg, "config"), "default; no such file");
+	config_free(&cfg);
+}
+
+/* ---- secrets leave memory once the HTTP client has them ---- */
+
+static void test_forget_secrets_wipes_config_and_environment(void)
+{
+	struct hwc_config cfg;
+	char err[ERRLEN], *env_sk;
+
+	home_new();
+	setenv("HUAWEICLOUD_SDK_AK", ENV_AK, 1);
+	setenv("HUAWEICLOUD_SDK_SK", ENV_SK, 1);
+	env_sk = getenv("HUAWEICLOUD_SDK_SK");
+	config_init(&cfg);
+	CHECK_INT(finish(&cfg, err), 0);
+	CHECK_STR(cfg.cred.sk, ENV_SK);
+	config_forget_secrets(&cfg);
+	CHECK(cfg.cred.ak == NULL && cfg.cred.sk == NULL);
+	CHECK_STR(cfg.cred.source, "environment");
+	CHECK_STR(config_origin(&cfg, "sk"), "environment HUAWEICLOUD_SDK_SK");
+	CHECK(getenv("HUAWEICLOUD_SDK_SK") == NULL);
+	CHECK(getenv("HUAWEICLOUD_SDK_AK") == NULL);
+	/* the string the environment held is overwritten, not only unset */
+	CHECK(env_sk[0] == '\0' && memchr(env_sk, 'e', strlen(ENV_SK)) == NULL);
+	config_free(&cfg);
+}
+
 /* ---- no or half credentials ---- */
 
 static void test_missing_credentials_names_the_four_places(void)
@@ -803,7 +1094,7 @@ static void test_errors_never_hold_secrets(void)
 	    "[default]\nsk = " CFG_SK "\nak = " CFG_AK "\ntimeout = " CFG_SK
 	    "\n");
 	config_init(&cfg);
-	CHECK_INT(finish(&cfg, err), -EINVAL);
+	CHECK_INT(finish(&cfg, err), -ERANGE);
 	CHECK(has(err, "timeout"));
 	CHECK(err_has_no_secret(err));
 	config_free(&cfg);
@@ -854,6 +1145,10 @@ int main(void)
 	test_missing_credentials_names_the_four_places();
 	test_half_pairs_name_their_source();
 	test_errors_never_hold_secrets();
+	test_file_of_another_owner_refused();
+	test_numbers_same_on_command_line_and_in_profile();
+	test_origins_name_each_source();
+	test_forget_secrets_wipes_config_and_environment();
 	home_remove();
 	return test_summary();
 }

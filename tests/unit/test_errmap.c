@@ -79,6 +79,45 @@ static void test_401_is_eacces_and_never_retried(void)
 	CHECK(!retry);
 }
 
+/* Which refusals are of the credentials (exit 77) and which are not. */
+static void test_auth_failures_are_told_from_permissions(void)
+{
+	static const struct {
+		long status;
+		const char *code;
+		bool auth;
+	} cases[] = {
+	    {401, "APIGW.0301", true},
+	    {401, "APIGW.0303", true},
+	    {401, "IOTDA.000002", true},
+	    {401, "", true},
+	    {401, NULL, true},
+	    {403, "APIGW.0301", true},
+	    {403, "APIG.0301", true},
+	    {403, "IOTDA.000004", true},
+	    {403, "APIGW.0302", false},
+	    {403, "IOTDA.000021", false},
+	    {403, "IOTDA.021101", false},
+	    {403, "RF.EMU403", false},
+	    {403, "", false},
+	    {429, "APIGW.0308", false},
+	    {400, "APIGW.0301", false},
+	    {404, "", false},
+	    {500, "", false},
+	    {200, "", false},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (errmap_is_auth_failure(cases[i].status, cases[i].code) !=
+		    cases[i].auth)
+			fprintf(stderr, "case %zu: %ld %s\n", i,
+				cases[i].status,
+				cases[i].code ? cases[i].code : "(null)");
+		CHECK(errmap_is_auth_failure(cases[i].status, cases[i].code) ==
+		      cases[i].auth);
+	}
+}
+
 static void test_400_on_provider_id_request_is_estale(void)
 {
 	bool retry = true;
@@ -253,6 +292,7 @@ int main(void)
 	test_403_throttling_is_treated_as_429();
 	test_other_403_is_eacces();
 	test_401_is_eacces_and_never_retried();
+	test_auth_failures_are_told_from_permissions();
 	test_400_on_provider_id_request_is_estale();
 	test_other_400_is_einval();
 	test_409_is_ebusy();
