@@ -953,7 +953,7 @@ static void test_origins_name_each_source(void)
 	CHECK_STR(config_origin(&cfg, "config"), "default");
 	CHECK_STR(config_origin(&cfg, "retries"), "default");
 	CHECK_STR(config_origin(&cfg, "iam_endpoint"),
-		  "default for region cn-north-4");
+		  "derived from region cn-north-4 (the SDKs' table)");
 	CHECK_STR(config_origin(&cfg, "ak"), "environment HUAWEICLOUD_SDK_AK");
 	CHECK_STR(config_origin(&cfg, "sk"), "environment HUAWEICLOUD_SDK_SK");
 	CHECK_STR(config_origin(&cfg, "project_id"),
