@@ -44,9 +44,9 @@ struct resource {
  */
 struct listing {
 	atomic_uint refs;
-	uint64_t gen;	       /* unique per fetch */
-	size_t count;	       /* entries in items */
-	size_t cap;	       /* allocated entries in items */
+	uint64_t gen;		/* unique per fetch */
+	size_t count;		/* entries in items */
+	size_t cap;		/* allocated entries in items */
 	struct resource *items; /* sorted by name (strcmp), names unique */
 	_Atomic(unsigned char) *gone; /* count flags, set by listing_finish */
 	atomic_size_t ngone;
@@ -78,8 +78,8 @@ struct backend_ops {
 	int (*list)(struct backend *b, const struct coll *c,
 		    struct listing **out);
 	/* One entry by name, copied into *out (free with resource_clear). */
-	int (*lookup)(struct backend *b, const struct coll *c,
-		      const char *name, struct resource *out);
+	int (*lookup)(struct backend *b, const struct coll *c, const char *name,
+		      struct resource *out);
 	/*
 	 * Optional (NULL: not offered). Like lookup, but a name whose cached
 	 * answer has expired may be answered from that answer once, with no

@@ -38,9 +38,9 @@ struct hwc_config {
 	char *rfs_endpoint; /* unset: no rfs/ */
 	char *iam_endpoint; /* default: from the region (regions.c) */
 	char *cafile;
-	char *audit_log; /* a file; unset: syslog (or stderr with -f) */
-	char *signing;	 /* "auto" (default), "sdk" or "v11" for IoTDA */
-	int cache_ttl;	 /* seconds, default 30; 0 turns the cache off */
+	char *audit_log;  /* a file; unset: syslog (or stderr with -f) */
+	char *signing;	  /* "auto" (default), "sdk" or "v11" for IoTDA */
+	int cache_ttl;	  /* seconds, default 30; 0 turns the cache off */
 	int negative_ttl; /* seconds, default 5 */
 	int timeout;	  /* seconds for a whole operation, default 10 */
 	int retries;	  /* retries after the first try, default 4 */
@@ -48,7 +48,7 @@ struct hwc_config {
 	int rmdir_cascade;
 	int dry_run;
 	int ro;
-	int parallel_list; /* IoTDA offset pages in parallel (default 1); 0 off */
+	int parallel_list; /* IoTDA offset pages at once: 1 (default) or 0 */
 	/* Set by config_finish: no IoTDA or RFS endpoint was given, so both
 	 * came from the region's tables (an unset one is not offered there). */
 	int derived_endpoints;
@@ -95,7 +95,7 @@ const char *config_origin(const struct hwc_config *cfg, const char *key);
  * 0 or -ENOMEM.
  */
 int config_note(struct hwc_config *cfg, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Prints every setting of a finished config, one "key: value (origin)" a

@@ -1484,7 +1484,8 @@ int http_json_body(const struct http_request *req,
 
 static int json_key_order(const void *a, const void *b)
 {
-	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+	const cJSON *x = *(const cJSON *const *)a,
+		    *y = *(const cJSON *const *)b;
 
 	return strcmp(x->string ? x->string : "", y->string ? y->string : "");
 }

@@ -105,12 +105,14 @@ struct region_service_desc {
 };
 
 static const struct region_service_desc region_services[] = {
-    [REGION_IOTDA] = {"IoTDA", "iotda_endpoint", "IOTDA", region_iotda, REGION_ROWS(region_iotda),
-		      NULL, offsetof(struct hwc_config, iotda_endpoint)},
-    [REGION_RFS] = {"RFS", "rfs_endpoint", "AOS", region_rfs, REGION_ROWS(region_rfs), NULL,
+    [REGION_IOTDA] = {"IoTDA", "iotda_endpoint", "IOTDA", region_iotda,
+		      REGION_ROWS(region_iotda), NULL,
+		      offsetof(struct hwc_config, iotda_endpoint)},
+    [REGION_RFS] = {"RFS", "rfs_endpoint", "AOS", region_rfs,
+		    REGION_ROWS(region_rfs), NULL,
 		    offsetof(struct hwc_config, rfs_endpoint)},
-    [REGION_IAM] = {"IAM", "iam_endpoint", "IAM", region_iam, REGION_ROWS(region_iam),
-		    "iam.myhuaweicloud.com",
+    [REGION_IAM] = {"IAM", "iam_endpoint", "IAM", region_iam,
+		    REGION_ROWS(region_iam), "iam.myhuaweicloud.com",
 		    offsetof(struct hwc_config, iam_endpoint)},
 };
 

@@ -104,10 +104,8 @@ static int rfs_entry(const cJSON *obj, enum coll_kind kind, const char *want,
 	if (!r->mtime)
 		r->mtime =
 		    rfs_parse_time(http_json_str(obj, "create_time", 64));
-	ret = http_json_resource(obj,
-				 kind == COLL_VERSIONS ? rfs_version_show_only
-						       : NULL,
-				 r);
+	ret = http_json_resource(
+	    obj, kind == COLL_VERSIONS ? rfs_version_show_only : NULL, r);
 	if (!ret && r->json_len > SVC_MAX_ENTRY_JSON) {
 		log_warn("rfs: skipping %s: metadata of %zu bytes", name,
 			 r->json_len);

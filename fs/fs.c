@@ -524,12 +524,12 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 	/*
 	 * The backend answers a name nobody listed that cannot be an
-	 * identifier with ENOENT, and no request. The kernel looks a name up again before it unlinks it once its
-	 * entry has expired. A package needs nothing more than its name to
-	 * be deleted, so a package listed before may be answered from that
-	 * listing, once and briefly, and `rm` then costs only the DELETE
-	 * (docs/hwcfs.md). Providers and versions are deleted with the
-	 * provider_id of a fresh lookup anyway.
+	 * identifier with ENOENT, and no request. The kernel looks a name up
+	 * again before it unlinks it once its entry has expired. A package
+	 * needs nothing more than its name to be deleted, so a package listed
+	 * before may be answered from that listing, once and briefly, and `rm`
+	 * then costs only the DELETE (docs/hwcfs.md). Providers and versions
+	 * are deleted with the provider_id of a fresh lookup anyway.
 	 */
 	call_begin(req, &cn);
 	if (c.kind == COLL_PACKAGES && fs->b->ops->lookup_stale)
