@@ -18,7 +18,8 @@ import time
 import pytest
 
 from emulator.harness import Emulator
-from harden_util import mounted
+from harden_util import ASAN_SMALL_QUARANTINE, assert_peak_bounded, \
+    mounted
 from mountlib import PROVIDERS, wait_until
 
 # What the issue asks: an interrupted ls is gone within this.
@@ -94,6 +95,7 @@ def test_interrupted_ls_on_a_stalled_server_ends_at_once(emu, sig):
         assert names == sorted(p["provider_name"]
                                for p in emu.state()["providers"])
         assert emu.stats()["requests"]["rfs.list_providers"] == 1
+        assert_peak_bounded(m.pid)
 
 
 def test_interrupted_leader_hands_no_eintr_to_its_waiter(emu):
@@ -186,7 +188,8 @@ def test_slow_endless_listing_ends_at_its_time_limit():
     # 101 pages) would take some 40 s; the time limit (30 x timeout) ends
     # the walk first.
     with Emulator(providers=2) as emu:
-        with mounted(emu, "timeout=1") as m:
+        with mounted(emu, "timeout=1",
+                     env={"ASAN_OPTIONS": ASAN_SMALL_QUARANTINE}) as m:
             emu.faults(hostile="endless_pages", latency_ms=400)
             emu.reset()
             t0 = time.monotonic()
@@ -202,6 +205,7 @@ def test_slow_endless_listing_ends_at_its_time_limit():
             assert code == errno.ETIMEDOUT
             assert LIST_LIMIT - 1 <= secs <= LIST_LIMIT + 2
             assert 10 < pages < 101
+            assert_peak_bounded(m.pid)
             lines = [line for line in m.stderr.splitlines()
                      if "time limit" in line]
             assert len(lines) == 1, m.stderr[-2000:]

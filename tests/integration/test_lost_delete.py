@@ -8,6 +8,7 @@ pool with an `ls` first, so the DELETE goes out on a reused connection."""
 
 import os
 
+from harden_util import assert_peak_bounded
 from mountlib import PACKAGES, PROVIDERS, deletes, package_ids, providers, \
     sh
 
@@ -87,3 +88,4 @@ def test_rm_r_provider_whose_answers_are_all_lost(emulator, mount, tmp_path):
     assert len(lines) == 4, lines
     assert all("outcome=deleted" in line for line in lines), lines
     assert sorted(os.listdir(m.p(PROVIDERS))) == ["kept"]
+    assert_peak_bounded(m.pid)

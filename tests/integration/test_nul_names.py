@@ -16,6 +16,8 @@ import time
 
 import pytest
 
+from harden_util import assert_peak_bounded
+
 from mountlib import DAY, PACKAGES, PROVIDERS, deletes, delta_of, \
     errno_of, read_file, sh
 
@@ -115,6 +117,7 @@ def test_find_mtime_delete_spares_the_new_namesake(emulator, mount, kind,
     # the hostile entry was dropped, counted and logged, escaped
     assert "1 with a NUL or bytes that are not UTF-8" in m.stderr
     assert "\0" not in m.stderr
+    assert_peak_bounded(m.pid)
 
 
 @pytest.mark.parametrize("kind", sorted(SETUPS))
