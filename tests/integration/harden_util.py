@@ -184,3 +184,19 @@ def assert_peak_bounded(pid):
     peak = daemon_peak_mib(pid)
     print("daemon peak: %s MiB" % ("-" if peak is None else "%.0f" % peak))
     assert peak is None or peak < PEAK_MIB
+
+
+def expected_names(emu, directory, versions):
+    """The names the emulator holds in directory; a provider's are its
+    first `versions` versions 1.0.0, 1.0.1, ..."""
+    state = emu.state(brief=True)
+    if directory == "iotda/packages":
+        return {p["package_id"] for p in state["packages"]}
+    if directory == "rfs/providers":
+        return {p["provider_name"] for p in state["providers"]}
+    return {"1.0.%d" % i for i in range(versions)}
+
+
+def api_requests(emu):
+    """The emulator's request counters that are not 0."""
+    return {k: v for k, v in emu.stats()["requests"].items() if v}

@@ -12,7 +12,8 @@ import time
 import pytest
 
 from emulator.harness import Emulator
-from harden_util import mounted, run_tool, tool_errno
+from harden_util import api_requests, expected_names, mounted, run_tool, \
+    tool_errno
 
 PACKAGES = 1200  # 600 a type: the IoTDA walk needs a marker
 PROVIDERS = 1500  # two RFS pages of 1000
@@ -74,23 +75,10 @@ def emu():
         e.stop()
 
 
-def expected_names(emu, directory):
-    state = emu.state(brief=True)
-    if directory == "iotda/packages":
-        return {p["package_id"] for p in state["packages"]}
-    if directory == "rfs/providers":
-        return {p["provider_name"] for p in state["providers"]}
-    return {"1.0.%d" % i for i in range(VERSIONS)}
-
-
-def api_requests(emu):
-    return {k: v for k, v in emu.stats()["requests"].items() if v}
-
-
 @pytest.mark.parametrize("knob,directory", CASES)
 def test_backend_tool_on_hostile_answers(emu, knob, directory):
     want_errno, want_requests = EXPECT[knob][directory]
-    names = expected_names(emu, directory)
+    names = expected_names(emu, directory, VERSIONS)
     emu.clear_faults()
     emu.faults(hostile=knob)
     emu.reset()
@@ -115,7 +103,7 @@ def test_backend_tool_on_hostile_answers(emu, knob, directory):
 @pytest.mark.parametrize("knob,directory", CASES)
 def test_mount_on_hostile_answers(emu, knob, directory):
     want_errno, want_requests = EXPECT[knob][directory]
-    names = expected_names(emu, directory)
+    names = expected_names(emu, directory, VERSIONS)
     emu.clear_faults()
     # faults on only once mounted: the start-up check must pass
     with mounted(emu, "cache_ttl=30") as m:

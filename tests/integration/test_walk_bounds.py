@@ -15,8 +15,8 @@ import re
 import pytest
 
 from emulator.harness import Emulator
-from harden_util import ASAN_SMALL_QUARANTINE, PEAK_MIB, daemon_peak_mib, \
-    mounted, run_tool, tool_errno
+from harden_util import ASAN_SMALL_QUARANTINE, PEAK_MIB, api_requests, \
+    daemon_peak_mib, expected_names, mounted, run_tool, tool_errno
 
 PROVIDERS = 1500  # two RFS pages of 1000
 VERSIONS = 3
@@ -92,23 +92,10 @@ def emu():
         e.stop()
 
 
-def expected_names(emu, directory):
-    state = emu.state(brief=True)
-    if directory == "iotda/packages":
-        return {p["package_id"] for p in state["packages"]}
-    if directory == "rfs/providers":
-        return {p["provider_name"] for p in state["providers"]}
-    return {"1.0.%d" % i for i in range(VERSIONS)}
-
-
-def api_requests(emu):
-    return {k: v for k, v in emu.stats()["requests"].items() if v}
-
-
 @pytest.mark.parametrize("knob,directory", CASES)
 def test_backend_tool_walk_bounds(emu, knob, directory):
     want_errno, want_requests = EXPECT[knob][directory]
-    names = expected_names(emu, directory)
+    names = expected_names(emu, directory, VERSIONS)
     emu.clear_faults()
     emu.faults(hostile=knob)
     emu.reset()
@@ -134,7 +121,7 @@ def test_backend_tool_walk_bounds(emu, knob, directory):
 @pytest.mark.parametrize("knob,directory", CASES)
 def test_mount_walk_bounds(emu, knob, directory):
     want_errno, want_requests = EXPECT[knob][directory]
-    names = expected_names(emu, directory)
+    names = expected_names(emu, directory, VERSIONS)
     emu.clear_faults()
     with mounted(emu, "cache_ttl=30",
                  env={"ASAN_OPTIONS": ASAN_SMALL_QUARANTINE}) as m:
