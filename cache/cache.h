@@ -6,7 +6,7 @@
 #ifndef HWCFS_CACHE_H
 #define HWCFS_CACHE_H
 
-#include "../backend/backend.h"
+#include "backend.h"
 
 struct cache_opts {
 	int ttl;	  /* seconds listings and entries live; 0: no cache */
