@@ -1,5 +1,5 @@
 /*
- * errmap.c - the design's error table: HTTP status + cloud error code +
+ * errmap.c - the table of docs/backend.md, "Errors": HTTP status + error code +
  * kind of request -> errno and "retry or not", and the error-body parser.
  */
 #include "errmap.h"

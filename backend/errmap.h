@@ -56,10 +56,11 @@ int errmap_transport(enum errmap_transport t, bool *retry);
 int errmap_malformed(void);
 
 /*
- * The cloud's error body (cloud-api.md 5.4): the first pair present of
- * error_code/error_msg, errorCode/errorMsg, code/message, at the top level
- * or else in nested objects. Without one, code is "" and msg is the start
- * of the raw body. Both are made printable (control bytes become '?').
+ * The cloud's error body (docs/cloud-api.md, "Error bodies and codes"):
+ * the first pair present of error_code/error_msg, errorCode/errorMsg,
+ * code/message, at the top level or else in nested objects. Without one,
+ * code is "" and msg is the start of the raw body. Both are made printable
+ * (control bytes become '?').
  */
 void errmap_parse_body(const char *body, size_t len, char *code, size_t codelen,
 		       char *msg, size_t msglen);

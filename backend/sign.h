@@ -1,6 +1,7 @@
 /*
  * sign.h - AK/SK request signing: SDK-HMAC-SHA256, and the derived
- * V11-HMAC-SHA256 that IoTDA instance hosts need (cloud-api.md section 4).
+ * V11-HMAC-SHA256 that IoTDA instance hosts need (docs/cloud-api.md,
+ * "AK/SK signing").
  */
 #ifndef HWCFS_SIGN_H
 #define HWCFS_SIGN_H

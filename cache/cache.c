@@ -677,8 +677,8 @@ static bool stale_answer(struct cache *c, struct cache_coll *cs,
  * cloud); with stale, an expired answer given once (see stale_answer); one
  * inner lookup shared by every thread asking for it.
  *
- * The design says a name missing from a fresh listing "is confirmed with one
- * show request, then kept as a negative entry". We read it literally: the
+ * A name missing from a fresh listing is confirmed with one show request,
+ * then kept as a negative entry (docs/architecture.md, "Cache rules"): the
  * listing may predate the name's creation, so its absence there is only a
  * hint; one inner lookup decides, and a -ENOENT answer is kept for
  * negative_ttl, so asking again in that time makes no request. A name the

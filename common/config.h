@@ -71,8 +71,9 @@ int config_set(struct hwc_config *cfg, const char *key, const char *value,
 
 /*
  * Fills fields still unset from the profile cfg->profile of the config
- * file, then from defaults, then finds credentials in the design's order
- * (environment, SDK credentials file, the config file, KooCLI profile).
+ * file, then from defaults, then finds credentials in the order of
+ * docs/hwcfs.md, "Credentials" (environment, SDK credentials file, the
+ * config file, KooCLI profile).
  * Fields already set count as given on the command line. A missing
  * default config file is fine; a named one that is missing, a file with a
  * syntax error, or a secret-holding file readable by group or others or

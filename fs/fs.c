@@ -1,6 +1,7 @@
 /*
- * fs.c - the FUSE low-level operations: the tree of the design, attributes
- * from listings, errnos from the backend. Knows nothing of HTTP.
+ * fs.c - the FUSE low-level operations: the tree of docs/hwcfs.md, attributes
+ * from listings, errnos from the backend. Knows nothing of HTTP
+ * (docs/architecture.md, "Layers").
  */
 #include "fs.h"
 

@@ -1,7 +1,7 @@
 /*
- * fs.h - the FUSE low-level operations of hwcfs: the tree of the design
+ * fs.h - the FUSE low-level operations of hwcfs: the tree of docs/hwcfs.md
  * over one struct backend, with the helper threads that tell the kernel
- * to drop what it cached.
+ * to drop what it cached (docs/architecture.md, "Threads and locks").
  */
 #ifndef HWCFS_FS_H
 #define HWCFS_FS_H

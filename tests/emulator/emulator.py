@@ -2,9 +2,9 @@
 """emulator.py - a local stand-in for Huawei Cloud IoTDA, RFS and IAM.
 
 One process, one loopback port. It answers the OTA package, private provider
-and IAM token APIs as cloud-api.md describes them, verifies AK/SK signatures
-and tokens, can inject faults, and counts every request so that tests can
-assert exactly what a client sent. Control API under /_emu/ (no auth).
+and IAM token APIs as docs/cloud-api.md describes them, verifies AK/SK
+signatures and tokens, can inject faults, and counts every request so that
+tests can assert exactly what a client sent. Control API under /_emu/ (no auth).
 Python 3 standard library only; see docs/emulator.md.
 """
 
@@ -68,8 +68,8 @@ ENDLESS_ENTRIES = 200000
 FAT_PAD = 24 * 1024  # characters of description an endless_fat entry has
 REPEAT_PAGES = 200  # repeat_pages: RFS pages, or IoTDA markers, before the end
 
-# Error codes. Documented ones come from cloud-api.md; the emulator-owned
-# ones are listed as [derived] in docs/emulator.md.
+# Error codes, each listed in docs/emulator.md: the cloud's own, and the
+# emulator-owned ones, which are marked [derived] there.
 IOTDA_BAD_PARAM = "IOTDA.000006"
 IOTDA_BAD_BODY = "IOTDA.000008"
 IOTDA_BAD_LIMIT = "IOTDA.000017"

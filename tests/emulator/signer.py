@@ -2,7 +2,8 @@
 
 One implementation serves both sides: the emulator rebuilds the canonical
 request from what it received and verifies the signature, and the tests sign
-the requests they send. The rules are those of cloud-api.md section 4.
+the requests they send. The rules are those of docs/cloud-api.md, "AK/SK
+signing".
 """
 
 import calendar

@@ -1,4 +1,4 @@
-"""IoTDA OTA package API rules (cloud-api.md section 1), over plain HTTP."""
+"""IoTDA OTA package API rules (docs/cloud-api.md), over plain HTTP."""
 
 import re
 

@@ -1,4 +1,4 @@
-"""RFS private provider API rules (cloud-api.md section 2), over plain HTTP."""
+"""RFS private provider API rules (docs/cloud-api.md, RFS), over plain HTTP."""
 
 import re
 import uuid

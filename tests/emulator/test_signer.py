@@ -1,5 +1,5 @@
-"""Every signing vector of cloud-api.md 4.5 (official SDK tests) and 4.7
-(project vectors), reproduced by signer.py, plus verification."""
+"""Every signing vector of docs/cloud-api.md, "Test vectors" (the SDKs'
+tests and the project's own), reproduced by signer.py, plus verification."""
 
 import hashlib
 

@@ -146,7 +146,7 @@ def assert_content_is(data, state_obj):
     shown = json.loads(data)
     want = api_object(state_obj)
     if "provider_version" in want and "provider_source" in shown:
-        # Only a version's show answer has it (cloud-api.md 2.8).
+        # Only a version's show answer has it (docs/cloud-api.md, RFS).
         want["provider_source"] = \
             "huawei.com/private-provider/" + want["provider_name"]
     for k, v in shown.items():

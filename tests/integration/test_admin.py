@@ -33,7 +33,7 @@ PROFILE = "hwctest"
 EXIT_TIMEOUT = 10.0
 
 # Every option the man page must document (the brief of issue 7, and the
-# design's list); the -o names of `hwcfs --help` are checked as well.
+# options of docs/hwcfs.md); the -o names of `hwcfs --help` are checked too.
 MAN_OPTIONS = [
     "region", "project_id", "iotda_endpoint", "instance_id", "rfs_endpoint",
     "iam_endpoint", "cache_ttl", "negative_ttl", "timeout", "retries",

@@ -1,7 +1,8 @@
 """test_mount_errors.py - acceptance tests of issue 4, errors seen from the
 shell: the emulator's faults (404, 403, throttling, 5xx) reach `rm`,
-`cat` and `ls` as the design's errno table says, with the shell's exit
-code and message, after exactly the retries configured."""
+`cat` and `ls` as the errno table of docs/hwcfs.md, "Errors", says, with
+the shell's exit code and message, after exactly the retries
+configured."""
 
 import errno
 import os

@@ -1,6 +1,6 @@
 /*
- * test_errmap.c - the design's error table, row by row, and the error-body
- * parser of cloud-api.md 5.4.
+ * test_errmap.c - the error table of docs/backend.md, "Errors", row by row,
+ * and the error-body parser (docs/cloud-api.md, "Error bodies and codes").
  */
 #include <errno.h>
 #include <stdbool.h>

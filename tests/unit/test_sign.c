@@ -8,7 +8,7 @@
 
 #define AUTH_LEN 512
 
-/* cloud-api.md 4.7 inputs */
+/* the project's own inputs (docs/cloud-api.md, "Test vectors") */
 #define AK47 "AKEXAMPLE0123456789"
 #define SK47 "SKEXAMPLE/secret+key0123456789abcdefghij"
 #define DATE47 "20240102T030405Z"
@@ -26,7 +26,7 @@ static const char *sign_or_null(const struct sign_input *in)
 	return auth;
 }
 
-/* --- official SDK vectors (cloud-api.md 4.5), AK/SK AccessKey/SecretKey */
+/* --- the SDKs' vectors (docs/cloud-api.md), AK/SK AccessKey/SecretKey --- */
 
 static void test_go_vector_1_get_with_unsigned_underscore_header(void)
 {
@@ -184,7 +184,7 @@ static void test_python_vector_2_derived(void)
 		  "ec5d6fab27812e2d898a35aaaa5e16ee0a0365c38527ccfb3cf");
 }
 
-/* --- the project's own vectors (cloud-api.md 4.7) --- */
+/* --- the project's own vectors (docs/cloud-api.md, "Test vectors") --- */
 
 static struct sign_header a_headers[] = {
     {"Content-Type", "application/json"},
