@@ -233,6 +233,7 @@ def test_xargs_rm_outliving_cache_ttl_sends_only_deletes(emulator, mount):
     r, early = requests_during(emulator, lambda: m.run(
         rm, cwd=m.p(PACKAGES), input="\n".join(names[:50])))
     assert r.returncode == 0, r.stderr
+    # Lets cache_ttl (and the kernel's entry timeout) pass since the listing.
     time.sleep(max(0, listed + ttl + 1.2 - time.monotonic()))
     r, late = requests_during(emulator, lambda: m.run(
         rm, cwd=m.p(PACKAGES), input="\n".join(names[50:])))
