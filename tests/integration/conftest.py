@@ -28,7 +28,9 @@ if TESTS not in sys.path:
 
 from emulator.harness import Emulator  # noqa: E402
 
-BUILD = os.environ.get("HWCFS_BUILD", "/work/main/build-test")
+# The build scripts/test makes, next to tests/; HWCFS_BUILD names another.
+REPO = os.path.dirname(TESTS)
+BUILD = os.environ.get("HWCFS_BUILD", os.path.join(REPO, "build-test"))
 HWCFS = os.path.join(BUILD, "fs", "hwcfs")
 MOUNT_TIMEOUT = 10.0
 EXIT_TIMEOUT = 10.0

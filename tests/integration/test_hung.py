@@ -18,6 +18,7 @@ import pytest
 from conftest import clean_env, emulator_opts, run_hwcfs
 from emulator.harness import Emulator
 from harden_util import finish, mounted, start_hwcfs
+from mountlib import wait_until
 
 TIMEOUT = 3  # -o timeout=
 LIMIT = TIMEOUT + 1  # what the issue allows an operation to take
@@ -83,7 +84,9 @@ def test_stalled_server_fails_operations_in_time(emu):
         t = threading.Thread(target=lambda: slow.update(
             r=timed("ls", m.p("iotda/packages"))))
         t.start()
-        time.sleep(0.5)
+        # the listing is in flight once the emulator holds its request
+        assert wait_until(lambda: any(e.get("stalled")
+                                      for e in emu.stats()["log"]))
         code, secs = timed("ls", m.p("rfs/providers"))
         print("cached ls during the stall: %.3f s" % secs)
         assert code == 0 and secs < CACHED

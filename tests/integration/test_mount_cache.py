@@ -10,9 +10,10 @@ import signal
 import time
 
 from mountlib import PACKAGES, PROVIDERS, delta_of, errno_of, \
-    iotda_list_requests, package_ids, refresh, sh
+    iotda_list_requests, package_ids, refresh, sh, wait_until
 
 MISSING_ID = "0123456789abcdef01234567"  # a valid package id, not there
+DROPPED = "SIGUSR2: dropping every cached entry"  # fs/fs.c's log line
 
 
 def test_refresh_costs_exactly_one_new_list_on_next_ls(emulator, mount):
@@ -137,9 +138,11 @@ def _wait_for_listing(m, d, name, timeout=10.0):
 def test_sigusr2_leaves_the_mount_running(emulator, mount):
     emulator.seed(packages=3)
     m = mount()
-    for _ in range(3):
+    # One at a time, each waited for by its log line: signals sent at once
+    # may merge into one.
+    for n in range(1, 4):
         m.signal(signal.SIGUSR2)
-    time.sleep(0.2)
+        assert wait_until(lambda: m.stderr.count(DROPPED) >= n), m.stderr
     assert m.proc.poll() is None
     assert set(os.listdir(m.p(PACKAGES))) == package_ids(emulator)
 
@@ -193,7 +196,7 @@ def test_negative_entry_expires_after_negative_ttl(emulator, mount):
     m = mount("negative_ttl=1")
     path = m.p(PACKAGES, MISSING_ID)
     assert errno_of(os.stat, path) == errno.ENOENT
-    time.sleep(2.2)
+    time.sleep(2.2)  # lets negative_ttl=1 (and the kernel's timeout) pass
     emulator.reset()
     assert errno_of(os.stat, path) == errno.ENOENT
     assert emulator.stats()["requests"]["iotda.show"] == 1
@@ -203,7 +206,7 @@ def test_listing_expires_after_cache_ttl(emulator, mount):
     emulator.seed(providers=4)
     m = mount("cache_ttl=1")
     os.listdir(m.p(PROVIDERS))
-    time.sleep(2.2)
+    time.sleep(2.2)  # lets cache_ttl=1 (and the kernel's timeout) pass
     _, delta = delta_of(emulator, lambda: os.listdir(m.p(PROVIDERS)))
     assert delta == {"rfs.list_providers": 1, "total": 1}
 

@@ -174,7 +174,9 @@ def test_refresh_makes_the_next_ls_l_cold_again(emulator, mount):
     r = m.run(["setfattr", "-n", "user.hwcfs.refresh", "-v", "1",
                m.p(PACKAGES)])
     assert r.returncode == 0, r.stderr
-    time.sleep(0.2)  # the kernel notices go out on the notifier thread
+    # The kernel notices go out on the notifier thread, and nothing outside
+    # the daemon shows when they are done: a fixed wait, not a condition.
+    time.sleep(0.2)
     _, delta = requests_during(emulator, lambda: ls_l(m))
     assert delta == {"iotda.list": 2 * sum(len(r)
                                            for r in parallel_walk(300)) + 1}
@@ -233,6 +235,7 @@ def test_xargs_rm_outliving_cache_ttl_sends_only_deletes(emulator, mount):
     r, early = requests_during(emulator, lambda: m.run(
         rm, cwd=m.p(PACKAGES), input="\n".join(names[:50])))
     assert r.returncode == 0, r.stderr
+    # Lets cache_ttl (and the kernel's entry timeout) pass since the listing.
     time.sleep(max(0, listed + ttl + 1.2 - time.monotonic()))
     r, late = requests_during(emulator, lambda: m.run(
         rm, cwd=m.p(PACKAGES), input="\n".join(names[50:])))

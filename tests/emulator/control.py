@@ -1,0 +1,206 @@
+"""control.py - The control API under /_emu/ (no auth): stats, reset,
+state, seeding, keys, records and fault knobs; see docs/emulator.md.
+"""
+
+import json
+import time
+
+import signer
+from errors import ApiError
+from faults import apply_faults
+from state import PACKAGE_TYPES, empty_stats, parse_time_field, seed_types
+from routes import first, param_dict, path_segment
+
+
+class Control:
+    """The Handler's control API (/_emu/...)."""
+
+    def control(self, method, raw_path, raw_query, body):
+        try:
+            status, obj = self.control_answer(method, raw_path, raw_query,
+                                              body)
+        except ApiError as e:
+            status, obj = e.status, e.body
+        except (ValueError, KeyError, TypeError) as e:
+            status, obj = 400, {"error": "bad control request: %s" % e}
+        self.send_json(status, obj)
+
+    def control_json(self, body):
+        if not body:
+            return {}
+        try:
+            obj = json.loads(body)
+        except ValueError:
+            raise ApiError(400, {"error": "body is not JSON"})
+        if not isinstance(obj, dict):
+            raise ApiError(400, {"error": "body must be a JSON object"})
+        return obj
+
+    def control_answer(self, method, path, raw_query, body):
+        cloud = self.server.cloud
+        parts = [path_segment(p) for p in path.split("/")[2:]]
+        req = self.control_json(body)
+        params = param_dict(signer.parse_query(raw_query))
+        if parts == ["stats"] and method == "GET":
+            with cloud.lock:
+                return 200, json.loads(json.dumps(cloud.stats))
+        if parts == ["tokens"] and method == "GET":
+            # Every token issued so far, newest last: lets a test look for
+            # the exact value in a client's output.
+            with cloud.lock:
+                return 200, {"tokens": sorted(
+                    cloud.tokens, key=lambda t: cloud.tokens[t]["seq"])}
+        if parts == ["reset"] and method == "POST":
+            with cloud.lock:
+                cloud.stats = empty_stats()
+                if req.get("faults"):
+                    self.set_faults({"clear": True})
+            return 200, {"ok": True}
+        if parts == ["state"] and method == "GET":
+            brief = first(params, "brief") not in (None, "0", "false")
+            with cloud.lock:
+                return 200, cloud.state(brief)
+        if parts and parts[0] == "keys":
+            return self.control_keys(method, parts[1:], req)
+        if parts == ["faults"] and method == "GET":
+            with cloud.lock:
+                return 200, dict(cloud.faults)
+        if parts == ["faults"] and method == "POST":
+            return 200, self.set_faults(req)
+        if parts == ["seed"] and method == "POST":
+            counts = {}
+            for k in ("packages", "providers", "versions"):
+                counts[k] = int(req.get(k, 0))
+                if counts[k] < 0:
+                    raise ApiError(400, {"error": "%s must be >= 0" % k})
+            types = seed_types(req.get("package_types"))
+            with cloud.lock:
+                cloud.seed(clear=bool(req.get("clear")),
+                           package_types=types, **counts)
+                return 200, {"packages": len(cloud.packages),
+                             "providers": len(cloud.providers)}
+        if parts == ["packages"] and method == "POST":
+            return 201, self.control_add_package(req)
+        if len(parts) == 2 and parts[0] == "packages" and method == "DELETE":
+            with cloud.lock:
+                if parts[1] not in cloud.packages:
+                    raise ApiError(404, {"error": "no such package"})
+                cloud.remove_package(parts[1])
+            return 200, {"ok": True}
+        if parts == ["providers"] and method == "POST":
+            return 201, self.control_add_provider(req)
+        if len(parts) == 2 and parts[0] == "providers" and \
+                method == "DELETE":
+            with cloud.lock:
+                if parts[1] not in cloud.providers:
+                    raise ApiError(404, {"error": "no such provider"})
+                cloud.remove_provider(parts[1])
+            return 200, {"ok": True}
+        if len(parts) == 3 and parts[0] == "providers" and \
+                parts[2] == "versions" and method == "POST":
+            return 201, self.control_add_version(parts[1], req)
+        if len(parts) == 4 and parts[0] == "providers" and \
+                parts[2] == "versions" and method == "DELETE":
+            with cloud.lock:
+                prov = cloud.providers.get(parts[1])
+                if prov is None or parts[3] not in prov["versions"]:
+                    raise ApiError(404, {"error": "no such version"})
+                del prov["versions"][parts[3]]
+            return 200, {"ok": True}
+        raise ApiError(404, {"error": "unknown control call %s %s"
+                             % (method, path)})
+
+    def control_keys(self, method, rest, req):
+        """Access keys, as an account admin changes them behind a live
+        mount: GET lists the AKs; POST {"ak", "sk"} adds or replaces one,
+        POST {"reset": true} restores the keys the emulator started with;
+        DELETE keys/AK revokes one (its signatures are 401 from then)."""
+        cloud = self.server.cloud
+        with cloud.lock:
+            if not rest and method == "GET":
+                return 200, {"keys": sorted(cloud.keys)}
+            if not rest and method == "POST" and req.get("reset"):
+                cloud.keys = dict(cloud.start_keys)
+                return 200, {"keys": sorted(cloud.keys)}
+            if not rest and method == "POST":
+                ak, sk = req.get("ak"), req.get("sk")
+                if not isinstance(ak, str) or not ak or \
+                        not isinstance(sk, str) or not sk:
+                    raise ApiError(400, {"error": "ak and sk are required"})
+                cloud.keys[ak] = sk
+                return 200, {"keys": sorted(cloud.keys)}
+            if len(rest) == 1 and method == "DELETE":
+                if cloud.keys.pop(rest[0], None) is None:
+                    raise ApiError(404, {"error": "no such key"})
+                return 200, {"keys": sorted(cloud.keys)}
+        raise ApiError(404, {"error": "unknown keys call %s" % method})
+
+    def control_add_package(self, req):
+        cloud = self.server.cloud
+        now = time.time()
+        when = parse_time_field(req, now)
+        if req.get("package_type", "firmwarePackage") not in PACKAGE_TYPES:
+            raise ApiError(400, {"error": "bad package_type"})
+        pid = req.get("package_id")
+        # Any non-empty string: hostile-name tests need names the API
+        # would never create (docs/emulator.md).
+        if pid is not None and (not isinstance(pid, str) or not pid):
+            raise ApiError(400, {"error": "package_id must be a string"})
+        with cloud.lock:
+            if pid is not None and pid in cloud.packages:
+                raise ApiError(409, {"error": "package_id exists"})
+            epoch = cloud.api_epoch() if when is None else int(when)
+            rec = cloud.make_package(req, epoch)
+            cloud.insert_packages([rec])
+            out = dict(rec["show"])
+            out["create_epoch"] = rec["epoch"]
+            out["record_id"] = rec["record"]
+            return out
+
+    def control_add_provider(self, req):
+        cloud = self.server.cloud
+        name = req.get("provider_name")
+        if not isinstance(name, str) or not name:
+            raise ApiError(400, {"error": "provider_name is required"})
+        now = time.time()
+        when = parse_time_field(req, now)
+        epoch_ms = int(round((now if when is None else when) * 1000))
+        with cloud.lock:
+            if name in cloud.providers:
+                raise ApiError(409, {"error": "provider exists"})
+            prov = cloud.make_provider(name, epoch_ms,
+                                       req.get("provider_description"))
+            for i, v in enumerate(req.get("versions", [])):
+                spec = v if isinstance(v, dict) else {"provider_version": v}
+                vwhen = parse_time_field(spec, now)
+                vms = epoch_ms + (i + 1) * 1000 if vwhen is None else \
+                    int(round(vwhen * 1000))
+                cloud.add_version(prov, str(spec["provider_version"]), vms,
+                                  spec.get("function_graph_urn"),
+                                  spec.get("version_description"))
+            cloud.insert_provider(prov)
+            out = dict(prov["obj"])
+            out["versions"] = [dict(v["obj"])
+                               for v in prov["versions"].values()]
+            return out
+
+    def control_add_version(self, name, req):
+        cloud = self.server.cloud
+        version = req.get("provider_version")
+        if not isinstance(version, str) or not version:
+            raise ApiError(400, {"error": "provider_version is required"})
+        when = parse_time_field(req, time.time())
+        with cloud.lock:
+            prov = cloud.providers.get(name)
+            if prov is None:
+                raise ApiError(404, {"error": "no such provider"})
+            if version in prov["versions"]:
+                raise ApiError(409, {"error": "version exists"})
+            vms = int(time.time() * 1000) if when is None else \
+                int(round(when * 1000))
+            return cloud.add_version(prov, version, vms,
+                                     req.get("function_graph_urn"),
+                                     req.get("version_description"))
+
+    def set_faults(self, req):
+        return apply_faults(self.server.cloud, req)
