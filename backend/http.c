@@ -6,7 +6,6 @@
  */
 #include "http.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -20,8 +19,11 @@
 #include <curl/curl.h>
 #include <openssl/rand.h>
 
+#include "breaker.h"
 #include "cancel.h"
+#include "clock.h"
 #include "connect_to.h"
+#include "file.h"
 #include "json.h"
 #include "log.h"
 #include "names.h"
@@ -59,11 +61,7 @@ struct http_client {
 	http_token_fn refresh;
 	void *refresh_arg;
 	struct curl_slist *connect_to; /* HWCFS_TEST_CONNECT_TO, tests only */
-	/* The key breaker (hold_admit): */
-	pthread_mutex_t hold_lock; /* hold_until, probing */
-	long long hold_ms;	   /* auth_hold */
-	long long hold_until;	   /* 0: credentials not refused */
-	bool probing;		   /* the one request after the hold is out */
+	struct http_breaker breaker;
 };
 
 /* One request in flight: its tries, timers and the answer so far. */
@@ -96,14 +94,6 @@ static int http_global_users;
 static _Thread_local long long http_limit_at;
 static _Thread_local bool http_limit_hit;
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int http_uuid(char out[37])
 {
 	unsigned char b[16];
@@ -127,118 +117,6 @@ void http_result_clear(struct http_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* ---- endpoints ---- */
-
-static bool host_is_loopback(const char *host)
-{
-	struct in_addr a4;
-
-	if (strcasecmp(host, "localhost") == 0 || strcmp(host, "::1") == 0)
-		return true;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	return false;
-}
-
-void http_endpoint_clear(struct http_endpoint *ep)
-{
-	free(ep->base);
-	free(ep->host);
-	free(ep->hostname);
-	memset(ep, 0, sizeof(*ep));
-}
-
-int http_endpoint_init(struct http_endpoint *ep, const char *url,
-		       const char *service, char *err, size_t errlen)
-{
-	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
-	char *query = NULL, *user = NULL;
-	CURLU *u;
-	int ret = -EINVAL;
-	size_t n;
-
-	memset(ep, 0, sizeof(*ep));
-	ep->service = service;
-	u = curl_url();
-	if (!u)
-		return -ENOMEM;
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
-		snprintf(err, errlen, "%s: endpoint \"%s\" is not a URL",
-			 service, url);
-		goto out;
-	}
-	curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-	curl_url_get(u, CURLUPART_HOST, &host, 0);
-	curl_url_get(u, CURLUPART_PORT, &port, 0);
-	curl_url_get(u, CURLUPART_PATH, &path, 0);
-	curl_url_get(u, CURLUPART_QUERY, &query, 0);
-	curl_url_get(u, CURLUPART_USER, &user, 0);
-	if (!scheme || !host) {
-		snprintf(err, errlen, "%s: endpoint \"%s\" has no host",
-			 service, url);
-		goto out;
-	}
-	if ((path && strcmp(path, "/") != 0) || query || user) {
-		snprintf(err, errlen,
-			 "%s: endpoint \"%s\" must be scheme://host[:port] "
-			 "only",
-			 service, url);
-		goto out;
-	}
-	ep->hostname = strdup(host);
-	if (!ep->hostname)
-		goto nomem;
-	/* curl keeps IPv6 literals bracketed; names and checks need them
-	 * bare. */
-	n = strlen(ep->hostname);
-	if (n >= 2 && ep->hostname[0] == '[' && ep->hostname[n - 1] == ']') {
-		memmove(ep->hostname, ep->hostname + 1, n - 2);
-		ep->hostname[n - 2] = '\0';
-	}
-	if (strcasecmp(scheme, "https") != 0) {
-		if (strcasecmp(scheme, "http") != 0) {
-			snprintf(err, errlen,
-				 "%s: endpoint \"%s\": only https:// is "
-				 "supported",
-				 service, url);
-			goto out;
-		}
-		if (!host_is_loopback(ep->hostname)) {
-			snprintf(err, errlen,
-				 "%s: endpoint \"%s\": http:// is allowed only "
-				 "for loopback hosts (127.0.0.0/8, ::1, "
-				 "localhost); use https://",
-				 service, url);
-			goto out;
-		}
-	}
-	if (asprintf(&ep->host, "%s%s%s", host, port ? ":" : "",
-		     port ? port : "") < 0) {
-		ep->host = NULL;
-		goto nomem;
-	}
-	if (asprintf(&ep->base, "%s://%s", scheme, ep->host) < 0) {
-		ep->base = NULL;
-		goto nomem;
-	}
-	ret = 0;
-	goto out;
-nomem:
-	snprintf(err, errlen, "%s: out of memory", service);
-	ret = -ENOMEM;
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_free(query);
-	curl_free(user);
-	curl_url_cleanup(u);
-	if (ret)
-		http_endpoint_clear(ep);
-	return ret;
-}
-
 /* ---- the client ---- */
 
 static void share_lock(CURL *e, curl_lock_data d, curl_lock_access a, void *arg)
@@ -260,54 +138,6 @@ static void share_unlock(CURL *e, curl_lock_data d, void *arg)
 		pthread_mutex_unlock(&h->locks[d]);
 }
 
-static int read_file(const char *path, char **buf, size_t *len)
-{
-	FILE *f = fopen(path, "re");
-	char *b = NULL;
-	size_t n = 0, cap = 0;
-	int ret = 0;
-
-	if (!f)
-		return -errno;
-	for (;;) {
-		size_t got;
-
-		if (n == cap) {
-			char *nb;
-
-			if (cap >= HTTP_MAX_CAFILE) {
-				ret = -EFBIG;
-				break;
-			}
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(b, cap + 1);
-			if (!nb) {
-				ret = -ENOMEM;
-				break;
-			}
-			b = nb;
-		}
-		got = fread(b + n, 1, cap - n, f);
-		n += got;
-		if (got == 0) {
-			if (ferror(f))
-				ret = -EIO;
-			break;
-		}
-	}
-	fclose(f);
-	if (ret) {
-		free(b);
-		return ret;
-	}
-	if (!b && !(b = malloc(1)))
-		return -ENOMEM;
-	b[n] = '\0';
-	*buf = b;
-	*len = n;
-	return 0;
-}
-
 /*
  * curl's CAINFO names one bundle and replaces the default, so "cafile adds
  * a CA" is done by handing curl one in-memory bundle: the system's CAs
@@ -322,7 +152,7 @@ static int build_ca_blob(struct http_client *h, const char *cafile, char *err,
 	size_t elen = 0, blen = 0;
 	int ret;
 
-	ret = read_file(cafile, &extra, &elen);
+	ret = file_read(cafile, HTTP_MAX_CAFILE, &extra, &elen, NULL);
 	if (ret) {
 		snprintf(err, errlen, "cafile %s: %s", cafile, strerror(-ret));
 		return ret;
@@ -333,7 +163,7 @@ static int build_ca_blob(struct http_client *h, const char *cafile, char *err,
 		free(extra);
 		return -EINVAL;
 	}
-	if (read_file(sys, &base, &blen) != 0) {
+	if (file_read(sys, HTTP_MAX_CAFILE, &base, &blen, NULL) != 0) {
 		/* No system bundle: the added CA alone is still right. */
 		log_warn("cannot read the system CA bundle %s; trusting only "
 			 "%s",
@@ -402,10 +232,11 @@ int http_client_new(const struct hwc_config *cfg, struct http_client **out,
 		pthread_mutex_init(&h->locks[i], NULL);
 	pthread_mutex_init(&h->token_lock, NULL);
 	pthread_mutex_init(&h->refresh_lock, NULL);
-	pthread_mutex_init(&h->hold_lock, NULL);
-	h->hold_ms = (cfg->auth_hold > 0 ? cfg->auth_hold : 300) * 1000LL;
-	h->timeout_ms = (cfg->timeout > 0 ? cfg->timeout : 10) * 1000L;
-	h->retries = cfg->retries >= 0 ? cfg->retries : 4;
+	/* config_finish gave every setting its value (config.c's
+	 * defaults): no second set of defaults here. */
+	breaker_init(&h->breaker, cfg->auth_hold * 1000LL);
+	h->timeout_ms = cfg->timeout * 1000L;
+	h->retries = cfg->retries;
 	h->ak = dup_opt(cfg->cred.ak, &failed);
 	h->sk = dup_opt(cfg->cred.sk, &failed);
 	h->security_token = dup_opt(cfg->cred.security_token, &failed);
@@ -461,7 +292,7 @@ void http_client_free(struct http_client *h)
 		pthread_mutex_destroy(&h->locks[i]);
 	pthread_mutex_destroy(&h->token_lock);
 	pthread_mutex_destroy(&h->refresh_lock);
-	pthread_mutex_destroy(&h->hold_lock);
+	breaker_destroy(&h->breaker);
 	free(h->ca_blob);
 	curl_slist_free_all(h->connect_to);
 	free_secret(h->ak);
@@ -819,7 +650,7 @@ static int call_start(struct http_client *h, CURLM *m, struct http_call *c,
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
 	}
 	c->errbuf[0] = '\0';
-	c->started_ms = now_ms();
+	c->started_ms = clock_now_ms();
 	c->res->attempts++;
 	if (curl_multi_add_handle(m, e) != CURLM_OK)
 		return -ENOMEM;
@@ -961,86 +792,13 @@ static void log_try(const struct http_call *c, long status, int err,
 		strerror(-err), what);
 }
 
-/* ---- the key breaker ---- */
-
-/*
- * Whether an authenticated request may go out. The gateway locks a key
- * after five refused requests, so after a 401 nothing authenticated is
- * sent for auth_hold; then one request, the probe, goes out, and the
- * others wait for its answer (docs/backend.md, "The key breaker").
- * Returns 0 (*probe says whether this is the probe), -EAGAIN (the probe
- * is out: ask again soon) or -EACCES (held).
- */
-static int hold_admit(struct http_client *h, long long now, bool *probe)
-{
-	int ret = 0;
-
-	pthread_mutex_lock(&h->hold_lock);
-	if (h->hold_until && now < h->hold_until) {
-		ret = -EACCES;
-	} else if (h->hold_until && h->probing) {
-		ret = -EAGAIN;
-	} else if (h->hold_until) {
-		h->probing = true;
-		*probe = true;
-	}
-	pthread_mutex_unlock(&h->hold_lock);
-	return ret;
-}
-
-/*
- * An answer to an authenticated request: a 401 starts (or renews) the
- * hold; an answer that got past the gateway's authentication ends the
- * hold the probe was testing. One log line per change of state.
- */
-static void hold_answer(struct http_client *h, struct http_call *c, long status,
-			const char *code)
-{
-	const char *service = c->req->ep->service;
-	long long now = now_ms();
-	bool accepted =
-	    status < 500 && status != 401 && !errmap_is_throttle(status, code);
-
-	if (status != 401 && !(c->probe && accepted))
-		return;
-	pthread_mutex_lock(&h->hold_lock);
-	if (status == 401 && (!h->hold_until || c->probe))
-		hwc_log(LOG_ERR,
-			"%s: the credentials were refused%s (401 %s): no "
-			"authenticated request is sent for %lld s (auth_hold), "
-			"so that hwcfs cannot get the key locked; operations "
-			"fail EACCES until then",
-			service, c->probe ? " again" : "", *code ? code : "-",
-			h->hold_ms / 1000);
-	else if (status != 401)
-		log_info("%s: credentials accepted again (%ld); requests "
-			 "resume",
-			 service, status);
-	h->hold_until = status == 401 ? now + h->hold_ms : 0;
-	if (c->probe)
-		h->probing = false;
-	c->probe = false;
-	pthread_mutex_unlock(&h->hold_lock);
-}
-
-/* A probe that ends without a verdict: the next request probes. */
-static void hold_release(struct http_client *h, struct http_call *c)
-{
-	if (!c->probe)
-		return;
-	pthread_mutex_lock(&h->hold_lock);
-	h->probing = false;
-	pthread_mutex_unlock(&h->hold_lock);
-	c->probe = false;
-}
-
 /* Ends the call for good with err, handing the last answer over. */
 static void call_finish(struct http_client *h, struct http_call *c, int err,
 			long status)
 {
 	struct http_result *res = c->res;
 
-	hold_release(h, c);
+	breaker_release(&h->breaker, &c->probe);
 
 	res->err = err;
 	res->status = status;
@@ -1081,7 +839,7 @@ static int call_refresh(struct http_client *h, struct http_call *c, int err,
 		return cancel_requested() ? -EINTR : -EACCES;
 	call_reset_try(c);
 	c->waiting = true;
-	c->wake_ms = now_ms();
+	c->wake_ms = clock_now_ms();
 	return 0;
 }
 
@@ -1090,7 +848,7 @@ static void call_ended(struct http_client *h, struct http_call *c,
 		       CURLcode code, long long deadline)
 {
 	struct http_result *res = c->res;
-	long long now = now_ms(), ms = now - c->started_ms;
+	long long now = clock_now_ms(), ms = now - c->started_ms;
 	long status = 0, wait;
 	bool retry = false, throttled = false;
 	int err;
@@ -1125,7 +883,8 @@ static void call_ended(struct http_client *h, struct http_call *c,
 			}
 		}
 		if (!(c->req->flags & HTTP_NO_AUTH))
-			hold_answer(h, c, status, res->error_code);
+			breaker_answer(&h->breaker, c->req->ep->service, status,
+				       res->error_code, &c->probe);
 		if (status >= 500)
 			c->lost_answer = true;
 	} else {
@@ -1178,14 +937,14 @@ static void call_ended(struct http_client *h, struct http_call *c,
 	call_finish(h, c, err, status);
 }
 
-/* Whether c may be sent now; see hold_admit. 0, -EAGAIN or -EACCES. */
+/* Whether c may be sent now; see breaker_admit. 0, -EAGAIN or -EACCES. */
 static int call_admit(struct http_client *h, struct http_call *c, long long now)
 {
 	int ret;
 
 	if ((c->req->flags & HTTP_NO_AUTH) || c->probe)
 		return 0;
-	ret = hold_admit(h, now, &c->probe);
+	ret = breaker_admit(&h->breaker, now, &c->probe);
 	if (ret == -EACCES) {
 		snprintf(c->res->error_msg, sizeof(c->res->error_msg),
 			 "not sent: the credentials were refused less than "
@@ -1234,7 +993,7 @@ static void call_free(struct http_call *c)
 static void run_start_due(struct http_client *h, CURLM *m,
 			  struct http_call *calls, size_t n, long long deadline)
 {
-	long long now = now_ms();
+	long long now = clock_now_ms();
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -1369,7 +1128,7 @@ static void run_calls(struct http_client *h, CURLM *m, struct http_call *calls,
 		run_collect(h, m, deadline);
 		if (!run_pending(calls, n, &next))
 			break;
-		now = now_ms();
+		now = clock_now_ms();
 		if (next >= 0 && next <= now)
 			continue;
 		/* Interrupts and ended pauses wake it earlier. */
@@ -1384,7 +1143,7 @@ static void run_calls(struct http_client *h, CURLM *m, struct http_call *calls,
 int http_run(struct http_client *h, const struct http_request *reqs,
 	     struct http_result *res, size_t n)
 {
-	long long deadline = now_ms() + h->timeout_ms;
+	long long deadline = clock_now_ms() + h->timeout_ms;
 	bool limited = http_limit_at && http_limit_at < deadline;
 	struct http_call *calls;
 	CURLM *m;
@@ -1435,7 +1194,7 @@ void http_limit_begin(struct http_client *h, struct http_limit *l)
 {
 	l->outer_at = http_limit_at;
 	l->outer_hit = http_limit_hit;
-	l->at = now_ms() + HTTP_LIST_LIMIT * h->timeout_ms;
+	l->at = clock_now_ms() + HTTP_LIST_LIMIT * h->timeout_ms;
 	if (l->outer_at && l->outer_at < l->at)
 		l->at = l->outer_at;
 	http_limit_at = l->at;
@@ -1455,155 +1214,6 @@ int http_do(struct http_client *h, const struct http_request *req,
 	    struct http_result *res)
 {
 	return http_run(h, req, res, 1);
-}
-
-/* ---- JSON answers ---- */
-
-int http_json_body(const struct http_request *req,
-		   const struct http_result *res, cJSON **out)
-{
-	cJSON *root = NULL;
-	int ret;
-
-	ret = json_parse(res->body, res->body_len, &root, NULL);
-	if (ret == -ENOMEM)
-		return ret;
-	if (!cJSON_IsObject(root)) {
-		log_err("%s: %s %s -> %ld: answer is not a JSON object (%zu "
-			"bytes) request_id=%s client_request_id=%s",
-			req->ep->service, req->method, req->path, res->status,
-			res->body_len,
-			res->request_id[0] ? res->request_id : "-",
-			res->client_id);
-		cJSON_Delete(root);
-		return errmap_malformed();
-	}
-	*out = root;
-	return 0;
-}
-
-static int json_key_order(const void *a, const void *b)
-{
-	const cJSON *x = *(const cJSON *const *)a,
-		    *y = *(const cJSON *const *)b;
-
-	return strcmp(x->string ? x->string : "", y->string ? y->string : "");
-}
-
-/*
- * Puts obj's members in key order. List and show answers may order their
- * members differently; sorted, the same fields always give the same bytes.
- */
-static int json_sort_members(cJSON *obj)
-{
-	size_t n = 0, i;
-	cJSON **items, *it;
-
-	for (it = obj->child; it; it = it->next)
-		n++;
-	if (n < 2)
-		return 0;
-	items = malloc(n * sizeof(*items));
-	if (!items)
-		return -ENOMEM;
-	for (i = 0, it = obj->child; it; it = it->next)
-		items[i++] = it;
-	qsort(items, n, sizeof(*items), json_key_order);
-	for (i = 0; i < n; i++) {
-		items[i]->prev = i ? items[i - 1] : items[n - 1];
-		items[i]->next = i + 1 < n ? items[i + 1] : NULL;
-	}
-	obj->child = items[0];
-	free(items);
-	return 0;
-}
-
-int http_json_resource(const cJSON *obj, const char *const *show_only,
-		       struct resource *r)
-{
-	cJSON *copy = cJSON_Duplicate(obj, 1);
-	char *text = NULL, *json;
-	size_t n;
-
-	if (!copy)
-		return -ENOMEM;
-	for (; show_only && *show_only; show_only++)
-		cJSON_DeleteItemFromObjectCaseSensitive(copy, *show_only);
-	if (json_sort_members(copy) == 0)
-		text = cJSON_Print(copy);
-	cJSON_Delete(copy);
-	if (!text)
-		return -ENOMEM;
-	n = strlen(text);
-	json = realloc(text, n + 2);
-	if (!json) {
-		free(text);
-		return -ENOMEM;
-	}
-	json[n] = '\n';
-	json[n + 1] = '\0';
-	free(r->json);
-	r->json = json;
-	r->json_len = n + 1;
-	return 0;
-}
-
-const char *http_json_str(const cJSON *obj, const char *key, size_t max)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	if (!cJSON_IsString(v) || !v->valuestring ||
-	    strlen(v->valuestring) > max || !json_str_clean(v->valuestring))
-		return NULL;
-	return v->valuestring;
-}
-
-/* Counts a dropped entry and says why at debug level, name escaped. */
-static void http_json_drop(size_t *count, const char *service, const char *key,
-			   const char *name, const char *why)
-{
-	char shown[NAME_MAX_BYTES + 1];
-
-	if (count)
-		(*count)++;
-	name_escape(name, shown, sizeof(shown));
-	log_debug("%s: dropped a listed entry whose %s \"%s\" %s", service, key,
-		  shown, why);
-}
-
-int http_json_entry_name(const cJSON *obj, const char *service, const char *key,
-			 const char *want, struct listing *l, const char **name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	enum name_unsafe why;
-
-	*name = cJSON_IsString(v) ? v->valuestring : NULL;
-	if (!json_clean(obj, NULL)) {
-		http_json_drop(l ? &l->dropped_tainted : NULL, service, key,
-			       *name,
-			       "or another of its strings holds a NUL or "
-			       "bytes that are not UTF-8");
-		return -ENOENT;
-	}
-	if (!*name && !v)
-		*name = want;
-	why = name_check_safe(*name);
-	if (why != NAME_SAFE) {
-		http_json_drop(l ? &l->dropped_unsafe : NULL, service, key,
-			       *name, name_unsafe_reason(why));
-		return -ENOENT;
-	}
-	/* A show answer about another resource is not this one. */
-	if (want && strcmp(*name, want) != 0) {
-		char asked[NAME_MAX_BYTES + 1], got[NAME_MAX_BYTES + 1];
-
-		name_escape(want, asked, sizeof(asked));
-		name_escape(*name, got, sizeof(got));
-		log_err("%s: asked for %s, the answer is about %s", service,
-			asked, got);
-		return errmap_malformed();
-	}
-	return 0;
 }
 
 int http_path_segment(const char *s, char *buf, size_t len)

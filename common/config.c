@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "config_ini.h"
+#include "endpoint.h"
 #include "regions.h"
 
 /* A line longer than this is not a settings line; refuse it. */
@@ -748,41 +749,28 @@ static bool config_chars_ok(const char *s, const char *extra, size_t max)
 }
 
 /*
- * An endpoint is a URL with a scheme; trailing slashes are dropped so
- * that request paths can be appended as they are.
+ * Trailing slashes are dropped, so that request paths can be appended as
+ * they are; the rest is the rule the HTTP client parses by
+ * (common/endpoint.c).
  */
 static int config_check_endpoint(const char *key, char *url, char *err,
 				 size_t errlen)
 {
-	const char *host;
-	size_t n;
+	const char *sep;
+	struct endpoint_url u;
+	size_t n, min;
+	int rc;
 
 	if (!url)
 		return 0;
-	if (strncmp(url, "https://", 8) == 0) {
-		host = url + 8;
-	} else if (strncmp(url, "http://", 7) == 0) {
-		host = url + 7;
-	} else {
-		snprintf(err, errlen, "%s must start with https:// or http://",
-			 key);
-		return -EINVAL;
-	}
-	if (*host == '\0' || *host == '/') {
-		snprintf(err, errlen, "%s has no host name", key);
-		return -EINVAL;
-	}
-	for (const char *p = url; *p; p++) {
-		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
-			snprintf(err, errlen,
-				 "%s holds a space or control character", key);
-			return -EINVAL;
-		}
-	}
+	sep = strstr(url, "://");
+	min = sep ? (size_t)(sep - url) + 3 : 0;
 	n = strlen(url);
-	while (url + n > host && url[n - 1] == '/')
+	while (n > min && url[n - 1] == '/')
 		url[--n] = '\0';
-	return 0;
+	rc = endpoint_parse(url, key, &u, err, errlen);
+	endpoint_url_clear(&u);
+	return rc;
 }
 
 static int config_check_int(const struct config_key *k, int v, char *err,

@@ -4,18 +4,17 @@
  * profile, then a KooCLI profile stored unencrypted.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "config.h"
 #include "config_ini.h"
+#include "file.h"
 
 /* KooCLI's file is small; anything bigger is not one. */
 #define CRED_KOOCLI_MAX (1024 * 1024)
@@ -263,47 +262,6 @@ static int cred_from_profile(struct hwc_config *cfg, struct credentials *p,
 	return cred_note(cfg, where) ? -ENOMEM : 1;
 }
 
-/*
- * Reads a whole small file; *out is malloc'ed, NUL-terminated. With
- * read(2), not stdio, so that no buffer but ours (wiped) holds its keys.
- */
-static int cred_read_file(const char *path, char **out, size_t *len,
-			  struct stat *st)
-{
-	size_t got = 0;
-	ssize_t n;
-	char *buf;
-	int fd;
-
-	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) ||
-	    st->st_size > CRED_KOOCLI_MAX) {
-		close(fd);
-		return -EINVAL;
-	}
-	buf = malloc((size_t)st->st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st->st_size) {
-		n = read(fd, buf + got, (size_t)st->st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	return 0;
-}
-
 /* Overwrites every string of a parsed document before it is freed. */
 static void cred_json_wipe(cJSON *j)
 {
@@ -344,9 +302,14 @@ static int cred_from_koocli(struct hwc_config *cfg, struct cred_note *note,
 	if (!home || snprintf(path, sizeof(path), "%s/.hcloud/config.json",
 			      home) >= (int)sizeof(path))
 		return 0;
-	rc = cred_read_file(path, &buf, &len, &st);
+	rc = file_read(path, CRED_KOOCLI_MAX, &buf, &len, &st);
 	if (rc == -ENOENT)
 		return 0;
+	if (!rc && !S_ISREG(st.st_mode)) {
+		explicit_bzero(buf, len);
+		free(buf);
+		rc = -EINVAL;
+	}
 	if (rc) {
 		snprintf(note->text, sizeof(note->text),
 			 "~/.hcloud/config.json could not be read");
