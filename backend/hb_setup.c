@@ -107,23 +107,17 @@ static int copy_str(char **dst, const char *src)
 	return *dst ? 0 : -ENOMEM;
 }
 
-static int pick_iotda_signing(struct http_backend *hb, const char *signing,
-			      char *err, size_t errlen)
+/* config_validate let only auto, sdk and v11 through: no second check. */
+static void pick_iotda_signing(struct http_backend *hb, const char *signing)
 {
-	if (!signing || strcmp(signing, "auto") == 0)
+	if (signing && strcmp(signing, "sdk") == 0)
+		hb->iotda_ep.algo = SIGN_SDK;
+	else if (signing && strcmp(signing, "v11") == 0)
+		hb->iotda_ep.algo = SIGN_V11;
+	else
 		hb->iotda_ep.algo =
 		    sign_host_wants_derived(hb->iotda_ep.hostname) ? SIGN_V11
 								   : SIGN_SDK;
-	else if (strcmp(signing, "sdk") == 0)
-		hb->iotda_ep.algo = SIGN_SDK;
-	else if (strcmp(signing, "v11") == 0)
-		hb->iotda_ep.algo = SIGN_V11;
-	else {
-		snprintf(err, errlen, "signing=%s: use auto, sdk or v11",
-			 signing);
-		return -EINVAL;
-	}
-	return 0;
 }
 
 /* Credentials into the client: keys, a given token, or a password login
@@ -235,9 +229,7 @@ static int setup_endpoints(struct http_backend *hb,
 		hb->iotda_ep.region = hb->region;
 		hb->iotda_ep.v11_service = "iotdm";
 		hb->iotda_ep.instance_id = hb->instance_id;
-		ret = pick_iotda_signing(hb, cfg->signing, err, errlen);
-		if (ret)
-			return ret;
+		pick_iotda_signing(hb, cfg->signing);
 		if (hb->iotda_ep.algo == SIGN_V11 && keys && !hb->region) {
 			snprintf(err, errlen,
 				 "iotda: V11 signing needs the region");

@@ -286,14 +286,51 @@ struct cred_note {
 	char text[160];
 };
 
+/*
+ * The keys of KooCLI's profile prof (in AKSK mode, not encrypted), with
+ * its region and project id where unset. 1 when taken, 0 when the
+ * profile has none, else -errno with err.
+ */
+static int cred_koocli_take(struct hwc_config *cfg, const cJSON *prof,
+			    const char *current, const char *path,
+			    const struct stat *st, char *err, size_t errlen)
+{
+	struct credentials *c = &cfg->cred;
+	char where[4200];
+	int rc;
+
+	rc = cred_dup(&c->ak, cred_json_str(prof, "accessKeyId"));
+	if (!rc)
+		rc = cred_dup(&c->sk, cred_json_str(prof, "secretAccessKey"));
+	if (!rc)
+		rc = cred_dup(&c->security_token,
+			      cred_json_str(prof, "securityToken"));
+	if (rc || !cred_any(c))
+		return rc;
+	c->source = "~/.hcloud/config.json";
+	snprintf(where, sizeof(where), "KooCLI profile %.40s of %s", current,
+		 path);
+	rc = config_mode_private(path, st->st_mode, st->st_uid, err, errlen);
+	if (!rc)
+		rc = cred_check(c, path, err, errlen);
+	if (!rc)
+		rc = cred_note(cfg, where);
+	if (!rc)
+		rc = cred_fill(cfg, &cfg->region, "region",
+			       cred_json_str(prof, "region"), where);
+	if (!rc)
+		rc = cred_fill(cfg, &cfg->project_id, "project_id",
+			       cred_json_str(prof, "projectId"), where);
+	return rc ? rc : 1;
+}
+
 static int cred_from_koocli(struct hwc_config *cfg, struct cred_note *note,
 			    char *err, size_t errlen)
 {
 	const char *home = config_home();
-	struct credentials *c = &cfg->cred;
 	const cJSON *profiles, *prof = NULL, *enc, *item;
 	const char *current;
-	char path[4096], *buf = NULL, where[4200];
+	char path[4096], *buf = NULL;
 	size_t len = 0;
 	struct stat st;
 	cJSON *doc;
@@ -353,34 +390,8 @@ static int cred_from_koocli(struct hwc_config *cfg, struct cred_note *note,
 			 "AKSK mode",
 			 current);
 	} else {
-		rc = cred_dup(&c->ak, cred_json_str(prof, "accessKeyId"));
-		if (!rc)
-			rc = cred_dup(&c->sk,
-				      cred_json_str(prof, "secretAccessKey"));
-		if (!rc)
-			rc = cred_dup(&c->security_token,
-				      cred_json_str(prof, "securityToken"));
-		if (!rc && cred_any(c)) {
-			c->source = "~/.hcloud/config.json";
-			snprintf(where, sizeof(where),
-				 "KooCLI profile %.40s of %s", current, path);
-			rc = config_mode_private(path, st.st_mode, st.st_uid,
-						 err, errlen);
-			if (!rc)
-				rc = cred_check(c, path, err, errlen);
-			if (!rc)
-				rc = cred_note(cfg, where);
-			if (!rc)
-				rc = cred_fill(cfg, &cfg->region, "region",
-					       cred_json_str(prof, "region"),
-					       where);
-			if (!rc)
-				rc = cred_fill(
-				    cfg, &cfg->project_id, "project_id",
-				    cred_json_str(prof, "projectId"), where);
-			if (!rc)
-				rc = 1;
-		}
+		rc = cred_koocli_take(cfg, prof, current, path, &st, err,
+				      errlen);
 	}
 	cred_json_wipe(doc);
 	cJSON_Delete(doc);

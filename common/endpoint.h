@@ -2,7 +2,7 @@
  * endpoint.h - the one rule for a service endpoint URL, which the settings
  * check at start and the HTTP client parses: scheme://host[:port] and
  * nothing more, https:// anywhere, http:// only to a loopback host
- * (docs/hwcfs.md, "Endpoints").
+ * (docs/hwcfs.md, "Where the cloud is").
  */
 #ifndef HWCFS_ENDPOINT_H
 #define HWCFS_ENDPOINT_H
