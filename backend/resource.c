@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 static atomic_uint_fast64_t next_gen = 1;
 
 void resource_clear(struct resource *r)
@@ -66,20 +68,11 @@ struct listing *listing_new(void)
 	return l;
 }
 
-/* FNV-1a: names are short and the set only needs an even spread. */
-static uint64_t name_hash(const char *s)
-{
-	uint64_t h = 14695981039346656037ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
 /* The slot of name in the set: where it is, or the empty one to take. */
 static size_t seen_slot(const struct listing *l, const char *name)
 {
-	size_t mask = l->seen_cap - 1, i = (size_t)name_hash(name) & mask;
+	size_t mask = l->seen_cap - 1,
+	       i = (size_t)hash_str(HASH_SEED, name) & mask;
 
 	while (l->seen[i] && strcmp(l->seen[i], name) != 0)
 		i = (i + 1) & mask;

@@ -17,7 +17,7 @@
 /* Largest metadata text one entry may have; larger entries are dropped. */
 #define SVC_MAX_ENTRY_JSON (256u << 10)
 
-/* http.c: JSON answers. */
+/* json_resource.c: JSON answers. */
 
 /* Parses a 2xx body; a body that is not a JSON object is -EIO (logged). */
 int http_json_body(const struct http_request *req,

@@ -29,6 +29,8 @@
 #include <time.h>
 
 #include "cancel.h"
+#include "clock.h"
+#include "hash.h"
 
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr)-offsetof(type, member)))
@@ -109,18 +111,6 @@ struct cache {
 #define CACHE_ERROR_SECONDS 3.0
 
 /* --- hash table ---------------------------------------------------- */
-
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t len)
-{
-	const unsigned char *s = p;
-
-	/* FNV-1a: names are short and not chosen to collide. */
-	while (len--) {
-		h ^= *s++;
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
 
 static int htab_init(struct htab *t, size_t nslots)
 {
@@ -262,7 +252,7 @@ static const char *coll_provider(const struct coll *c)
 
 static uint64_t coll_hash(enum coll_kind kind, const char *provider)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)kind;
+	uint64_t h = HASH_SEED ^ (uint64_t)kind;
 
 	return hash_bytes(h, provider, strlen(provider));
 }
@@ -322,7 +312,7 @@ static void coll_release(struct cache *c, struct cache_coll *cs)
 
 static uint64_t entry_hash(const struct cache_coll *cs, const char *name)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)(uintptr_t)cs;
+	uint64_t h = HASH_SEED ^ (uint64_t)(uintptr_t)cs;
 
 	return hash_bytes(h, name, strlen(name));
 }
@@ -485,12 +475,7 @@ static void entry_set_missing(struct cache *c, struct cache_entry *e,
 
 static double cache_now(struct cache *c)
 {
-	struct timespec ts;
-
-	if (c->now)
-		return c->now(c->now_ctx);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return c->now ? c->now(c->now_ctx) : clock_now_s();
 }
 
 static bool coll_fresh(struct cache *c, const struct cache_coll *cs, double now)

@@ -8,6 +8,7 @@
 #ifndef HWCFS_CONFIG_H
 #define HWCFS_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -112,6 +113,13 @@ void config_print(const struct hwc_config *cfg, FILE *out);
  * one copy of a secret, not three.
  */
 void config_forget_secrets(struct hwc_config *cfg);
+
+/*
+ * Whether a setting's name is one of the keys that hold a secret (ak, sk,
+ * security_token, auth_token, iam_password): the one list, for the config
+ * file's checks and for refusing credentials on the command line.
+ */
+bool config_key_is_secret(const char *name);
 
 /* The config file used when none is named: $HWCFS_CONFIG, else
  * $XDG_CONFIG_HOME/hwcfs/config, else ~/.config/hwcfs/config. */

@@ -4,18 +4,17 @@
  * profile, then a KooCLI profile stored unencrypted.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "config.h"
 #include "config_ini.h"
+#include "file.h"
 
 /* KooCLI's file is small; anything bigger is not one. */
 #define CRED_KOOCLI_MAX (1024 * 1024)
@@ -263,47 +262,6 @@ static int cred_from_profile(struct hwc_config *cfg, struct credentials *p,
 	return cred_note(cfg, where) ? -ENOMEM : 1;
 }
 
-/*
- * Reads a whole small file; *out is malloc'ed, NUL-terminated. With
- * read(2), not stdio, so that no buffer but ours (wiped) holds its keys.
- */
-static int cred_read_file(const char *path, char **out, size_t *len,
-			  struct stat *st)
-{
-	size_t got = 0;
-	ssize_t n;
-	char *buf;
-	int fd;
-
-	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) ||
-	    st->st_size > CRED_KOOCLI_MAX) {
-		close(fd);
-		return -EINVAL;
-	}
-	buf = malloc((size_t)st->st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st->st_size) {
-		n = read(fd, buf + got, (size_t)st->st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	return 0;
-}
-
 /* Overwrites every string of a parsed document before it is freed. */
 static void cred_json_wipe(cJSON *j)
 {
@@ -328,14 +286,51 @@ struct cred_note {
 	char text[160];
 };
 
+/*
+ * The keys of KooCLI's profile prof (in AKSK mode, not encrypted), with
+ * its region and project id where unset. 1 when taken, 0 when the
+ * profile has none, else -errno with err.
+ */
+static int cred_koocli_take(struct hwc_config *cfg, const cJSON *prof,
+			    const char *current, const char *path,
+			    const struct stat *st, char *err, size_t errlen)
+{
+	struct credentials *c = &cfg->cred;
+	char where[4200];
+	int rc;
+
+	rc = cred_dup(&c->ak, cred_json_str(prof, "accessKeyId"));
+	if (!rc)
+		rc = cred_dup(&c->sk, cred_json_str(prof, "secretAccessKey"));
+	if (!rc)
+		rc = cred_dup(&c->security_token,
+			      cred_json_str(prof, "securityToken"));
+	if (rc || !cred_any(c))
+		return rc;
+	c->source = "~/.hcloud/config.json";
+	snprintf(where, sizeof(where), "KooCLI profile %.40s of %s", current,
+		 path);
+	rc = config_mode_private(path, st->st_mode, st->st_uid, err, errlen);
+	if (!rc)
+		rc = cred_check(c, path, err, errlen);
+	if (!rc)
+		rc = cred_note(cfg, where);
+	if (!rc)
+		rc = cred_fill(cfg, &cfg->region, "region",
+			       cred_json_str(prof, "region"), where);
+	if (!rc)
+		rc = cred_fill(cfg, &cfg->project_id, "project_id",
+			       cred_json_str(prof, "projectId"), where);
+	return rc ? rc : 1;
+}
+
 static int cred_from_koocli(struct hwc_config *cfg, struct cred_note *note,
 			    char *err, size_t errlen)
 {
 	const char *home = config_home();
-	struct credentials *c = &cfg->cred;
 	const cJSON *profiles, *prof = NULL, *enc, *item;
 	const char *current;
-	char path[4096], *buf = NULL, where[4200];
+	char path[4096], *buf = NULL;
 	size_t len = 0;
 	struct stat st;
 	cJSON *doc;
@@ -344,9 +339,14 @@ static int cred_from_koocli(struct hwc_config *cfg, struct cred_note *note,
 	if (!home || snprintf(path, sizeof(path), "%s/.hcloud/config.json",
 			      home) >= (int)sizeof(path))
 		return 0;
-	rc = cred_read_file(path, &buf, &len, &st);
+	rc = file_read(path, CRED_KOOCLI_MAX, &buf, &len, &st);
 	if (rc == -ENOENT)
 		return 0;
+	if (!rc && !S_ISREG(st.st_mode)) {
+		explicit_bzero(buf, len);
+		free(buf);
+		rc = -EINVAL;
+	}
 	if (rc) {
 		snprintf(note->text, sizeof(note->text),
 			 "~/.hcloud/config.json could not be read");
@@ -390,34 +390,8 @@ static int cred_from_koocli(struct hwc_config *cfg, struct cred_note *note,
 			 "AKSK mode",
 			 current);
 	} else {
-		rc = cred_dup(&c->ak, cred_json_str(prof, "accessKeyId"));
-		if (!rc)
-			rc = cred_dup(&c->sk,
-				      cred_json_str(prof, "secretAccessKey"));
-		if (!rc)
-			rc = cred_dup(&c->security_token,
-				      cred_json_str(prof, "securityToken"));
-		if (!rc && cred_any(c)) {
-			c->source = "~/.hcloud/config.json";
-			snprintf(where, sizeof(where),
-				 "KooCLI profile %.40s of %s", current, path);
-			rc = config_mode_private(path, st.st_mode, st.st_uid,
-						 err, errlen);
-			if (!rc)
-				rc = cred_check(c, path, err, errlen);
-			if (!rc)
-				rc = cred_note(cfg, where);
-			if (!rc)
-				rc = cred_fill(cfg, &cfg->region, "region",
-					       cred_json_str(prof, "region"),
-					       where);
-			if (!rc)
-				rc = cred_fill(
-				    cfg, &cfg->project_id, "project_id",
-				    cred_json_str(prof, "projectId"), where);
-			if (!rc)
-				rc = 1;
-		}
+		rc = cred_koocli_take(cfg, prof, current, path, &st, err,
+				      errlen);
 	}
 	cred_json_wipe(doc);
 	cJSON_Delete(doc);

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "cancel.h"
+#include "clock.h"
+#include "hash.h"
 #include "inode.h"
 #include "log.h"
 #include "names.h"
@@ -673,14 +675,6 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	fuse_reply_err(req, refused(req_fs(req)));
 }
 
-static double monotonic_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void stale_remember(struct fs *fs, uint64_t parent, const char *name)
 {
 	struct stale_delete *s = NULL;
@@ -701,14 +695,14 @@ static void stale_remember(struct fs *fs, uint64_t parent, const char *name)
 	free(s->name);
 	s->parent = parent;
 	s->name = copy;
-	s->when = monotonic_now();
+	s->when = clock_now_s();
 	pthread_mutex_unlock(&fs->stale_lock);
 }
 
 /* True, once, if a delete of that name just failed ESTALE. */
 static bool stale_take(struct fs *fs, uint64_t parent, const char *name)
 {
-	double now = monotonic_now();
+	double now = clock_now_s();
 	bool found = false;
 	size_t i;
 
@@ -843,13 +837,9 @@ static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static uint32_t content_hash(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
+	uint64_t h64 = hash_bytes(HASH_SEED, s, len);
+	uint32_t h = (uint32_t)(h64 ^ (h64 >> 32));
 
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
 	return h ? h : 1; /* 0 means never opened */
 }
 
@@ -1024,13 +1014,7 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino,
 /* An inode number for a plain readdir entry the table does not hold. */
 static uint64_t placeholder_ino(const char *name)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *name; name++) {
-		h ^= (unsigned char)*name;
-		h *= 0x100000001b3ULL;
-	}
-	return h | (1ULL << 63);
+	return hash_str(HASH_SEED, name) | (1ULL << 63);
 }
 
 struct dir_reply {

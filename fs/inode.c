@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 struct inode_table {
 	pthread_mutex_t lock;
 	struct node **by_ino;
@@ -31,13 +33,7 @@ static size_t hash_ino(uint64_t ino)
 
 static size_t hash_name(uint64_t parent, const char *name)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ hash_ino(parent);
-
-	for (; *name; name++) {
-		h ^= (unsigned char)*name;
-		h *= 0x100000001b3ULL;
-	}
-	return (size_t)h;
+	return (size_t)hash_str(HASH_SEED ^ hash_ino(parent), name);
 }
 
 static bool node_pinned(const struct node *n)

@@ -362,7 +362,6 @@ static int run_loop(struct fuse_session *se,
  */
 static bool secret_name(const char *name, size_t len)
 {
-	static const char *const whole[] = {"ak", "sk"};
 	static const char *const parts[] = {
 	    "password", "passwd", "secret", "token", "access_key", "accesskey"};
 	char low[64];
@@ -373,9 +372,8 @@ static bool secret_name(const char *name, size_t len)
 	for (i = 0; i < len; i++)
 		low[i] = (char)tolower((unsigned char)name[i]);
 	low[len] = '\0';
-	for (i = 0; i < sizeof(whole) / sizeof(whole[0]); i++)
-		if (strcmp(low, whole[i]) == 0)
-			return true;
+	if (config_key_is_secret(low))
+		return true;
 	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
 		if (strstr(low, parts[i]))
 			return true;
