@@ -377,11 +377,35 @@ static void free_secret(char *s)
 	}
 }
 
+/* Every lock of the client, or none: a failure destroys those made. */
+static int http_client_init_locks(struct http_client *h)
+{
+	pthread_mutex_t *all[CURL_LOCK_DATA_LAST + 3];
+	size_t n = 0, made;
+	int ret = 0;
+
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		all[n++] = &h->locks[i];
+	all[n++] = &h->token_lock;
+	all[n++] = &h->refresh_lock;
+	all[n++] = &h->hold_lock;
+	for (made = 0; made < n; made++) {
+		ret = pthread_mutex_init(all[made], NULL);
+		if (ret)
+			break;
+	}
+	if (!ret)
+		return 0;
+	while (made > 0)
+		pthread_mutex_destroy(all[--made]);
+	return -ret;
+}
+
 int http_client_new(const struct hwc_config *cfg, struct http_client **out,
 		    char *err, size_t errlen)
 {
 	struct http_client *h;
-	int failed = 0, ret, i;
+	int failed = 0, ret;
 
 	pthread_mutex_lock(&http_global_lock);
 	if (http_global_users == 0 &&
@@ -398,11 +422,11 @@ int http_client_new(const struct hwc_config *cfg, struct http_client **out,
 		ret = -ENOMEM;
 		goto fail_global;
 	}
-	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
-		pthread_mutex_init(&h->locks[i], NULL);
-	pthread_mutex_init(&h->token_lock, NULL);
-	pthread_mutex_init(&h->refresh_lock, NULL);
-	pthread_mutex_init(&h->hold_lock, NULL);
+	ret = http_client_init_locks(h);
+	if (ret) {
+		free(h);
+		goto fail_global;
+	}
 	h->hold_ms = (cfg->auth_hold > 0 ? cfg->auth_hold : 300) * 1000LL;
 	h->timeout_ms = (cfg->timeout > 0 ? cfg->timeout : 10) * 1000L;
 	h->retries = cfg->retries >= 0 ? cfg->retries : 4;

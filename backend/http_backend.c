@@ -398,7 +398,11 @@ static int hb_list(struct backend *b, const struct coll *c,
 		return ret;
 	}
 	drop_hidden(hb, c, l);
-	dropped = listing_finish(l);
+	ret = listing_finish(l, &dropped);
+	if (ret) {
+		listing_put(l);
+		return ret;
+	}
 	if (dropped) {
 		char dir[512];
 
@@ -893,8 +897,17 @@ int http_backend_new(const struct hwc_config *cfg, struct backend **out,
 	if (!hb)
 		return -ENOMEM;
 	hb->base.ops = &http_backend_ops;
-	pthread_mutex_init(&hb->hide_lock, NULL);
-	pthread_mutex_init(&hb->listed_lock, NULL);
+	ret = pthread_mutex_init(&hb->hide_lock, NULL);
+	if (ret) {
+		free(hb);
+		return -ret;
+	}
+	ret = pthread_mutex_init(&hb->listed_lock, NULL);
+	if (ret) {
+		pthread_mutex_destroy(&hb->hide_lock);
+		free(hb);
+		return -ret;
+	}
 	hb->ttl = cfg->cache_ttl > 0 ? cfg->cache_ttl : 0;
 	hb->dry_run = cfg->dry_run > 0;
 	ret = copy_str(&hb->project_id, cfg->project_id);
