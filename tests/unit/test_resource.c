@@ -3,12 +3,28 @@
  * bound and find by name; references keep a listing alive.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend.h"
 #include "test.h"
+
+/*
+ * calloc is wrapped at link time (tests/unit/meson.build), so that a test
+ * can make the next allocation fail.
+ */
+static bool calloc_fails;
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	if (calloc_fails)
+		return NULL;
+	return __real_calloc(n, size);
+}
 
 static void add(struct listing *l, const char *name, const char *json)
 {
@@ -177,6 +193,18 @@ static void test_coll_path(void)
 	CHECK(coll_path(&c, buf, 5) < 0);
 }
 
+/* A listing that could not mark a delete would show the deleted again. */
+static void test_listing_finish_fails_without_its_gone_flags(void)
+{
+	struct listing *l = listing_new();
+
+	add(l, "a", "{}\n");
+	calloc_fails = true;
+	CHECK_INT(listing_finish(l, NULL), -ENOMEM);
+	calloc_fails = false;
+	listing_put(l);
+}
+
 int main(void)
 {
 	test_listing_sorts_and_drops_duplicates();
@@ -185,6 +213,7 @@ int main(void)
 	test_listing_is_bounded_by_bytes();
 	test_listing_gens_differ_and_refs_keep_it();
 	test_gone_entries_keep_indexes();
+	test_listing_finish_fails_without_its_gone_flags();
 	test_resource_copy_is_deep();
 	test_coll_path();
 	return test_summary();
