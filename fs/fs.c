@@ -96,11 +96,24 @@ struct dir_handle {
 	struct listing *l; /* NULL for the fixed directories */
 };
 
-/* An open file: its content as it was at open. */
+/*
+ * An open file: its content as it was at open, never changed, so a read
+ * replies straight from it. A read holds a reference while it replies:
+ * release may come from another thread once the kernel has the data.
+ */
 struct open_file {
 	char *json;
 	size_t len;
+	atomic_uint refs;
 };
+
+static void open_file_put(struct open_file *fh)
+{
+	if (atomic_fetch_sub(&fh->refs, 1) == 1) {
+		free(fh->json);
+		free(fh);
+	}
+}
 
 static struct fs *req_fs(fuse_req_t req)
 {
@@ -926,6 +939,7 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	fh->json = r.json;
 	fh->len = r.json_len;
+	atomic_init(&fh->refs, 1);
 	r.json = NULL;
 	resource_clear(&r);
 
@@ -944,8 +958,7 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	atomic_fetch_add(&n->opens, 1);
 	if (fuse_reply_open(req, fi) != 0) {
 		atomic_fetch_sub(&n->opens, 1);
-		free(fh->json);
-		free(fh);
+		open_file_put(fh);
 	}
 }
 
@@ -962,11 +975,13 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	if (size > fh->len - (size_t)off)
 		size = fh->len - (size_t)off;
 	/*
-	 * Straight from the content the open file owns, which never changes:
-	 * the kernel copies it during the reply's writev, and sends release
-	 * only once no read of the file is outstanding, so fh outlives this.
+	 * Straight from the content the open file owns, no copy. Once the
+	 * kernel has the data it may send release on another thread while
+	 * writev still returns here: the reference keeps fh until then.
 	 */
+	atomic_fetch_add(&fh->refs, 1);
 	fuse_reply_buf(req, fh->json + off, size);
+	open_file_put(fh);
 }
 
 static void fs_release(fuse_req_t req, fuse_ino_t ino,
@@ -977,10 +992,8 @@ static void fs_release(fuse_req_t req, fuse_ino_t ino,
 
 	if (n)
 		atomic_fetch_sub(&n->opens, 1);
-	if (fh) {
-		free(fh->json);
-		free(fh);
-	}
+	if (fh)
+		open_file_put(fh);
 	fuse_reply_err(req, 0);
 }
 
