@@ -10,12 +10,12 @@
 #include "errmap.h"
 #include "log.h"
 
-void breaker_init(struct http_breaker *k, long long hold_ms)
+int breaker_init(struct http_breaker *k, long long hold_ms)
 {
-	pthread_mutex_init(&k->lock, NULL);
 	k->hold_ms = hold_ms;
 	k->until = 0;
 	k->probing = false;
+	return -pthread_mutex_init(&k->lock, NULL);
 }
 
 void breaker_destroy(struct http_breaker *k)

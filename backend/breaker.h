@@ -16,7 +16,8 @@ struct http_breaker {
 	bool probing;	      /* the one request after the hold is out */
 };
 
-void breaker_init(struct http_breaker *k, long long hold_ms);
+/* 0, or -errno when its lock cannot be made. */
+int breaker_init(struct http_breaker *k, long long hold_ms);
 void breaker_destroy(struct http_breaker *k);
 int breaker_admit(struct http_breaker *k, long long now, bool *probe);
 void breaker_answer(struct http_breaker *k, const char *service, long status,

@@ -286,8 +286,17 @@ int http_backend_new(const struct hwc_config *cfg, struct backend **out,
 	if (!hb)
 		return -ENOMEM;
 	hb->base.ops = &http_backend_ops;
-	pthread_mutex_init(&hb->hide_lock, NULL);
-	pthread_mutex_init(&hb->listed_lock, NULL);
+	ret = pthread_mutex_init(&hb->hide_lock, NULL);
+	if (ret) {
+		free(hb);
+		return -ret;
+	}
+	ret = pthread_mutex_init(&hb->listed_lock, NULL);
+	if (ret) {
+		pthread_mutex_destroy(&hb->hide_lock);
+		free(hb);
+		return -ret;
+	}
 	hb->ttl = cfg->cache_ttl > 0 ? cfg->cache_ttl : 0;
 	hb->dry_run = cfg->dry_run > 0;
 	ret = copy_str(&hb->project_id, cfg->project_id);

@@ -126,7 +126,11 @@ static int hb_list(struct backend *b, const struct coll *c,
 		return ret;
 	}
 	hb_drop_hidden(hb, c, l);
-	dropped = listing_finish(l);
+	ret = listing_finish(l, &dropped);
+	if (ret) {
+		listing_put(l);
+		return ret;
+	}
 	if (dropped) {
 		char dir[512];
 

@@ -111,11 +111,34 @@ void http_secret_free(char *s)
 	}
 }
 
+/* Every lock of the client, or none: a failure destroys those made. */
+static int http_client_init_locks(struct http_client *h)
+{
+	pthread_mutex_t *all[CURL_LOCK_DATA_LAST + 2];
+	size_t n = 0, made;
+	int ret = 0;
+
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		all[n++] = &h->locks[i];
+	all[n++] = &h->token_lock;
+	all[n++] = &h->refresh_lock;
+	for (made = 0; made < n; made++) {
+		ret = pthread_mutex_init(all[made], NULL);
+		if (ret)
+			break;
+	}
+	if (!ret)
+		return 0;
+	while (made > 0)
+		pthread_mutex_destroy(all[--made]);
+	return -ret;
+}
+
 int http_client_new(const struct hwc_config *cfg, struct http_client **out,
 		    char *err, size_t errlen)
 {
 	struct http_client *h;
-	int failed = 0, ret, i;
+	int failed = 0, ret;
 
 	pthread_mutex_lock(&http_global_lock);
 	if (http_global_users == 0 &&
@@ -132,13 +155,22 @@ int http_client_new(const struct hwc_config *cfg, struct http_client **out,
 		ret = -ENOMEM;
 		goto fail_global;
 	}
-	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
-		pthread_mutex_init(&h->locks[i], NULL);
-	pthread_mutex_init(&h->token_lock, NULL);
-	pthread_mutex_init(&h->refresh_lock, NULL);
+	ret = http_client_init_locks(h);
+	if (ret) {
+		free(h);
+		goto fail_global;
+	}
 	/* config_finish gave every setting its value (config.c's
 	 * defaults): no second set of defaults here. */
-	breaker_init(&h->breaker, cfg->auth_hold * 1000LL);
+	ret = breaker_init(&h->breaker, cfg->auth_hold * 1000LL);
+	if (ret) {
+		for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+			pthread_mutex_destroy(&h->locks[i]);
+		pthread_mutex_destroy(&h->token_lock);
+		pthread_mutex_destroy(&h->refresh_lock);
+		free(h);
+		goto fail_global;
+	}
 	h->timeout_ms = cfg->timeout * 1000L;
 	h->retries = cfg->retries;
 	h->ak = dup_opt(cfg->cred.ak, &failed);

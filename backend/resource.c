@@ -147,18 +147,26 @@ static int by_name(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-size_t listing_finish(struct listing *l)
+int listing_finish(struct listing *l, size_t *repeated)
 {
+	/*
+	 * Without its flags a listing could not mark a deleted entry gone
+	 * and would show it again: no listing rather than that one.
+	 */
+	free(l->gone);
+	l->gone = calloc(l->count ? l->count : 1, sizeof(*l->gone));
+	if (!l->gone)
+		return -ENOMEM;
 	/* Sorted, the names are found by bsearch: the set is not needed. */
 	free(l->seen);
 	l->seen = NULL;
 	l->seen_cap = 0;
 	if (l->count > 1)
 		qsort(l->items, l->count, sizeof(*l->items), by_name);
-	free(l->gone);
-	l->gone = calloc(l->count ? l->count : 1, sizeof(*l->gone));
 	atomic_init(&l->ngone, 0);
-	return l->repeated;
+	if (repeated)
+		*repeated = l->repeated;
+	return 0;
 }
 
 long listing_index(const struct listing *l, const char *name)

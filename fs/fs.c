@@ -22,6 +22,7 @@
 #include "hash.h"
 #include "inode.h"
 #include "log.h"
+#include "missing.h"
 #include "names.h"
 #include "xattr.h"
 
@@ -67,6 +68,8 @@ struct fs {
 	gid_t gid;
 	time_t start;	/* times of the fixed directories */
 	double timeout; /* entry and attribute timeout told to the kernel */
+	double negative_timeout; /* of a missing name; 0: no negative entry */
+	struct missing_table *missing; /* the negative entries sent */
 	bool has_iotda, has_rfs;
 
 	/*
@@ -88,6 +91,7 @@ struct fs {
 	pthread_mutex_t stale_lock;
 	struct stale_delete stale[STALE_SLOTS];
 	unsigned stale_next;
+	int locks; /* how many of qlock, qcond, stale_lock exist */
 };
 
 /* An open directory: the listing it serves, so readdir is consistent. */
@@ -95,11 +99,24 @@ struct dir_handle {
 	struct listing *l; /* NULL for the fixed directories */
 };
 
-/* An open file: its content as it was at open. */
+/*
+ * An open file: its content as it was at open, never changed, so a read
+ * replies straight from it. A read holds a reference while it replies:
+ * release may come from another thread once the kernel has the data.
+ */
 struct open_file {
 	char *json;
 	size_t len;
+	atomic_uint refs;
 };
+
+static void open_file_put(struct open_file *fh)
+{
+	if (atomic_fetch_sub(&fh->refs, 1) == 1) {
+		free(fh->json);
+		free(fh);
+	}
+}
 
 static struct fs *req_fs(fuse_req_t req)
 {
@@ -210,6 +227,14 @@ static void collect_node(struct node *n, void *ctx)
 		notice_add(&c->list, n->parent->ino, n->name, n->namelen);
 }
 
+/* Under the missing table's lock: a negative entry the kernel may hold. */
+static void collect_missing(uint64_t parent, const char *name, void *ctx)
+{
+	struct collect *c = ctx;
+
+	notice_add(&c->list, parent, name, strlen(name));
+}
+
 /*
  * Tells the kernel to drop what it holds of dir (its cached pages and
  * the entries under it), or of every directory when dir is NULL.
@@ -222,6 +247,7 @@ static void invalidate_tree(struct fs *fs, struct node *dir)
 	if (dir)
 		notice_add(&c.list, dir->ino, NULL, 0);
 	inode_foreach(fs->it, dir, collect_node, &c);
+	missing_take(fs->missing, dir ? dir->ino : 0, collect_missing, &c);
 	notices_send(fs, &c.list);
 }
 
@@ -468,6 +494,26 @@ static void reply_entry(fuse_req_t req, struct fs *fs, struct node *n,
 		inode_forget(fs->it, n->ino, 1);
 }
 
+/*
+ * A name confirmed missing: an entry of inode 0 lets the kernel answer
+ * it alone for negative_ttl (docs/hwcfs.md), as long as a refresh can
+ * still reach it through the missing table.
+ */
+static void reply_missing(fuse_req_t req, struct fs *fs, fuse_ino_t parent,
+			  const char *name)
+{
+	struct fuse_entry_param e;
+
+	if (fs->negative_timeout <= 0 ||
+	    missing_add(fs->missing, parent, name, fs->negative_timeout)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.entry_timeout = fs->negative_timeout;
+	fuse_reply_entry(req, &e);
+}
+
 /* ---- operations ---- */
 
 static void fs_init(void *userdata, struct fuse_conn_info *conn)
@@ -513,7 +559,7 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 				break;
 		}
 		if (i == count) {
-			fuse_reply_err(req, ENOENT);
+			reply_missing(req, fs, parent, name);
 			return;
 		}
 		n = inode_lookup(fs->it, dir, name, NODE_ROOT);
@@ -540,6 +586,10 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	else
 		ret = fs->b->ops->lookup(fs->b, &c, name, &r);
 	ret = call_end(req, &cn, ret);
+	if (ret == -ENOENT) {
+		reply_missing(req, fs, parent, name);
+		return;
+	}
 	if (ret) {
 		reply_errno(req, ret);
 		return;
@@ -880,6 +930,7 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	fh->json = r.json;
 	fh->len = r.json_len;
+	atomic_init(&fh->refs, 1);
 	r.json = NULL;
 	resource_clear(&r);
 
@@ -898,8 +949,7 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	atomic_fetch_add(&n->opens, 1);
 	if (fuse_reply_open(req, fi) != 0) {
 		atomic_fetch_sub(&n->opens, 1);
-		free(fh->json);
-		free(fh);
+		open_file_put(fh);
 	}
 }
 
@@ -907,7 +957,6 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct open_file *fh = (struct open_file *)(uintptr_t)fi->fh;
-	char *copy;
 
 	(void)ino;
 	if (off < 0 || (uint64_t)off >= fh->len) {
@@ -917,18 +966,13 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	if (size > fh->len - (size_t)off)
 		size = fh->len - (size_t)off;
 	/*
-	 * Reply from a copy: once the kernel has the data it may end the
-	 * read and send release on another thread, which frees fh while
-	 * writev is still returning here.
+	 * Straight from the content the open file owns, no copy. Once the
+	 * kernel has the data it may send release on another thread while
+	 * writev still returns here: the reference keeps fh until then.
 	 */
-	copy = malloc(size);
-	if (!copy) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	memcpy(copy, fh->json + off, size);
-	fuse_reply_buf(req, copy, size);
-	free(copy);
+	atomic_fetch_add(&fh->refs, 1);
+	fuse_reply_buf(req, fh->json + off, size);
+	open_file_put(fh);
 }
 
 static void fs_release(fuse_req_t req, fuse_ino_t ino,
@@ -939,10 +983,8 @@ static void fs_release(fuse_req_t req, fuse_ino_t ino,
 
 	if (n)
 		atomic_fetch_sub(&n->opens, 1);
-	if (fh) {
-		free(fh->json);
-		free(fh);
-	}
+	if (fh)
+		open_file_put(fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -1365,6 +1407,26 @@ const struct fuse_lowlevel_ops *fs_ops(void)
 
 /* ---- life cycle ---- */
 
+/* The locks, each noted once made, so that fs_free destroys only those. */
+static int fs_init_locks(struct fs *fs)
+{
+	int ret;
+
+	ret = pthread_mutex_init(&fs->qlock, NULL);
+	if (ret)
+		return -ret;
+	fs->locks = 1;
+	ret = pthread_cond_init(&fs->qcond, NULL);
+	if (ret)
+		return -ret;
+	fs->locks = 2;
+	ret = pthread_mutex_init(&fs->stale_lock, NULL);
+	if (ret)
+		return -ret;
+	fs->locks = 3;
+	return 0;
+}
+
 int fs_new(const struct hwc_config *cfg, struct fs **out)
 {
 	struct fs *fs = calloc(1, sizeof(*fs));
@@ -1379,9 +1441,13 @@ int fs_new(const struct hwc_config *cfg, struct fs **out)
 		return ret;
 	}
 	fs->cfg = cfg;
-	pthread_mutex_init(&fs->qlock, NULL);
-	pthread_cond_init(&fs->qcond, NULL);
-	pthread_mutex_init(&fs->stale_lock, NULL);
+	ret = fs_init_locks(fs);
+	if (!ret)
+		ret = missing_table_new(&fs->missing);
+	if (ret) {
+		fs_free(fs);
+		return ret;
+	}
 	fs->queue.tail = &fs->queue.head;
 	atomic_init(&fs->sig_stop, false);
 	*out = fs;
@@ -1395,6 +1461,11 @@ void fs_set_backend(struct fs *fs, struct backend *b)
 	fs->gid = getgid();
 	fs->start = time(NULL);
 	fs->timeout = fs->cfg->cache_ttl > 0 ? fs->cfg->cache_ttl : 1;
+	/* cache_ttl=0 caches nothing, missing names neither. */
+	fs->negative_timeout =
+	    fs->cfg->cache_ttl > 0 && fs->cfg->negative_ttl > 0
+		? fs->cfg->negative_ttl
+		: 0;
 	fs->has_iotda = fs->cfg->iotda_endpoint && fs->cfg->iotda_endpoint[0];
 	fs->has_rfs = fs->cfg->rfs_endpoint && fs->cfg->rfs_endpoint[0];
 }
@@ -1479,8 +1550,12 @@ void fs_free(struct fs *fs)
 	for (i = 0; i < STALE_SLOTS; i++)
 		free(fs->stale[i].name);
 	inode_table_free(fs->it);
-	pthread_mutex_destroy(&fs->stale_lock);
-	pthread_mutex_destroy(&fs->qlock);
-	pthread_cond_destroy(&fs->qcond);
+	missing_table_free(fs->missing);
+	if (fs->locks > 2)
+		pthread_mutex_destroy(&fs->stale_lock);
+	if (fs->locks > 1)
+		pthread_cond_destroy(&fs->qcond);
+	if (fs->locks > 0)
+		pthread_mutex_destroy(&fs->qlock);
 	free(fs);
 }

@@ -179,11 +179,16 @@ int inode_table_new(struct inode_table **out)
 	};
 	struct inode_table *t = calloc(1, sizeof(*t));
 	size_t i;
+	int ret;
 
 	*out = NULL;
 	if (!t)
 		return -ENOMEM;
-	pthread_mutex_init(&t->lock, NULL);
+	ret = pthread_mutex_init(&t->lock, NULL);
+	if (ret) {
+		free(t);
+		return -ret;
+	}
 	t->nbuckets = 1024;
 	t->by_ino = calloc(t->nbuckets, sizeof(*t->by_ino));
 	t->by_name = calloc(t->nbuckets, sizeof(*t->by_name));

@@ -30,8 +30,11 @@
 #define EXIT_USAGE 2
 #define EXIT_AUTH EX_NOPERM
 
-/* Worker threads: a slow cloud request must not hold up the others. */
-#define MAX_THREADS 64
+/*
+ * Worker threads unless -o max_threads says otherwise: a slow cloud
+ * request must not hold up the others.
+ */
+#define MAX_THREADS_OPT "-omax_threads=64"
 #define IDLE_THREADS 16
 
 enum {
@@ -43,6 +46,7 @@ enum {
 	KEY_SINGLE,
 	KEY_FSNAME,
 	KEY_SUBTYPE,
+	KEY_MAX_THREADS,
 };
 
 struct cmdline {
@@ -54,6 +58,7 @@ struct cmdline {
 	bool helper;	      /* run by mount(8) as mount.fuse.hwcfs */
 	bool fake;	      /* mount -f: check the options, do not mount */
 	bool fsname, subtype; /* given by the user */
+	bool max_threads;     /* given by the user */
 	bool check;	      /* --check: report, mount nothing */
 };
 
@@ -122,6 +127,7 @@ static const struct fuse_opt hwc_opts[] = {
     FUSE_OPT_KEY("-s", KEY_SINGLE),
     FUSE_OPT_KEY("fsname=", KEY_FSNAME),
     FUSE_OPT_KEY("subtype=", KEY_SUBTYPE),
+    FUSE_OPT_KEY("max_threads=", KEY_MAX_THREADS),
     FUSE_OPT_END,
 };
 
@@ -184,6 +190,9 @@ static int opt_proc(void *data, const char *arg, int key,
 		return 1;
 	case KEY_SUBTYPE:
 		cl->subtype = true;
+		return 1;
+	case KEY_MAX_THREADS:
+		cl->max_threads = true;
 		return 1;
 	default:
 		return 1;
@@ -259,7 +268,12 @@ static void usage(const char *prog)
 	    "    -o _netdev,nofail,auto,noauto,user,users,nouser\n"
 	    "                            fstab options, accepted and ignored\n"
 	    "    -o allow_other          other users may use the mount; turns\n"
-	    "                            on default_permissions [off]\n\n"
+	    "                            on default_permissions [off]\n"
+	    "    -o max_threads=N        worker threads at most; this, not\n"
+	    "                            libfuse's default below [64]\n"
+	    "    -o max_idle_threads=N   idle worker threads kept [16]\n"
+	    "    -o clone_fd             a /dev/fuse descriptor per worker "
+	    "[off]\n\n"
 	    "Refresh: SIGUSR2 drops every cached entry; `setfattr -n\n"
 	    "user.hwcfs.refresh -v 1 DIR` drops one directory's listing.\n\n"
 	    "Exit status: 0 unmounted cleanly (--check: the mount would "
@@ -346,10 +360,10 @@ static int run_loop(struct fuse_session *se,
 	idle = opts->max_idle_threads;
 	if (idle == UINT_MAX || idle == 0)
 		idle = IDLE_THREADS;
-	fuse_loop_cfg_set_clone_fd(lc, 0);
-	fuse_loop_cfg_set_max_threads(lc, opts->max_threads > MAX_THREADS
-					      ? opts->max_threads
-					      : MAX_THREADS);
+	if (idle > opts->max_threads)
+		idle = opts->max_threads;
+	fuse_loop_cfg_set_clone_fd(lc, (unsigned int)opts->clone_fd);
+	fuse_loop_cfg_set_max_threads(lc, opts->max_threads);
 	fuse_loop_cfg_set_idle_threads(lc, idle);
 	ret = fuse_session_loop_mt(se, lc);
 	fuse_loop_cfg_destroy(lc);
@@ -797,8 +811,15 @@ static int parse_cmdline(const char *argv0, struct fuse_args *args,
 	/* Before libfuse names the subtype after argv[0]. */
 	if (add_names(args, cl))
 		return EXIT_USAGE;
+	/* Our default, not libfuse's 10; a user's -o max_threads wins. */
+	if (!cl->max_threads && fuse_opt_add_arg(args, MAX_THREADS_OPT) == -1)
+		return EXIT_USAGE;
 	if (fuse_parse_cmdline(args, opts) != 0)
 		return EXIT_USAGE;
+	if (opts->max_threads == 0) {
+		fprintf(stderr, "hwcfs: -o max_threads: must be at least 1\n");
+		return EXIT_USAGE;
+	}
 	if (opts->show_help) {
 		usage(argv0);
 		return EXIT_SUCCESS;

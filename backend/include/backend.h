@@ -135,10 +135,12 @@ struct listing *listing_new(void);
  */
 int listing_add(struct listing *l, struct resource *r);
 /*
- * Sorts by name; returns how many repeated names (a hostile or buggy
- * server may repeat one across pages) were dropped.
+ * Sorts by name and makes the gone flags: 0, or -ENOMEM (the listing is
+ * then unusable: put it). *repeated (may be NULL) says how many repeated
+ * names (a hostile or buggy server may repeat one across pages) were
+ * dropped.
  */
-size_t listing_finish(struct listing *l);
+int listing_finish(struct listing *l, size_t *repeated);
 /* The live (not gone) entry of that name, or NULL. */
 const struct resource *listing_find(const struct listing *l, const char *name);
 /* Index of the entry of that name, gone or not; -1 if none. */

@@ -46,8 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(ret <= 0);
 	FUZZ_CHECK(fuzz_feed_requests() <=
 		   answers(data + 1, size - 1) + ROUND_REQUESTS);
-	if (!ret) {
-		listing_finish(l);
+	if (!ret && listing_finish(l, NULL) == 0) {
 		fuzz_check_listing(l, COLL_PACKAGES);
 	}
 	listing_put(l);

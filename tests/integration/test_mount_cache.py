@@ -6,8 +6,11 @@ hwcfs's back shown after a refresh, negative entries, the TTL."""
 import errno
 import json
 import os
+import re
 import signal
 import time
+
+import pytest
 
 from mountlib import PACKAGES, PROVIDERS, delta_of, errno_of, \
     iotda_list_requests, package_ids, refresh, sh, wait_until
@@ -243,3 +246,79 @@ def test_open_file_reads_whole_json_after_a_listing(emulator, mount):
     # And what a new reader gets has the size stat tells.
     with open(path, "rb") as f:
         assert len(f.read()) == os.stat(path).st_size
+
+
+# ---- the kernel's negative entries (issue 12, item 5) ----
+
+def _lookups(m, name):
+    """How many lookups of name reached the daemon (its -d log)."""
+    return len(re.findall(r"lookup \d+/%s$" % re.escape(name), m.stderr,
+                          re.M))
+
+
+def _stat_twice_lookups(m, path):
+    name = os.path.basename(path)
+    before = _lookups(m, name)
+    errs = [errno_of(os.stat, path), errno_of(os.stat, path)]
+    return errs, _lookups(m, name) - before
+
+
+def test_missing_name_stat_twice_reaches_the_daemon_once(emulator, mount):
+    emulator.seed(packages=3)
+    m = mount(args=("-d",))
+    errs, lookups = _stat_twice_lookups(m, m.p(PACKAGES, MISSING_ID))
+    assert errs == [errno.ENOENT, errno.ENOENT]
+    assert lookups == 1
+
+
+@pytest.mark.parametrize("where", [
+    (PACKAGES, "not-an-id"),        # can never be a package id: no request
+    (PROVIDERS, "not-here"),        # confirmed missing by one show
+    ("", "nothing-here"),           # a fixed directory
+    ("iotda", "nothing-here"),
+])
+def test_every_missing_name_is_a_negative_entry(emulator, mount, where):
+    m = mount(args=("-d",))
+    errs, lookups = _stat_twice_lookups(m, m.p(*where))
+    assert errs == [errno.ENOENT, errno.ENOENT]
+    assert lookups == 1
+
+
+@pytest.mark.parametrize("opt", ["negative_ttl=0", "cache_ttl=0"])
+def test_no_negative_entry_with_a_ttl_of_0(emulator, mount, opt):
+    emulator.seed(packages=3)
+    m = mount(opt, args=("-d",))
+    errs, lookups = _stat_twice_lookups(m, m.p(PACKAGES, MISSING_ID))
+    assert errs == [errno.ENOENT, errno.ENOENT]
+    assert lookups == 2
+
+
+def test_refresh_drops_the_kernels_negative_entry(emulator, mount):
+    emulator.seed(packages=3)
+    m = mount("negative_ttl=600")
+    path = m.p(PACKAGES, MISSING_ID)
+    assert errno_of(os.stat, path) == errno.ENOENT
+    emulator.add_package(package_id=MISSING_ID, age_days=1)
+    refresh(m.p(PACKAGES))
+    # The kernel is told by the daemon's notifier thread: far less than
+    # negative_ttl.
+    assert wait_until(lambda: os.path.exists(path))
+
+
+def test_refresh_drops_negative_entries_of_providers(emulator, mount):
+    m = mount("negative_ttl=600")
+    path = m.p(PROVIDERS, "late")
+    assert errno_of(os.stat, path) == errno.ENOENT
+    emulator.add_provider("late", versions=["1.0.0"])
+    refresh(m.p(PROVIDERS))
+    assert wait_until(lambda: os.path.isdir(path))
+
+
+def test_sigusr2_drops_the_kernels_negative_entries(emulator, mount):
+    m = mount("negative_ttl=600")
+    path = m.p(PROVIDERS, "late")
+    assert errno_of(os.stat, path) == errno.ENOENT
+    emulator.add_provider("late")
+    m.signal(signal.SIGUSR2)
+    # Handled on the daemon's own thread; far less than negative_ttl.
+    assert wait_until(lambda: os.path.isdir(path))

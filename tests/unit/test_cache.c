@@ -189,7 +189,11 @@ static int fake_list(struct backend *b, const struct coll *c,
 		listing_put(l);
 		return err;
 	}
-	listing_finish(l);
+	err = listing_finish(l, NULL);
+	if (err) {
+		listing_put(l);
+		return err;
+	}
 	*out = l;
 	return 0;
 }

@@ -3,12 +3,28 @@
  * bound and find by name; references keep a listing alive.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend.h"
 #include "test.h"
+
+/*
+ * calloc is wrapped at link time (tests/unit/meson.build), so that a test
+ * can make the next allocation fail.
+ */
+static bool calloc_fails;
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	if (calloc_fails)
+		return NULL;
+	return __real_calloc(n, size);
+}
 
 static void add(struct listing *l, const char *name, const char *json)
 {
@@ -25,12 +41,14 @@ static void test_listing_sorts_and_drops_duplicates(void)
 {
 	struct listing *l = listing_new();
 	const struct resource *r;
+	size_t repeated;
 
 	add(l, "b", "{}\n");
 	add(l, "a", "{}\n");
 	add(l, "c", "{}\n");
 	add(l, "b", "{\"dup\":1}\n");
-	CHECK_INT(listing_finish(l), 1);
+	CHECK_INT(listing_finish(l, &repeated), 0);
+	CHECK_INT(repeated, 1);
 	CHECK_INT(l->count, 3);
 	CHECK_STR(l->items[0].name, "a");
 	CHECK_STR(l->items[1].name, "b");
@@ -44,12 +62,14 @@ static void test_listing_sorts_and_drops_duplicates(void)
 static void test_listing_keeps_the_first_of_a_repeated_name(void)
 {
 	struct listing *l = listing_new();
+	size_t repeated;
 
 	add(l, "b", "{\"first\":1}\n");
 	add(l, "b", "{\"dup\":1}\n");
 	/* A walk sees a page of repeats by the count: it did not grow. */
 	CHECK_INT(l->count, 1);
-	CHECK_INT(listing_finish(l), 1);
+	CHECK_INT(listing_finish(l, &repeated), 0);
+	CHECK_INT(repeated, 1);
 	CHECK_STR(listing_find(l, "b")->json, "{\"first\":1}\n");
 	listing_put(l);
 }
@@ -84,7 +104,7 @@ static void test_listing_is_bounded_by_entries(void)
 	/* A repeat adds nothing, so it is no reason to refuse. */
 	CHECK_INT(add_sized(l, "p7", 2), 0);
 	CHECK_INT(l->count, LISTING_MAX_ENTRIES);
-	listing_finish(l);
+	CHECK_INT(listing_finish(l, NULL), 0);
 	CHECK(listing_find(l, "p99999") != NULL);
 	listing_put(l);
 }
@@ -115,7 +135,7 @@ static void test_listing_gens_differ_and_refs_keep_it(void)
 
 	CHECK(a->gen != b->gen);
 	add(a, "x", "{}\n");
-	listing_finish(a);
+	CHECK_INT(listing_finish(a, NULL), 0);
 	listing_get(a);
 	listing_put(a);
 	CHECK_STR(listing_find(a, "x")->name, "x");
@@ -130,7 +150,7 @@ static void test_gone_entries_keep_indexes(void)
 	add(l, "a", "{}\n");
 	add(l, "b", "{}\n");
 	add(l, "c", "{}\n");
-	listing_finish(l);
+	CHECK_INT(listing_finish(l, NULL), 0);
 	CHECK(listing_mark_gone(l, "b"));
 	CHECK(!listing_mark_gone(l, "b"));
 	CHECK(!listing_mark_gone(l, "zz"));
@@ -173,6 +193,18 @@ static void test_coll_path(void)
 	CHECK(coll_path(&c, buf, 5) < 0);
 }
 
+/* A listing that could not mark a delete would show the deleted again. */
+static void test_listing_finish_fails_without_its_gone_flags(void)
+{
+	struct listing *l = listing_new();
+
+	add(l, "a", "{}\n");
+	calloc_fails = true;
+	CHECK_INT(listing_finish(l, NULL), -ENOMEM);
+	calloc_fails = false;
+	listing_put(l);
+}
+
 int main(void)
 {
 	test_listing_sorts_and_drops_duplicates();
@@ -181,6 +213,7 @@ int main(void)
 	test_listing_is_bounded_by_bytes();
 	test_listing_gens_differ_and_refs_keep_it();
 	test_gone_entries_keep_indexes();
+	test_listing_finish_fails_without_its_gone_flags();
 	test_resource_copy_is_deep();
 	test_coll_path();
 	return test_summary();
