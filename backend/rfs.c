@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "json.h"
+#include "kinds.h"
 #include "log.h"
 #include "names.h"
 #include "parse.h"
@@ -72,11 +73,10 @@ static const char *const rfs_version_show_only[] = {"provider_source", NULL};
  * or whose name cannot be a file name, is dropped (-ENOENT) and counted in
  * l (NULL for a show answer).
  */
-static int rfs_entry(const cJSON *obj, enum coll_kind kind, const char *want,
+static int rfs_entry(const cJSON *obj, bool version, const char *want,
 		     struct listing *l, struct resource *r)
 {
-	const char *key =
-	    kind == COLL_PROVIDERS ? "provider_name" : "provider_version";
+	const char *key = version ? "provider_version" : "provider_name";
 	const char *name, *id, *t;
 	int ret;
 
@@ -104,8 +104,8 @@ static int rfs_entry(const cJSON *obj, enum coll_kind kind, const char *want,
 	if (!r->mtime)
 		r->mtime =
 		    rfs_parse_time(http_json_str(obj, "create_time", 64));
-	ret = http_json_resource(
-	    obj, kind == COLL_VERSIONS ? rfs_version_show_only : NULL, r);
+	ret =
+	    http_json_resource(obj, version ? rfs_version_show_only : NULL, r);
 	if (!ret && r->json_len > SVC_MAX_ENTRY_JSON) {
 		log_warn("rfs: skipping %s: metadata of %zu bytes", name,
 			 r->json_len);
@@ -181,7 +181,7 @@ static int rfs_next_marker(const cJSON *info, const char *path,
  * one is -EIO: a server that repeats itself under fresh markers, or sends
  * empty pages, would otherwise be followed for ever.
  */
-static int rfs_page(const char *path, const char *key, enum coll_kind kind,
+static int rfs_page(const char *path, const char *key, bool version,
 		    const struct http_result *res, const cJSON *root,
 		    struct listing *l, const char **next)
 {
@@ -205,7 +205,7 @@ static int rfs_page(const char *path, const char *key, enum coll_kind kind,
 	{
 		struct resource e;
 
-		ret = rfs_entry(item, kind, NULL, l, &e);
+		ret = rfs_entry(item, version, NULL, l, &e);
 		if (ret == -ENOENT)
 			continue;
 		if (!ret)
@@ -228,7 +228,7 @@ static int rfs_page(const char *path, const char *key, enum coll_kind kind,
 /* Every page of one list, one after the other (each marker comes from the
  * page before). */
 static int rfs_walk(const struct rfs *r, const char *path, const char *key,
-		    enum coll_kind kind, struct listing *l)
+		    bool version, struct listing *l)
 {
 	char **seen = NULL;
 	size_t nseen = 0, pages;
@@ -261,7 +261,7 @@ static int rfs_walk(const struct rfs *r, const char *path, const char *key,
 			http_result_clear(&res);
 			break;
 		}
-		ret = rfs_page(path, key, kind, &res, root, l, &next);
+		ret = rfs_page(path, key, version, &res, root, l, &next);
 		free(marker);
 		marker = NULL;
 		if (!ret && next) {
@@ -306,8 +306,7 @@ static int path_fmt(char *buf, size_t len, const char *provider,
 
 int rfs_list_providers(const struct rfs *r, struct listing *l)
 {
-	return rfs_walk(r, "/v1/private-providers", "providers", COLL_PROVIDERS,
-			l);
+	return rfs_walk(r, "/v1/private-providers", "providers", false, l);
 }
 
 int rfs_list_versions(const struct rfs *r, const char *provider,
@@ -321,7 +320,7 @@ int rfs_list_versions(const struct rfs *r, const char *provider,
 	ret = path_fmt(path, sizeof(path), provider, "/versions", NULL, "");
 	if (ret)
 		return ret;
-	return rfs_walk(r, path, "versions", COLL_VERSIONS, l);
+	return rfs_walk(r, path, "versions", true, l);
 }
 
 /*
@@ -386,7 +385,7 @@ int rfs_has_versions(const struct rfs *r, const char *provider,
 	return ret;
 }
 
-static int rfs_show(const struct rfs *r, const char *path, enum coll_kind kind,
+static int rfs_show(const struct rfs *r, const char *path, bool version,
 		    const char *name, struct resource *out)
 {
 	struct http_request req = {
@@ -400,7 +399,7 @@ static int rfs_show(const struct rfs *r, const char *path, enum coll_kind kind,
 		ret = http_json_body(&req, &res, &root);
 	if (!ret) {
 		/* An answer about another name is not this one. */
-		ret = rfs_entry(root, kind, name, NULL, out);
+		ret = rfs_entry(root, version, name, NULL, out);
 		if (ret == -ENOENT)
 			ret = errmap_malformed();
 		cJSON_Delete(root);
@@ -421,7 +420,7 @@ int rfs_show_provider(const struct rfs *r, const char *name,
 	ret = path_fmt(path, sizeof(path), name, "/metadata", NULL, "");
 	if (ret)
 		return ret;
-	return rfs_show(r, path, COLL_PROVIDERS, name, out);
+	return rfs_show(r, path, false, name, out);
 }
 
 int rfs_show_version(const struct rfs *r, const char *provider,
@@ -437,7 +436,7 @@ int rfs_show_version(const struct rfs *r, const char *provider,
 		       "/metadata");
 	if (ret)
 		return ret;
-	return rfs_show(r, path, COLL_VERSIONS, version, out);
+	return rfs_show(r, path, true, version, out);
 }
 
 static bool provider_id_valid(const char *id)
@@ -525,3 +524,76 @@ int rfs_check(const struct rfs *r, struct http_result *res)
 	}
 	return ret;
 }
+
+/* ---- the kinds (kinds.h) ---- */
+
+static int rfs_svc_check(const void *svc, const struct http_endpoint **ep,
+			 struct http_result *res)
+{
+	const struct rfs *r = svc;
+
+	*ep = r->ep;
+	return rfs_check(r, res);
+}
+
+static int rfs_providers_list(const void *svc, const struct coll *c,
+			      struct listing *l)
+{
+	(void)c;
+	return rfs_list_providers(svc, l);
+}
+
+static int rfs_providers_show(const void *svc, const struct coll *c,
+			      const char *name, struct resource *out)
+{
+	(void)c;
+	return rfs_show_provider(svc, name, out);
+}
+
+static int rfs_providers_remove(const void *svc, const struct coll *c,
+				const struct resource *r,
+				struct http_result *res)
+{
+	(void)c;
+	return rfs_delete_provider(svc, r->name, r->provider_id, res);
+}
+
+static int rfs_providers_has_children(const void *svc, const struct resource *r,
+				      bool *any)
+{
+	return rfs_has_versions(svc, r->name, r->provider_id, any);
+}
+
+static int rfs_versions_list(const void *svc, const struct coll *c,
+			     struct listing *l)
+{
+	return rfs_list_versions(svc, c->parent, l);
+}
+
+static int rfs_versions_show(const void *svc, const struct coll *c,
+			     const char *name, struct resource *out)
+{
+	return rfs_show_version(svc, c->parent, name, out);
+}
+
+static int rfs_versions_remove(const void *svc, const struct coll *c,
+			       const struct resource *r,
+			       struct http_result *res)
+{
+	return rfs_delete_version(svc, c->parent, r->name, r->provider_id, res);
+}
+
+const struct kind_service_ops rfs_service_ops = {.check = rfs_svc_check};
+
+const struct kind_ops rfs_provider_ops = {
+    .list = rfs_providers_list,
+    .show = rfs_providers_show,
+    .remove = rfs_providers_remove,
+    .has_children = rfs_providers_has_children,
+};
+
+const struct kind_ops rfs_version_ops = {
+    .list = rfs_versions_list,
+    .show = rfs_versions_show,
+    .remove = rfs_versions_remove,
+};

@@ -82,13 +82,13 @@ struct cache_entry {
 /* One collection: its listing, its list flight, its entries. */
 struct cache_coll {
 	struct hnode node;
-	enum coll_kind kind;
+	const struct kind *kind; /* the row of kind_table: the key */
 	unsigned users;	   /* calls using it; it is not freed under them */
 	struct listing *l; /* the last listing kept, maybe stale */
 	double fetched;	   /* when the fetch of l started */
 	struct cache_flight *flight;
 	struct cache_entry *entries;
-	char provider[]; /* COLL_VERSIONS: the provider; else "" */
+	char parent[]; /* child kinds: the parent entry's name; else "" */
 };
 
 struct cache {
@@ -255,22 +255,22 @@ static void flight_finish(struct cache_flight *f, int err)
 
 /* --- collections and entries --------------------------------------- */
 
-static const char *coll_provider(const struct coll *c)
+static const char *coll_parent(const struct coll *c)
 {
-	return c->kind == COLL_VERSIONS && c->provider ? c->provider : "";
+	return c->kind->parent && c->parent ? c->parent : "";
 }
 
-static uint64_t coll_hash(enum coll_kind kind, const char *provider)
+static uint64_t coll_hash(const struct kind *kind, const char *parent)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)kind;
+	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)kind_index(kind);
 
-	return hash_bytes(h, provider, strlen(provider));
+	return hash_bytes(h, parent, strlen(parent));
 }
 
-static struct cache_coll *coll_find(struct cache *c, enum coll_kind kind,
-				    const char *provider)
+static struct cache_coll *coll_find(struct cache *c, const struct kind *kind,
+				    const char *parent)
 {
-	uint64_t h = coll_hash(kind, provider);
+	uint64_t h = coll_hash(kind, parent);
 	struct hnode *n;
 
 	for (n = c->colls.slots[h & c->colls.mask]; n; n = n->next) {
@@ -278,7 +278,7 @@ static struct cache_coll *coll_find(struct cache *c, enum coll_kind kind,
 		    container_of(n, struct cache_coll, node);
 
 		if (n->hash == h && cs->kind == kind &&
-		    strcmp(cs->provider, provider) == 0)
+		    strcmp(cs->parent, parent) == 0)
 			return cs;
 	}
 	return NULL;
@@ -287,18 +287,18 @@ static struct cache_coll *coll_find(struct cache *c, enum coll_kind kind,
 /* Finds or makes c's collection and marks it used; NULL on ENOMEM. */
 static struct cache_coll *coll_hold(struct cache *c, const struct coll *coll)
 {
-	const char *provider = coll_provider(coll);
-	struct cache_coll *cs = coll_find(c, coll->kind, provider);
+	const char *parent = coll_parent(coll);
+	struct cache_coll *cs = coll_find(c, coll->kind, parent);
 	size_t len;
 
 	if (!cs) {
-		len = strlen(provider);
+		len = strlen(parent);
 		cs = calloc(1, sizeof(*cs) + len + 1);
 		if (!cs)
 			return NULL;
 		cs->kind = coll->kind;
-		memcpy(cs->provider, provider, len + 1);
-		cs->node.hash = coll_hash(coll->kind, provider);
+		memcpy(cs->parent, parent, len + 1);
+		cs->node.hash = coll_hash(coll->kind, parent);
 		htab_insert(&c->colls, &cs->node);
 	}
 	cs->users++;
@@ -391,9 +391,12 @@ static void coll_drop(struct cache *c, struct cache_coll *cs)
 	coll_maybe_free(c, cs);
 }
 
-static void coll_drop_versions(struct cache *c, const char *provider)
+/* Drops the collection of an entry's children (a provider's versions). */
+static void coll_drop_children(struct cache *c, const struct kind *kind,
+			       const char *name)
 {
-	struct cache_coll *cs = coll_find(c, COLL_VERSIONS, provider);
+	struct cache_coll *cs =
+	    kind->child ? coll_find(c, kind->child, name) : NULL;
 
 	if (cs)
 		coll_drop(c, cs);
@@ -794,7 +797,7 @@ static int cache_peek(struct backend *b, const struct coll *coll,
 	if (c->ttl <= 0)
 		return err;
 	pthread_mutex_lock(&c->lock);
-	cs = coll_find(c, coll->kind, coll_provider(coll));
+	cs = coll_find(c, coll->kind, coll_parent(coll));
 	if (cs && coll_fresh(c, cs, cache_now(c))) {
 		*out = listing_get(cs->l);
 		err = 0;
@@ -816,8 +819,7 @@ static int cache_remove(struct backend *b, const struct coll *coll,
 	err = c->inner->ops->remove(c->inner, coll, r, flags);
 	if (c->ttl <= 0)
 		return err;
-	if (err && err != -ENOENT &&
-	    !(err == -ESTALE && coll->kind == COLL_PROVIDERS))
+	if (err && err != -ENOENT && !(err == -ESTALE && coll->kind->child))
 		return err; /* nothing changed, as far as we know */
 
 	pthread_mutex_lock(&c->lock);
@@ -825,7 +827,7 @@ static int cache_remove(struct backend *b, const struct coll *coll,
 	cs = coll_hold(c, coll);
 	if (!cs) {
 		/* Cannot remember the delete: forget instead, to stay right. */
-		if ((cs = coll_find(c, coll->kind, coll_provider(coll))))
+		if ((cs = coll_find(c, coll->kind, coll_parent(coll))))
 			coll_drop(c, cs);
 		goto drop_versions;
 	}
@@ -859,8 +861,7 @@ static int cache_remove(struct backend *b, const struct coll *coll,
 	}
 	coll_release(c, cs);
 drop_versions:
-	if (coll->kind == COLL_PROVIDERS)
-		coll_drop_versions(c, r->name);
+	coll_drop_children(c, coll->kind, r->name);
 	pthread_mutex_unlock(&c->lock);
 	listing_put(old);
 	return err;
@@ -880,17 +881,18 @@ static void cache_forget(struct backend *b, const struct coll *coll)
 	if (c->ttl > 0) {
 		pthread_mutex_lock(&c->lock);
 		if (coll) {
-			cs = coll_find(c, coll->kind, coll_provider(coll));
+			cs = coll_find(c, coll->kind, coll_parent(coll));
 			if (cs)
 				coll_drop(c, cs);
 		}
-		if (!coll || coll->kind == COLL_PROVIDERS) {
+		if (!coll || coll->kind->child) {
 			for (i = 0; i <= c->colls.mask; i++) {
 				for (n = c->colls.slots[i]; n; n = next) {
 					next = n->next;
 					cs = container_of(n, struct cache_coll,
 							  node);
-					if (!coll || cs->kind == COLL_VERSIONS)
+					if (!coll ||
+					    cs->kind == coll->kind->child)
 						coll_drop(c, cs);
 				}
 			}
@@ -901,12 +903,12 @@ static void cache_forget(struct backend *b, const struct coll *coll)
 	c->inner->ops->forget(c->inner, coll);
 }
 
-static int cache_check(struct backend *b, enum coll_kind kind, char *err,
-		       size_t errlen)
+static int cache_check(struct backend *b, const struct kind_service *s,
+		       char *err, size_t errlen)
 {
 	struct cache *c = (struct cache *)b;
 
-	return c->inner->ops->check(c->inner, kind, err, errlen);
+	return c->inner->ops->check(c->inner, s, err, errlen);
 }
 
 /* No call may be in progress: the caller has stopped using the backend. */

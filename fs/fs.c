@@ -64,7 +64,7 @@ struct fs {
 	gid_t gid;
 	time_t start;	/* times of the fixed directories */
 	double timeout; /* entry and attribute timeout told to the kernel */
-	bool has_iotda, has_rfs;
+	bool has_service[KIND_MAX_SERVICES]; /* by kind_services index */
 
 	/*
 	 * Notifications are sent from their own thread: the kernel may hold
@@ -203,7 +203,7 @@ static void collect_node(struct node *n, void *ctx)
 
 	if (node_is_dir(n) && c->all)
 		notice_add(&c->list, n->ino, NULL, 0);
-	if (n->parent && n->hashed && n->kind > NODE_PROVIDERS)
+	if (n->parent && n->hashed && n->kind == NODE_ENTRY)
 		notice_add(&c->list, n->parent->ino, n->name, n->namelen);
 }
 
@@ -234,64 +234,45 @@ static void invalidate_entry(struct fs *fs, struct node *dir, const char *name)
 
 /* ---- the tree ---- */
 
-/* The collection a directory lists; false for the fixed directories. */
+/*
+ * The collection a directory lists: a top kind's directory, or an entry
+ * whose kind has children (kind.h); false for the other fixed directories.
+ */
 static bool dir_coll(const struct node *dir, struct coll *c)
 {
-	c->provider = NULL;
-	switch (dir->kind) {
-	case NODE_PACKAGES:
-		c->kind = COLL_PACKAGES;
+	const struct kind *k = node_entry_kind(dir);
+
+	c->parent = NULL;
+	if (dir->kind == NODE_COLL) {
+		c->kind = &kind_table[dir->idx];
 		return true;
-	case NODE_PROVIDERS:
-		c->kind = COLL_PROVIDERS;
-		return true;
-	case NODE_PROVIDER:
-		c->kind = COLL_VERSIONS;
-		c->provider = dir->name;
-		return true;
-	default:
-		return false;
 	}
+	if (k && k->child) {
+		c->kind = k->child;
+		c->parent = dir->name;
+		return true;
+	}
+	return false;
 }
 
-static enum node_kind coll_child_kind(enum coll_kind kind)
-{
-	switch (kind) {
-	case COLL_PACKAGES:
-		return NODE_PACKAGE;
-	case COLL_PROVIDERS:
-		return NODE_PROVIDER;
-	default:
-		return NODE_VERSION;
-	}
-}
-
-/* The fixed directories under a fixed directory, as configured. */
-struct fixed_entry {
-	const char *name;
-	uint64_t ino;
-};
-
+/*
+ * The fixed directories under a fixed directory, from the kind table: the
+ * configured services under the root, a service's top kinds under it.
+ */
 static size_t fixed_children(const struct fs *fs, const struct node *dir,
-			     struct fixed_entry out[2])
+			     const char *out[KIND_MAX])
 {
-	size_t n = 0;
+	size_t n = 0, i;
 
-	switch (dir->kind) {
-	case NODE_ROOT:
-		if (fs->has_iotda)
-			out[n++] = (struct fixed_entry){"iotda", INO_IOTDA};
-		if (fs->has_rfs)
-			out[n++] = (struct fixed_entry){"rfs", INO_RFS};
-		break;
-	case NODE_IOTDA:
-		out[n++] = (struct fixed_entry){"packages", INO_PACKAGES};
-		break;
-	case NODE_RFS:
-		out[n++] = (struct fixed_entry){"providers", INO_PROVIDERS};
-		break;
-	default:
-		break;
+	if (dir->kind == NODE_ROOT) {
+		for (i = 0; i < kind_nservices; i++)
+			if (fs->has_service[i])
+				out[n++] = kind_services[i].dir;
+	} else if (dir->kind == NODE_SERVICE) {
+		for (i = 0; i < kind_count; i++)
+			if (!kind_table[i].parent &&
+			    kind_table[i].service->id == dir->idx)
+				out[n++] = kind_table[i].name;
 	}
 	return n;
 }
@@ -375,26 +356,26 @@ static void attr_init(const struct fs *fs, uint64_t ino, bool dir,
 
 /*
  * A directory links to itself twice ("." and its name) and once from each
- * subdirectory's "..". Only rfs/providers has subdirectories that are cloud
- * resources: their count is known while its listing is fresh, and 1 says
- * "unknown" otherwise, as btrfs does, so that find(1) does not rely on it.
+ * subdirectory's "..". Only a collection of a kind with children (such as
+ * rfs/providers) has subdirectories that are cloud resources: their count
+ * is known while its listing is fresh, and 1 says "unknown" otherwise, as
+ * btrfs does, so that find(1) does not rely on it.
  */
-static nlink_t providers_nlink(const struct fs *fs)
+static nlink_t coll_nlink(const struct fs *fs, const struct kind *kind)
 {
-	static const struct coll providers = {COLL_PROVIDERS, NULL};
+	const struct coll coll = {kind, NULL};
 	struct listing *l;
 	nlink_t count = 0;
 	size_t i;
 
-	if (!fs->b->ops->peek || fs->b->ops->peek(fs->b, &providers, &l))
+	if (!fs->b->ops->peek || fs->b->ops->peek(fs->b, &coll, &l))
 		return 1;
 	/* The entries readdir shows, no more. */
 	for (i = 0; i < l->count; i++) {
 		const char *name = l->items[i].name;
 
 		if (!listing_is_gone(l, i) && name &&
-		    strlen(name) <= NAME_MAX_BYTES &&
-		    name_valid(COLL_PROVIDERS, name))
+		    strlen(name) <= NAME_MAX_BYTES && name_valid(kind, name))
 			count++;
 	}
 	listing_put(l);
@@ -404,11 +385,11 @@ static nlink_t providers_nlink(const struct fs *fs)
 static void attr_fixed(const struct fs *fs, const struct node *n,
 		       struct stat *st)
 {
-	struct fixed_entry sub[2];
+	const char *sub[KIND_MAX];
 
 	attr_init(fs, n->ino, true, st);
-	if (n->kind == NODE_PROVIDERS)
-		st->st_nlink = providers_nlink(fs);
+	if (n->kind == NODE_COLL && kind_table[n->idx].child)
+		st->st_nlink = coll_nlink(fs, &kind_table[n->idx]);
 	else
 		st->st_nlink = 2 + fixed_children(fs, n, sub);
 	st->st_atime = st->st_mtime = st->st_ctime = fs->start;
@@ -502,18 +483,18 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	if (!dir_coll(dir, &c)) {
-		struct fixed_entry sub[2];
+		const char *sub[KIND_MAX];
 		size_t i, count = fixed_children(fs, dir, sub);
 
 		for (i = 0; i < count; i++) {
-			if (strcmp(sub[i].name, name) == 0)
+			if (strcmp(sub[i], name) == 0)
 				break;
 		}
 		if (i == count) {
 			fuse_reply_err(req, ENOENT);
 			return;
 		}
-		n = inode_lookup(fs->it, dir, name, NODE_ROOT);
+		n = inode_lookup(fs->it, dir, name, NODE_ROOT, 0);
 		if (!n) {
 			fuse_reply_err(req, ENOMEM);
 			return;
@@ -528,11 +509,11 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	 * again before it unlinks it once its entry has expired. A package
 	 * needs nothing more than its name to be deleted, so a package listed
 	 * before may be answered from that listing, once and briefly, and `rm`
-	 * then costs only the DELETE (docs/hwcfs.md). Providers and versions
-	 * are deleted with the provider_id of a fresh lookup anyway.
+	 * then costs only the DELETE (docs/hwcfs.md). Kinds with a strong id
+	 * are deleted with the id of a fresh lookup anyway.
 	 */
 	call_begin(req, &cn);
-	if (c.kind == COLL_PACKAGES && fs->b->ops->lookup_stale)
+	if (c.kind->delete_by_name && fs->b->ops->lookup_stale)
 		ret = fs->b->ops->lookup_stale(fs->b, &c, name, &r, &stale);
 	else
 		ret = fs->b->ops->lookup(fs->b, &c, name, &r);
@@ -541,7 +522,7 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		reply_errno(req, ret);
 		return;
 	}
-	n = inode_lookup(fs->it, dir, name, coll_child_kind(c.kind));
+	n = inode_lookup(fs->it, dir, name, NODE_ENTRY, kind_index(c.kind));
 	if (!n) {
 		resource_clear(&r);
 		fuse_reply_err(req, ENOMEM);
@@ -586,7 +567,7 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino,
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	if (n->kind <= NODE_PROVIDERS) {
+	if (n->kind < NODE_ENTRY) {
 		attr_fixed(fs, n, &st);
 		fuse_reply_attr(req, &st, fs->timeout);
 		return;
@@ -735,7 +716,8 @@ static int resource_named(struct resource *r, const char *name)
 	return r->name ? 0 : -ENOMEM;
 }
 
-/* unlink of a package or version, rmdir of a provider. */
+/* unlink of a file entry (package, version), rmdir of a directory one
+ * (provider). */
 static void fs_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      bool isdir)
 {
@@ -766,7 +748,7 @@ static void fs_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, EPERM);
 		return;
 	}
-	if (isdir != (c.kind == COLL_PROVIDERS)) {
+	if (isdir != (c.kind->child != NULL)) {
 		fuse_reply_err(req, isdir ? ENOTDIR : EISDIR);
 		return;
 	}
@@ -776,10 +758,10 @@ static void fs_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	/*
 	 * A package's DELETE needs only its id and says itself whether it
-	 * existed (404). Providers and versions need the provider_id the
-	 * delete must match; a dry run asks, to fail as a real one would.
+	 * existed (404). Kinds with a strong id need the id the delete must
+	 * match; a dry run asks, to fail as a real one would.
 	 */
-	if (c.kind == COLL_PACKAGES && fs->cfg->dry_run <= 0)
+	if (c.kind->delete_by_name && fs->cfg->dry_run <= 0)
 		ret = resource_named(&r, name);
 	else {
 		call_begin(req, &cn);
@@ -815,11 +797,11 @@ static void fs_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return;
 	}
 	inode_unhash(fs->it, dir, name);
-	if (isdir) {
+	if (c.kind->child) {
 		/* A provider created again under this name starts afresh. */
-		struct coll versions = {COLL_VERSIONS, name};
+		struct coll children = {c.kind->child, name};
 
-		fs->b->ops->forget(fs->b, &versions);
+		fs->b->ops->forget(fs->b, &children);
 	}
 	fuse_reply_err(req, 0);
 	/*
@@ -988,7 +970,7 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino,
 		ret = fs->b->ops->list(fs->b, &c, &dh->l);
 		ret = call_end(req, &cn, ret);
 		if (ret) {
-			if (ret == -ENOENT && n->kind == NODE_PROVIDER)
+			if (ret == -ENOENT && n->kind == NODE_ENTRY)
 				node_gone(fs, n);
 			free(dh);
 			reply_errno(req, ret);
@@ -1006,7 +988,7 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino,
 		 * rfs/providers counts its providers in st_nlink: a new
 		 * listing changes it. Only the attributes, as in fs_open.
 		 */
-		if (!keep && n->kind == NODE_PROVIDERS)
+		if (!keep && n->kind == NODE_COLL && c.kind->child)
 			fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
 	}
 	fi->fh = (uintptr_t)dh;
@@ -1093,7 +1075,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct dir_handle *dh = (struct dir_handle *)(uintptr_t)fi->fh;
 	struct node *dir = inode_get(fs->it, ino);
 	struct dir_reply dr = {0};
-	struct fixed_entry sub[2];
+	const char *sub[KIND_MAX];
 	size_t nsub = 0, i;
 	struct coll c = {0};
 	struct stat st;
@@ -1136,13 +1118,15 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		if (!dh->l) {
 			if (i >= nsub)
 				break;
-			name = sub[i].name;
+			name = sub[i];
 			if (plus) {
-				n = inode_lookup(fs->it, dir, name, NODE_ROOT);
+				n = inode_lookup(fs->it, dir, name, NODE_ROOT,
+						 0);
 				if (!n)
 					break;
 			} else {
-				n = inode_get(fs->it, sub[i].ino);
+				n = inode_get(fs->it,
+					      inode_peek(fs->it, dir, name));
 			}
 			attr_fixed(fs, n, &st);
 		} else {
@@ -1156,8 +1140,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			if (listing_is_gone(dh->l, i) || !name_safe(name))
 				continue;
 			if (plus) {
-				n = inode_lookup(fs->it, dir, name,
-						 coll_child_kind(c.kind));
+				n = inode_lookup(fs->it, dir, name, NODE_ENTRY,
+						 kind_index(c.kind));
 				if (!n)
 					break;
 				attr_resource(fs, n, r, &st);
@@ -1166,7 +1150,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 				attr_init(fs,
 					  cino ? cino : placeholder_ino(name),
-					  c.kind == COLL_PROVIDERS, &st);
+					  c.kind->child != NULL, &st);
 			}
 		}
 		if (!dir_add(req, fs, &dr, plus, name, plus ? n : NULL, &st,
@@ -1280,7 +1264,7 @@ static void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}
-	if (n->kind <= NODE_PROVIDERS ||
+	if (!node_entry_kind(n) || !node_entry_kind(n)->xattrs ||
 	    strncmp(name, XATTR_PREFIX, strlen(XATTR_PREFIX)) != 0) {
 		fuse_reply_err(req, ENODATA);
 		return;
@@ -1316,7 +1300,7 @@ static void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	if (n->kind <= NODE_PROVIDERS) {
+	if (!node_entry_kind(n) || !node_entry_kind(n)->xattrs) {
 		xattr_reply(req, "", 0, size);
 		return;
 	}
@@ -1410,8 +1394,9 @@ void fs_set_backend(struct fs *fs, struct backend *b)
 	fs->gid = getgid();
 	fs->start = time(NULL);
 	fs->timeout = fs->cfg->cache_ttl > 0 ? fs->cfg->cache_ttl : 1;
-	fs->has_iotda = fs->cfg->iotda_endpoint && fs->cfg->iotda_endpoint[0];
-	fs->has_rfs = fs->cfg->rfs_endpoint && fs->cfg->rfs_endpoint[0];
+	for (size_t i = 0; i < kind_nservices; i++)
+		fs->has_service[i] =
+		    kind_service_configured(&kind_services[i], fs->cfg);
 }
 
 int fs_block_refresh_signal(void)

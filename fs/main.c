@@ -471,24 +471,12 @@ static int exit_status_of(int err)
 	return err == -EKEYREJECTED ? EXIT_AUTH : EXIT_STARTUP;
 }
 
-/* The service of a collection kind, and where it is configured. */
-static const struct {
-	const char *name;
-	size_t endpoint;
-	enum coll_kind kind;
-} services[] = {
-    {"IoTDA", offsetof(struct hwc_config, iotda_endpoint), COLL_PACKAGES},
-    {"RFS", offsetof(struct hwc_config, rfs_endpoint), COLL_PROVIDERS},
-};
-
-#define NSERVICES (sizeof(services) / sizeof(services[0]))
-
+/* Where service i (kind_services) is configured, NULL if it is not. */
 static const char *service_endpoint(const struct hwc_config *cfg, size_t i)
 {
-	const char *ep =
-	    *(char *const *)((const char *)cfg + services[i].endpoint);
-
-	return ep && ep[0] ? ep : NULL;
+	if (!kind_service_configured(&kind_services[i], cfg))
+		return NULL;
+	return *(char *const *)((const char *)cfg + kind_services[i].endpoint);
 }
 
 /* One authenticated request to service i; the mount's line on failure. */
@@ -499,10 +487,10 @@ static int check_service(const struct hwc_config *cfg, struct backend *b,
 	int ret;
 
 	err[0] = '\0';
-	ret = b->ops->check(b, services[i].kind, err, sizeof(err));
+	ret = b->ops->check(b, &kind_services[i], err, sizeof(err));
 	if (ret)
 		fprintf(stderr, "hwcfs: cannot use %s at %s: %s\n",
-			services[i].name, service_endpoint(cfg, i),
+			kind_services[i].label, service_endpoint(cfg, i),
 			err[0] ? err : strerror(-ret));
 	return ret;
 }
@@ -513,7 +501,7 @@ static int check_services(const struct hwc_config *cfg, struct backend *b)
 {
 	int ret = 0;
 
-	for (size_t i = 0; i < NSERVICES && !ret; i++)
+	for (size_t i = 0; i < kind_nservices && !ret; i++)
 		if (service_endpoint(cfg, i))
 			ret = check_service(cfg, b, i);
 	return ret;
@@ -620,7 +608,7 @@ static int run_check(struct cmdline *cl, struct fuse_args *args,
 	ret = open_backend(&cl->cfg, &b);
 	config_print(&cl->cfg, stdout);
 	config_forget_secrets(&cl->cfg);
-	for (size_t i = 0; i < NSERVICES && b; i++) {
+	for (size_t i = 0; i < kind_nservices && b; i++) {
 		const char *ep = service_endpoint(&cl->cfg, i);
 		int one;
 
@@ -629,12 +617,12 @@ static int run_check(struct cmdline *cl, struct fuse_args *args,
 		if (ret == -EKEYREJECTED) {
 			printf("%s: %s: not checked, the credentials were "
 			       "refused\n",
-			       services[i].name, ep);
+			       kind_services[i].label, ep);
 			continue;
 		}
 		fflush(stdout);
 		one = check_service(&cl->cfg, b, i);
-		printf("%s: %s: %s\n", services[i].name, ep,
+		printf("%s: %s: %s\n", kind_services[i].label, ep,
 		       one ? "failed" : "ok");
 		if (one && ret != -EKEYREJECTED)
 			ret = one;
