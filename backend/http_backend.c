@@ -439,7 +439,8 @@ static int has_children(struct http_backend *hb, const struct coll *c,
 	int ret;
 
 	if (!hb->dry_run)
-		return c->kind->ops->has_children(hb_svc(hb, c->kind), r, any);
+		return c->kind->ops->has_children(hb_svc(hb, c->kind), c, r,
+						  any);
 	l = listing_new();
 	if (!l)
 		return -ENOMEM;

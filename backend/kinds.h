@@ -32,8 +32,10 @@ struct kind_ops {
 	int (*remove)(const void *svc, const struct coll *c,
 		      const struct resource *r, struct http_result *res);
 	/* Kinds with a child kind: whether r has any child, one request. */
-	int (*has_children)(const void *svc, const struct resource *r,
-			    bool *any);
+	int (*has_children)(const void *svc, const struct coll *c,
+			    const struct resource *r, bool *any);
+	/* What the functions are parametrised by (an RFS family), if any. */
+	const void *data;
 };
 
 /* iotda.c */

@@ -40,9 +40,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	l = listing_new();
 	FUZZ_CHECK(l != NULL);
 	if (kind == kind_find("versions"))
-		ret = rfs_list_versions(&r, "emu-provider-00001", l);
+		ret = rfs_list_versions(&r, &rfs_providers,
+					"emu-provider-00001", l);
 	else
-		ret = rfs_list_providers(&r, l);
+		ret = rfs_list_names(&r, &rfs_providers, l);
 	FUZZ_CHECK(ret <= 0);
 	/* one request per answer, plus the one that finds none left */
 	FUZZ_CHECK(fuzz_feed_requests() <= answers(data + 1, size - 1) + 1);
