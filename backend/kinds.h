@@ -45,4 +45,34 @@ extern const struct kind_ops iotda_package_ops;
 extern const struct kind_service_ops rfs_service_ops;
 extern const struct kind_ops rfs_provider_ops, rfs_version_ops;
 
+/*
+ * The two kinds of an RFS resource with versions (struct rfs_family,
+ * services.h): its names, directories, and their versions, files. The
+ * functions take the family from the ops' data.
+ */
+int rfs_names_list(const void *svc, const struct coll *c, struct listing *l);
+int rfs_names_show(const void *svc, const struct coll *c, const char *name,
+		   struct resource *out);
+int rfs_names_remove(const void *svc, const struct coll *c,
+		     const struct resource *r, struct http_result *res);
+int rfs_names_has_children(const void *svc, const struct coll *c,
+			   const struct resource *r, bool *any);
+int rfs_versions_list(const void *svc, const struct coll *c, struct listing *l);
+int rfs_versions_show(const void *svc, const struct coll *c, const char *name,
+		      struct resource *out);
+int rfs_versions_remove(const void *svc, const struct coll *c,
+			const struct resource *r, struct http_result *res);
+
+#define RFS_NAME_OPS(fam)                                              \
+	{                                                              \
+		.list = rfs_names_list, .show = rfs_names_show,        \
+		.remove = rfs_names_remove,                            \
+		.has_children = rfs_names_has_children, .data = (fam), \
+	}
+#define RFS_VERSION_OPS(fam)                                          \
+	{                                                             \
+		.list = rfs_versions_list, .show = rfs_versions_show, \
+		.remove = rfs_versions_remove, .data = (fam),         \
+	}
+
 #endif

@@ -570,47 +570,44 @@ static const struct rfs_family *rfs_family_of(const struct coll *c)
 	return c->kind->ops->data;
 }
 
-static int rfs_names_list(const void *svc, const struct coll *c,
-			  struct listing *l)
+int rfs_names_list(const void *svc, const struct coll *c, struct listing *l)
 {
 	return rfs_list_names(svc, rfs_family_of(c), l);
 }
 
-static int rfs_names_show(const void *svc, const struct coll *c,
-			  const char *name, struct resource *out)
+int rfs_names_show(const void *svc, const struct coll *c, const char *name,
+		   struct resource *out)
 {
 	return rfs_show_name(svc, rfs_family_of(c), name, out);
 }
 
-static int rfs_names_remove(const void *svc, const struct coll *c,
-			    const struct resource *r, struct http_result *res)
+int rfs_names_remove(const void *svc, const struct coll *c,
+		     const struct resource *r, struct http_result *res)
 {
 	return rfs_delete_name(svc, rfs_family_of(c), r->name, r->provider_id,
 			       res);
 }
 
-static int rfs_names_has_children(const void *svc, const struct coll *c,
-				  const struct resource *r, bool *any)
+int rfs_names_has_children(const void *svc, const struct coll *c,
+			   const struct resource *r, bool *any)
 {
 	return rfs_has_versions(svc, rfs_family_of(c), r->name, r->provider_id,
 				any);
 }
 
-static int rfs_versions_list(const void *svc, const struct coll *c,
-			     struct listing *l)
+int rfs_versions_list(const void *svc, const struct coll *c, struct listing *l)
 {
 	return rfs_list_versions(svc, rfs_family_of(c), c->parent, l);
 }
 
-static int rfs_versions_show(const void *svc, const struct coll *c,
-			     const char *name, struct resource *out)
+int rfs_versions_show(const void *svc, const struct coll *c, const char *name,
+		      struct resource *out)
 {
 	return rfs_show_version(svc, rfs_family_of(c), c->parent, name, out);
 }
 
-static int rfs_versions_remove(const void *svc, const struct coll *c,
-			       const struct resource *r,
-			       struct http_result *res)
+int rfs_versions_remove(const void *svc, const struct coll *c,
+			const struct resource *r, struct http_result *res)
 {
 	return rfs_delete_version(svc, rfs_family_of(c), c->parent, r->name,
 				  r->provider_id, res);
@@ -622,17 +619,5 @@ const struct kind_service_ops rfs_service_ops = {.check = rfs_svc_check};
  * A family's two kinds: its names (directories) and their versions
  * (files). Another family is two more of these with its own data.
  */
-const struct kind_ops rfs_provider_ops = {
-    .list = rfs_names_list,
-    .show = rfs_names_show,
-    .remove = rfs_names_remove,
-    .has_children = rfs_names_has_children,
-    .data = &rfs_providers,
-};
-
-const struct kind_ops rfs_version_ops = {
-    .list = rfs_versions_list,
-    .show = rfs_versions_show,
-    .remove = rfs_versions_remove,
-    .data = &rfs_providers,
-};
+const struct kind_ops rfs_provider_ops = RFS_NAME_OPS(&rfs_providers);
+const struct kind_ops rfs_version_ops = RFS_VERSION_OPS(&rfs_providers);
