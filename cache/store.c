@@ -18,7 +18,8 @@ const char *coll_parent(const struct coll *c)
 
 static uint64_t coll_hash(const struct kind *kind, const char *parent)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)kind_index(kind);
+	/* The row's address: any row, even one a test makes. */
+	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)(uintptr_t)kind;
 
 	return hash_bytes(h, parent, strlen(parent));
 }

@@ -40,9 +40,30 @@ static void clock_set(double s)
 
 /* --- the fake backend ---------------------------------------------- */
 
+/*
+ * A kind pair kind_table does not have, shaped as providers and versions:
+ * the cache serves it as it serves the table's rows, so a new kind needs
+ * no change in cache/ (docs/architecture.md, "The kind table").
+ */
+static const struct kind test_parts;
+static const struct kind test_things = {
+    .name = "things",
+    .noun = "thing",
+    .service = &kind_services[0],
+    .child = &test_parts,
+    .strong_id = true,
+};
+static const struct kind test_parts = {
+    .name = "parts",
+    .noun = "part",
+    .service = &kind_services[0],
+    .parent = &test_things,
+    .strong_id = true,
+};
+
 struct fake_item {
 	const struct kind *kind;
-	const char *provider; /* KIND_VERSIONS */
+	const char *provider; /* child kinds: the parent's name */
 	const char *name;
 	bool present;
 };
@@ -54,6 +75,7 @@ static const struct fake_item fake_seed[] = {
     {KIND_PROVIDERS, NULL, "p3", true},	  {KIND_VERSIONS, "p1", "1.0.0", true},
     {KIND_VERSIONS, "p1", "1.2.3", true}, {KIND_VERSIONS, "p2", "0.1.0", true},
     {KIND_VERSIONS, "p2", "0.2.0", true}, {KIND_VERSIONS, "p2", "0.3.0", true},
+    {&test_things, NULL, "t1", true},	  {&test_parts, "t1", "part-1", true},
 };
 #define FAKE_NITEMS (sizeof(fake_seed) / sizeof(fake_seed[0]))
 
@@ -105,7 +127,7 @@ static bool fake_match(const struct fake_item *it, const struct coll *c)
 {
 	if (it->kind != c->kind)
 		return false;
-	return c->kind != KIND_VERSIONS || strcmp(it->provider, c->parent) == 0;
+	return !c->kind->parent || strcmp(it->provider, c->parent) == 0;
 }
 
 static struct fake_item *fake_find(struct fake *f, const struct coll *c,
@@ -120,11 +142,15 @@ static struct fake_item *fake_find(struct fake *f, const struct coll *c,
 	return NULL;
 }
 
-static bool fake_provider_present(struct fake *f, const char *name)
+/* Whether c's parent entry (a child kind's) is there; true for others. */
+static bool fake_parent_present(struct fake *f, const struct coll *c)
 {
-	struct coll pc = {KIND_PROVIDERS, NULL};
-	struct fake_item *it = fake_find(f, &pc, name);
+	struct coll pc = {c->kind->parent, NULL};
+	struct fake_item *it;
 
+	if (!c->kind->parent)
+		return true;
+	it = fake_find(f, &pc, c->parent);
 	return it && it->present;
 }
 
@@ -138,10 +164,9 @@ static int fake_fill(const struct fake_item *it, struct resource *r)
 	r->json = strdup(json);
 	r->json_len = strlen(json);
 	r->mtime = 1000;
-	if (it->kind != KIND_PACKAGES)
+	if (it->kind->strong_id)
 		r->provider_id = strdup("pid");
-	if (!r->name || !r->json ||
-	    (it->kind != KIND_PACKAGES && !r->provider_id)) {
+	if (!r->name || !r->json || (it->kind->strong_id && !r->provider_id)) {
 		resource_clear(r);
 		return -ENOMEM;
 	}
@@ -168,7 +193,7 @@ static int fake_list(struct backend *b, const struct coll *c,
 	if (f->list_takes > 0)
 		clock_set((double)atomic_load(&clock_ms) / 1000.0 +
 			  f->list_takes);
-	if (c->kind == KIND_VERSIONS && !fake_provider_present(f, c->parent)) {
+	if (!fake_parent_present(f, c)) {
 		pthread_mutex_unlock(&f->lock);
 		return -ENOENT;
 	}
@@ -231,11 +256,11 @@ static int fake_remove(struct backend *b, const struct coll *c,
 	it = fake_find(f, c, r->name);
 	if (!it || !it->present) {
 		err = -ENOENT;
-	} else if (c->kind == KIND_PROVIDERS) {
+	} else if (c->kind->child) {
 		for (i = 0; i < FAKE_NITEMS; i++) {
 			struct fake_item *v = &f->items[i];
 
-			if (v->kind != KIND_VERSIONS || !v->present ||
+			if (v->kind != c->kind->child || !v->present ||
 			    strcmp(v->provider, r->name) != 0)
 				continue;
 			if (!(flags & BACKEND_CASCADE)) {
@@ -381,7 +406,7 @@ static int do_remove(struct backend *b, const struct coll *c, const char *name,
 	struct resource r = {0};
 
 	r.name = (char *)name;
-	r.provider_id = c->kind == KIND_PACKAGES ? NULL : "pid";
+	r.provider_id = c->kind->strong_id ? "pid" : NULL;
 	return b->ops->remove(b, c, &r, flags);
 }
 
@@ -1520,7 +1545,7 @@ static void stress_compare(struct fake *f, struct backend *b,
 	int err;
 
 	err = b->ops->list(b, c, &l);
-	if (c->kind == KIND_VERSIONS && !fake_provider_present(f, c->parent)) {
+	if (!fake_parent_present(f, c)) {
 		CHECK_INT(err, -ENOENT);
 		return;
 	}
@@ -1569,8 +1594,35 @@ static void test_stress_random_calls_stay_consistent(void)
 	b->ops->destroy(b);
 }
 
+/* --- a kind the table does not have ---------------------------------- */
+
+static void test_a_new_kind_is_cached_as_the_others(void)
+{
+	static const struct coll things = {&test_things, NULL};
+	static const struct coll parts_t1 = {&test_parts, "t1"};
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+
+	CHECK_INT(do_list(b, &things), 0);
+	CHECK_INT(do_list(b, &things), 0);
+	CHECK_INT(do_list(b, &parts_t1), 0);
+	CHECK_INT(do_list(b, &parts_t1), 0);
+	CHECK_INT(atomic_load(&f->nlist), 2);
+	CHECK_INT(do_lookup(b, &parts_t1, "part-1"), 0);
+	CHECK_INT(atomic_load(&f->nlookup), 0);
+	/* An entry with children: ENOTEMPTY, then gone with them. */
+	CHECK_INT(do_remove(b, &things, "t1", 0), -ENOTEMPTY);
+	CHECK_INT(do_remove(b, &things, "t1", BACKEND_CASCADE), 0);
+	CHECK_INT(do_lookup(b, &things, "t1"), -ENOENT);
+	/* Its children's listing went with it: asked again, and gone. */
+	CHECK_INT(do_list(b, &parts_t1), -ENOENT);
+	CHECK_INT(atomic_load(&f->nlist), 3);
+	b->ops->destroy(b);
+}
+
 int main(void)
 {
+	test_a_new_kind_is_cached_as_the_others();
 	test_second_list_within_ttl_makes_no_request();
 	test_list_after_ttl_makes_a_new_request();
 	test_list_ttl_counts_from_the_start_of_the_fetch();
