@@ -13,6 +13,7 @@
 
 #include "http.h"
 #include "http_backend.h"
+#include "kinds.h"
 #include "services.h"
 
 /*
@@ -38,6 +39,9 @@ struct http_backend {
 	struct iotda iotda;
 	struct rfs rfs;
 	struct iam_login login;
+	/* Each kind_services row's state (iotda, rfs), NULL when the
+	 * service is not configured: what a kind's functions get. */
+	const void *svc[KIND_SVC_COUNT];
 	bool dry_run;
 	/* Dry run: what this backend pretends to have deleted, as
 	 * coll_path + "/" + name, until forget(). */
@@ -88,7 +92,8 @@ bool hb_listed_has(struct http_backend *hb, const struct coll *c,
 
 /* ---- hb_setup.c ---- */
 
-int hb_check(struct backend *b, enum coll_kind kind, char *err, size_t errlen);
+int hb_check(struct backend *b, const struct kind_service *s, char *err,
+	     size_t errlen);
 void hb_destroy(struct backend *b);
 
 #endif

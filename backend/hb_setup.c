@@ -28,7 +28,8 @@ static const char *check_hint(const struct http_result *res, bool keys)
 	return "";
 }
 
-int hb_check(struct backend *b, enum coll_kind kind, char *err, size_t errlen)
+int hb_check(struct backend *b, const struct kind_service *s, char *err,
+	     size_t errlen)
 {
 	struct http_backend *hb = hb_of(b);
 	const struct http_endpoint *ep;
@@ -37,17 +38,9 @@ int hb_check(struct backend *b, enum coll_kind kind, char *err, size_t errlen)
 
 	if (errlen)
 		err[0] = '\0';
-	if (kind == COLL_PACKAGES) {
-		if (!hb->has_iotda)
-			return -ENOENT;
-		ep = &hb->iotda_ep;
-		ret = iotda_check(&hb->iotda, &res);
-	} else {
-		if (!hb->has_rfs)
-			return -ENOENT;
-		ep = &hb->rfs_ep;
-		ret = rfs_check(&hb->rfs, &res);
-	}
+	if (!s || s->id >= KIND_SVC_COUNT || !hb->svc[s->id])
+		return -ENOENT;
+	ret = s->ops->check(hb->svc[s->id], &ep, &res);
 	if (ret && res.status)
 		snprintf(err, errlen, "%s: %ld %s %s%s request_id=%s",
 			 ep->service, res.status,
@@ -351,6 +344,8 @@ int http_backend_new(const struct hwc_config *cfg, struct backend **out,
 				   .project_id = hb->project_id,
 				   .parallel = cfg->parallel_list != 0};
 	hb->rfs = (struct rfs){.h = hb->h, .ep = &hb->rfs_ep};
+	hb->svc[KIND_SVC_IOTDA] = hb->has_iotda ? &hb->iotda : NULL;
+	hb->svc[KIND_SVC_RFS] = hb->has_rfs ? &hb->rfs : NULL;
 	*out = &hb->base;
 	return 0;
 nomem:

@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "http.h"
+#include "kinds.h"
 #include "log.h"
 #include "names.h"
 #include "regions.h"
@@ -23,29 +24,33 @@
 
 /* ---- the operations ---- */
 
+/* The state of k's service (kinds.h), NULL when it is not configured. */
+static const void *hb_svc(const struct http_backend *hb, const struct kind *k)
+{
+	return k && k->service->id < KIND_SVC_COUNT ? hb->svc[k->service->id]
+						    : NULL;
+}
+
 /* Whether the collection's service is configured and its names valid. */
 static int coll_ready(struct http_backend *hb, const struct coll *c)
 {
-	static const struct coll providers = {COLL_PROVIDERS, NULL};
+	const struct kind *pk = c->kind ? c->kind->parent : NULL;
+	struct coll parent = {pk, NULL};
 
-	switch (c->kind) {
-	case COLL_PACKAGES:
-		return hb->has_iotda ? 0 : -ENOENT;
-	case COLL_PROVIDERS:
-		return hb->has_rfs ? 0 : -ENOENT;
-	case COLL_VERSIONS:
-		/* The provider's name follows the rule of hb_lookup; once
-		 * listed it stays good while its directory may be open. */
-		if (!hb->has_rfs || !name_safe(c->provider) ||
-		    (!name_valid(COLL_PROVIDERS, c->provider) &&
-		     !hb_listed_has(hb, &providers, c->provider, false)))
-			return -ENOENT;
-		/* A provider deleted in dry run has no versions to show. */
-		if (hb_is_hidden(hb, &providers, c->provider))
-			return -ENOENT;
+	if (!hb_svc(hb, c->kind))
+		return -ENOENT;
+	if (!pk)
 		return 0;
-	}
-	return -ENOENT;
+	/* The parent's name follows the rule of hb_lookup; once listed it
+	 * stays good while its directory may be open. */
+	if (!name_safe(c->parent) ||
+	    (!name_valid(pk, c->parent) &&
+	     !hb_listed_has(hb, &parent, c->parent, false)))
+		return -ENOENT;
+	/* A parent deleted in dry run has no children to show. */
+	if (hb_is_hidden(hb, &parent, c->parent))
+		return -ENOENT;
+	return 0;
 }
 
 /* A walk into l; a listing past its bound is EIO with one log line. */
@@ -53,19 +58,8 @@ static int list_into(struct http_backend *hb, const struct coll *c,
 		     struct listing *l)
 {
 	char dir[512];
-	int ret = -ENOENT;
+	int ret = c->kind->ops->list(hb_svc(hb, c->kind), c, l);
 
-	switch (c->kind) {
-	case COLL_PACKAGES:
-		ret = iotda_list_packages(&hb->iotda, l);
-		break;
-	case COLL_PROVIDERS:
-		ret = rfs_list_providers(&hb->rfs, l);
-		break;
-	case COLL_VERSIONS:
-		ret = rfs_list_versions(&hb->rfs, c->provider, l);
-		break;
-	}
 	if (ret == -EFBIG) {
 		coll_path(c, dir, sizeof(dir));
 		log_err("%s: the listing passes %u entries or %u MiB; giving "
@@ -160,29 +154,22 @@ static int hb_lookup(struct backend *b, const struct coll *c, const char *name,
 	 * identifier (docs/hwcfs.md, "The tree"). */
 	if (!name_valid(c->kind, name) && !hb_listed_has(hb, c, name, true))
 		return -ENOENT;
-	switch (c->kind) {
-	case COLL_PACKAGES:
-		return iotda_show_package(&hb->iotda, name, out);
-	case COLL_PROVIDERS:
-		return rfs_show_provider(&hb->rfs, name, out);
-	case COLL_VERSIONS:
-		return rfs_show_version(&hb->rfs, c->provider, name, out);
-	}
-	return -ENOENT;
+	return c->kind->ops->show(hb_svc(hb, c->kind), c, name, out);
 }
 
-/* Whether a provider still has versions, as the cloud says; in dry run,
- * versions already "deleted" do not count. */
-static int provider_not_empty(struct http_backend *hb, const struct resource *r,
-			      bool *any)
+/* Whether an entry (a provider) still has children (versions), as the
+ * cloud says; in dry run, children already "deleted" do not count. */
+static int has_children(struct http_backend *hb, const struct coll *c,
+			const struct resource *r, bool *any)
 {
-	struct coll vc = {COLL_VERSIONS, r->name};
+	struct coll vc = {c->kind->child, r->name};
 	struct listing *l;
 	size_t i;
 	int ret;
 
 	if (!hb->dry_run)
-		return rfs_has_versions(&hb->rfs, r->name, r->provider_id, any);
+		return c->kind->ops->has_children(hb_svc(hb, c->kind), c, r,
+						  any);
 	l = listing_new();
 	if (!l)
 		return -ENOMEM;
@@ -219,14 +206,13 @@ static int hb_remove(struct backend *b, const struct coll *c,
 		return ret;
 	/* Providers and versions are deleted only with the provider_id they
 	 * were listed with (docs/backend.md): never without it. */
-	if (c->kind != COLL_PACKAGES && !r->provider_id) {
+	if (c->kind->strong_id && !r->provider_id) {
 		log_err("%s: refusing to delete a %s without its provider_id",
-			path,
-			c->kind == COLL_PROVIDERS ? "provider" : "version");
+			path, c->kind->noun);
 		return -EINVAL;
 	}
-	if (c->kind == COLL_PROVIDERS && !(flags & BACKEND_CASCADE)) {
-		ret = provider_not_empty(hb, r, &any);
+	if (c->kind->child && !(flags & BACKEND_CASCADE)) {
+		ret = has_children(hb, c, r, &any);
 		if (ret)
 			return ret;
 		if (any)
@@ -240,21 +226,7 @@ static int hb_remove(struct backend *b, const struct coll *c,
 		audit_delete(path, NULL, "dry-run");
 		return 0;
 	}
-	switch (c->kind) {
-	case COLL_PACKAGES:
-		ret = iotda_delete_package(&hb->iotda, r->name, &res);
-		break;
-	case COLL_PROVIDERS:
-		ret = rfs_delete_provider(&hb->rfs, r->name, r->provider_id,
-					  &res);
-		break;
-	case COLL_VERSIONS:
-		ret = rfs_delete_version(&hb->rfs, c->provider, r->name,
-					 r->provider_id, &res);
-		break;
-	default:
-		return -ENOENT;
-	}
+	ret = c->kind->ops->remove(hb_svc(hb, c->kind), c, r, &res);
 	if (res.attempts) {
 		snprintf(outcome, sizeof(outcome), "%s%s%.0ld", hb_outcome(ret),
 			 res.status ? " http=" : "", res.status);
@@ -271,12 +243,12 @@ static void hb_forget(struct backend *b, const struct coll *c)
 	struct http_backend *hb = hb_of(b);
 	char prefix[512];
 
-	/* Refreshing a directory forgets what its listing showed (for the
-	 * providers, their versions' too, as the cache does). */
+	/* Refreshing a directory forgets what its listing showed (for a kind
+	 * with children, the children's too, as the cache does). */
 	if (!c)
 		hb_listed_forget(hb, "", false);
 	else if (coll_path(c, prefix, sizeof(prefix)) == 0)
-		hb_listed_forget(hb, prefix, c->kind != COLL_PROVIDERS);
+		hb_listed_forget(hb, prefix, !c->kind->child);
 	if (!hb->dry_run)
 		return;
 	if (!c) {

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "json.h"
+#include "kinds.h"
 #include "log.h"
 #include "names.h"
 #include "parse.h"
@@ -442,3 +443,44 @@ int iotda_check(const struct iotda *io, struct http_result *res)
 	}
 	return ret;
 }
+
+/* ---- the kind (kinds.h) ---- */
+
+static int iotda_svc_check(const void *svc, const struct http_endpoint **ep,
+			   struct http_result *res)
+{
+	const struct iotda *io = svc;
+
+	*ep = io->ep;
+	return iotda_check(io, res);
+}
+
+static int iotda_packages_list(const void *svc, const struct coll *c,
+			       struct listing *l)
+{
+	(void)c;
+	return iotda_list_packages(svc, l);
+}
+
+static int iotda_packages_show(const void *svc, const struct coll *c,
+			       const char *name, struct resource *out)
+{
+	(void)c;
+	return iotda_show_package(svc, name, out);
+}
+
+static int iotda_packages_remove(const void *svc, const struct coll *c,
+				 const struct resource *r,
+				 struct http_result *res)
+{
+	(void)c;
+	return iotda_delete_package(svc, r->name, res);
+}
+
+const struct kind_service_ops iotda_service_ops = {.check = iotda_svc_check};
+
+const struct kind_ops iotda_package_ops = {
+    .list = iotda_packages_list,
+    .show = iotda_packages_show,
+    .remove = iotda_packages_remove,
+};

@@ -226,22 +226,15 @@ void listing_put(struct listing *l)
 
 int coll_path(const struct coll *c, char *buf, size_t len)
 {
+	const struct kind *k = c->kind;
 	int n;
 
-	switch (c->kind) {
-	case COLL_PACKAGES:
-		n = snprintf(buf, len, "iotda/packages");
-		break;
-	case COLL_PROVIDERS:
-		n = snprintf(buf, len, "rfs/providers");
-		break;
-	case COLL_VERSIONS:
-		n = snprintf(buf, len, "rfs/providers/%s",
-			     c->provider ? c->provider : "?");
-		break;
-	default:
+	if (!k)
 		n = snprintf(buf, len, "?");
-		break;
-	}
+	else if (k->parent)
+		n = snprintf(buf, len, "%s/%s/%s", k->service->dir,
+			     k->parent->name, c->parent ? c->parent : "?");
+	else
+		n = snprintf(buf, len, "%s/%s", k->service->dir, k->name);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }

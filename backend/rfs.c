@@ -1,7 +1,8 @@
 /*
- * rfs.c - RFS private providers and their versions: list (following
- * next_marker), show metadata, delete; provider deletes always name the
- * provider_id that was listed.
+ * rfs.c - RFS resources that have versions (private providers today): list
+ * (following next_marker), show metadata, delete; deletes always name the
+ * id (provider_id) that was listed. A struct rfs_family (services.h) names
+ * the paths and fields of one such resource.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 
 #include "json.h"
+#include "kinds.h"
 #include "log.h"
 #include "names.h"
 #include "parse.h"
@@ -65,18 +67,30 @@ time_t rfs_parse_time(const char *s)
 }
 
 /* A version's show answer adds provider_source; the list's lacks it. */
-static const char *const rfs_version_show_only[] = {"provider_source", NULL};
+static const char *const rfs_provider_version_show_only[] = {"provider_source",
+							     NULL};
+
+const struct rfs_family rfs_providers = {
+    .path = "/v1/private-providers",
+    .list_key = "providers",
+    .name_key = "provider_name",
+    .version_key = "provider_version",
+    .id_key = "provider_id",
+    .versions = "versions",
+    .show = "/metadata",
+    .version_show_only = rfs_provider_version_show_only,
+};
 
 /*
  * One provider or version object into r. An entry with a NUL in a string,
  * or whose name cannot be a file name, is dropped (-ENOENT) and counted in
  * l (NULL for a show answer).
  */
-static int rfs_entry(const cJSON *obj, enum coll_kind kind, const char *want,
-		     struct listing *l, struct resource *r)
+static int rfs_entry(const cJSON *obj, const struct rfs_family *fam,
+		     bool version, const char *want, struct listing *l,
+		     struct resource *r)
 {
-	const char *key =
-	    kind == COLL_PROVIDERS ? "provider_name" : "provider_version";
+	const char *key = version ? fam->version_key : fam->name_key;
 	const char *name, *id, *t;
 	int ret;
 
@@ -89,7 +103,7 @@ static int rfs_entry(const cJSON *obj, enum coll_kind kind, const char *want,
 	r->name = strdup(name);
 	if (!r->name)
 		return -ENOMEM;
-	id = http_json_str(obj, "provider_id", RFS_PROVIDER_ID_LEN);
+	id = http_json_str(obj, fam->id_key, RFS_PROVIDER_ID_LEN);
 	if (id && strlen(id) == RFS_PROVIDER_ID_LEN) {
 		r->provider_id = strdup(id);
 		if (!r->provider_id) {
@@ -97,15 +111,15 @@ static int rfs_entry(const cJSON *obj, enum coll_kind kind, const char *want,
 			return -ENOMEM;
 		}
 	} else {
-		log_warn("rfs: %s %s has no valid provider_id", key, name);
+		log_warn("rfs: %s %s has no valid %s", key, name, fam->id_key);
 	}
 	t = http_json_str(obj, "update_time", 64);
 	r->mtime = rfs_parse_time(t);
 	if (!r->mtime)
 		r->mtime =
 		    rfs_parse_time(http_json_str(obj, "create_time", 64));
-	ret = http_json_resource(
-	    obj, kind == COLL_VERSIONS ? rfs_version_show_only : NULL, r);
+	ret =
+	    http_json_resource(obj, version ? fam->version_show_only : NULL, r);
 	if (!ret && r->json_len > SVC_MAX_ENTRY_JSON) {
 		log_warn("rfs: skipping %s: metadata of %zu bytes", name,
 			 r->json_len);
@@ -181,7 +195,8 @@ static int rfs_next_marker(const cJSON *info, const char *path,
  * one is -EIO: a server that repeats itself under fresh markers, or sends
  * empty pages, would otherwise be followed for ever.
  */
-static int rfs_page(const char *path, const char *key, enum coll_kind kind,
+static int rfs_page(const char *path, const char *key,
+		    const struct rfs_family *fam, bool version,
 		    const struct http_result *res, const cJSON *root,
 		    struct listing *l, const char **next)
 {
@@ -205,7 +220,7 @@ static int rfs_page(const char *path, const char *key, enum coll_kind kind,
 	{
 		struct resource e;
 
-		ret = rfs_entry(item, kind, NULL, l, &e);
+		ret = rfs_entry(item, fam, version, NULL, l, &e);
 		if (ret == -ENOENT)
 			continue;
 		if (!ret)
@@ -228,7 +243,8 @@ static int rfs_page(const char *path, const char *key, enum coll_kind kind,
 /* Every page of one list, one after the other (each marker comes from the
  * page before). */
 static int rfs_walk(const struct rfs *r, const char *path, const char *key,
-		    enum coll_kind kind, struct listing *l)
+		    const struct rfs_family *fam, bool version,
+		    struct listing *l)
 {
 	char **seen = NULL;
 	size_t nseen = 0, pages;
@@ -261,7 +277,7 @@ static int rfs_walk(const struct rfs *r, const char *path, const char *key,
 			http_result_clear(&res);
 			break;
 		}
-		ret = rfs_page(path, key, kind, &res, root, l, &next);
+		ret = rfs_page(path, key, fam, version, &res, root, l, &next);
 		free(marker);
 		marker = NULL;
 		if (!ret && next) {
@@ -286,9 +302,11 @@ static int rfs_walk(const struct rfs *r, const char *path, const char *key,
 	return ret;
 }
 
-/* The path of a provider (and version), each name percent-encoded. */
-static int path_fmt(char *buf, size_t len, const char *provider,
-		    const char *tail, const char *version, const char *end)
+/* The path of a named resource (and version), each name
+ * percent-encoded: fam->path/NAME TAIL VERSION END. */
+static int path_fmt(char *buf, size_t len, const struct rfs_family *fam,
+		    const char *provider, const char *tail, const char *version,
+		    const char *end)
 {
 	char pseg[HTTP_SEGMENT_MAX], vseg[HTTP_SEGMENT_MAX];
 	int n;
@@ -298,30 +316,32 @@ static int path_fmt(char *buf, size_t len, const char *provider,
 		n = http_path_segment(version, vseg, sizeof(vseg));
 	if (n)
 		return n;
-	n = snprintf(buf, len, "/v1/private-providers%s%s%s%s%s",
-		     provider ? "/" : "", provider ? pseg : "", tail,
-		     version ? vseg : "", end);
+	n = snprintf(buf, len, "%s%s%s%s%s%s", fam->path, provider ? "/" : "",
+		     provider ? pseg : "", tail, version ? vseg : "", end);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int rfs_list_providers(const struct rfs *r, struct listing *l)
+int rfs_list_names(const struct rfs *r, const struct rfs_family *fam,
+		   struct listing *l)
 {
-	return rfs_walk(r, "/v1/private-providers", "providers", COLL_PROVIDERS,
-			l);
+	return rfs_walk(r, fam->path, fam->list_key, fam, false, l);
 }
 
-int rfs_list_versions(const struct rfs *r, const char *provider,
-		      struct listing *l)
+int rfs_list_versions(const struct rfs *r, const struct rfs_family *fam,
+		      const char *provider, struct listing *l)
 {
+	char tail[64];
+
 	char path[RFS_PATH_MAX];
 	int ret;
 
 	if (!name_safe(provider))
 		return -ENOENT;
-	ret = path_fmt(path, sizeof(path), provider, "/versions", NULL, "");
+	snprintf(tail, sizeof(tail), "/%s", fam->versions);
+	ret = path_fmt(path, sizeof(path), fam, provider, tail, NULL, "");
 	if (ret)
 		return ret;
-	return rfs_walk(r, path, "versions", COLL_VERSIONS, l);
+	return rfs_walk(r, path, fam->versions, fam, true, l);
 }
 
 /*
@@ -329,9 +349,10 @@ int rfs_list_versions(const struct rfs *r, const char *provider,
  * names a next one proves nothing: it counts as "has versions", so rmdir
  * is refused (ENOTEMPTY) rather than deleting a provider with versions.
  */
-static int rfs_page_has_entries(const cJSON *root, const char *path, bool *any)
+static int rfs_page_has_entries(const cJSON *root, const char *key,
+				const char *path, bool *any)
 {
-	const cJSON *items = cJSON_GetObjectItemCaseSensitive(root, "versions");
+	const cJSON *items = cJSON_GetObjectItemCaseSensitive(root, key);
 	const cJSON *info = cJSON_GetObjectItemCaseSensitive(root, "page_info");
 	const char *next;
 	int ret;
@@ -352,11 +373,11 @@ static int rfs_page_has_entries(const cJSON *root, const char *path, bool *any)
 	return ret;
 }
 
-int rfs_has_versions(const struct rfs *r, const char *provider,
-		     const char *provider_id, bool *any)
+int rfs_has_versions(const struct rfs *r, const struct rfs_family *fam,
+		     const char *provider, const char *provider_id, bool *any)
 {
 	struct sign_param params[2] = {{"limit", "10"},
-				       {"provider_id", provider_id}};
+				       {fam->id_key, provider_id}};
 	struct http_request req = {.ep = r->ep,
 				   .method = "GET",
 				   .params = params,
@@ -364,14 +385,15 @@ int rfs_has_versions(const struct rfs *r, const char *provider,
 				   .op = provider_id ? ERRMAP_PROVIDER_ID
 						     : ERRMAP_READ};
 	struct http_result res;
-	char path[RFS_PATH_MAX];
+	char path[RFS_PATH_MAX], tail[64];
 	cJSON *root;
 	int ret;
 
 	*any = false;
 	if (!name_safe(provider))
 		return -ENOENT;
-	ret = path_fmt(path, sizeof(path), provider, "/versions", NULL, "");
+	snprintf(tail, sizeof(tail), "/%s", fam->versions);
+	ret = path_fmt(path, sizeof(path), fam, provider, tail, NULL, "");
 	if (ret)
 		return ret;
 	req.path = path;
@@ -379,14 +401,15 @@ int rfs_has_versions(const struct rfs *r, const char *provider,
 	if (!ret)
 		ret = http_json_body(&req, &res, &root);
 	if (!ret) {
-		ret = rfs_page_has_entries(root, path, any);
+		ret = rfs_page_has_entries(root, fam->versions, path, any);
 		cJSON_Delete(root);
 	}
 	http_result_clear(&res);
 	return ret;
 }
 
-static int rfs_show(const struct rfs *r, const char *path, enum coll_kind kind,
+static int rfs_show(const struct rfs *r, const char *path,
+		    const struct rfs_family *fam, bool version,
 		    const char *name, struct resource *out)
 {
 	struct http_request req = {
@@ -400,7 +423,7 @@ static int rfs_show(const struct rfs *r, const char *path, enum coll_kind kind,
 		ret = http_json_body(&req, &res, &root);
 	if (!ret) {
 		/* An answer about another name is not this one. */
-		ret = rfs_entry(root, kind, name, NULL, out);
+		ret = rfs_entry(root, fam, version, name, NULL, out);
 		if (ret == -ENOENT)
 			ret = errmap_malformed();
 		cJSON_Delete(root);
@@ -409,8 +432,8 @@ static int rfs_show(const struct rfs *r, const char *path, enum coll_kind kind,
 	return ret;
 }
 
-int rfs_show_provider(const struct rfs *r, const char *name,
-		      struct resource *out)
+int rfs_show_name(const struct rfs *r, const struct rfs_family *fam,
+		  const char *name, struct resource *out)
 {
 	char path[RFS_PATH_MAX];
 	int ret;
@@ -418,26 +441,28 @@ int rfs_show_provider(const struct rfs *r, const char *name,
 	memset(out, 0, sizeof(*out));
 	if (!name_safe(name))
 		return -ENOENT;
-	ret = path_fmt(path, sizeof(path), name, "/metadata", NULL, "");
+	ret = path_fmt(path, sizeof(path), fam, name, fam->show, NULL, "");
 	if (ret)
 		return ret;
-	return rfs_show(r, path, COLL_PROVIDERS, name, out);
+	return rfs_show(r, path, fam, false, name, out);
 }
 
-int rfs_show_version(const struct rfs *r, const char *provider,
-		     const char *version, struct resource *out)
+int rfs_show_version(const struct rfs *r, const struct rfs_family *fam,
+		     const char *provider, const char *version,
+		     struct resource *out)
 {
-	char path[RFS_PATH_MAX];
+	char path[RFS_PATH_MAX], tail[64];
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	if (!name_safe(provider) || !name_safe(version))
 		return -ENOENT;
-	ret = path_fmt(path, sizeof(path), provider, "/versions/", version,
-		       "/metadata");
+	snprintf(tail, sizeof(tail), "/%s/", fam->versions);
+	ret = path_fmt(path, sizeof(path), fam, provider, tail, version,
+		       fam->show);
 	if (ret)
 		return ret;
-	return rfs_show(r, path, COLL_VERSIONS, version, out);
+	return rfs_show(r, path, fam, true, version, out);
 }
 
 static bool provider_id_valid(const char *id)
@@ -452,10 +477,11 @@ static bool provider_id_valid(const char *id)
 	return true;
 }
 
-int rfs_delete_provider(const struct rfs *r, const char *name,
-			const char *provider_id, struct http_result *res)
+int rfs_delete_name(const struct rfs *r, const struct rfs_family *fam,
+		    const char *name, const char *provider_id,
+		    struct http_result *res)
 {
-	struct sign_param params[1] = {{"provider_id", provider_id}};
+	struct sign_param params[1] = {{fam->id_key, provider_id}};
 	struct http_request req = {.ep = r->ep,
 				   .method = "DELETE",
 				   .params = params,
@@ -471,24 +497,24 @@ int rfs_delete_provider(const struct rfs *r, const char *name,
 	 * deleted: never send a provider delete without it. */
 	if (!provider_id_valid(provider_id))
 		return -EINVAL;
-	ret = path_fmt(path, sizeof(path), name, "", NULL, "");
+	ret = path_fmt(path, sizeof(path), fam, name, "", NULL, "");
 	if (ret)
 		return ret;
 	req.path = path;
 	return http_do(r->h, &req, res);
 }
 
-int rfs_delete_version(const struct rfs *r, const char *provider,
-		       const char *version, const char *provider_id,
-		       struct http_result *res)
+int rfs_delete_version(const struct rfs *r, const struct rfs_family *fam,
+		       const char *provider, const char *version,
+		       const char *provider_id, struct http_result *res)
 {
-	struct sign_param params[1] = {{"provider_id", provider_id}};
+	struct sign_param params[1] = {{fam->id_key, provider_id}};
 	struct http_request req = {.ep = r->ep,
 				   .method = "DELETE",
 				   .params = params,
 				   .nparams = 1,
 				   .op = ERRMAP_PROVIDER_ID};
-	char path[RFS_PATH_MAX];
+	char path[RFS_PATH_MAX], tail[64];
 	int ret;
 
 	memset(res, 0, sizeof(*res));
@@ -498,7 +524,8 @@ int rfs_delete_version(const struct rfs *r, const char *provider,
 	 * re-created by someone else could be deleted. */
 	if (!provider_id_valid(provider_id))
 		return -EINVAL;
-	ret = path_fmt(path, sizeof(path), provider, "/versions/", version, "");
+	snprintf(tail, sizeof(tail), "/%s/", fam->versions);
+	ret = path_fmt(path, sizeof(path), fam, provider, tail, version, "");
 	if (ret)
 		return ret;
 	req.path = path;
@@ -510,7 +537,7 @@ int rfs_check(const struct rfs *r, struct http_result *res)
 	static const struct sign_param params[] = {{"limit", "10"}};
 	struct http_request req = {.ep = r->ep,
 				   .method = "GET",
-				   .path = "/v1/private-providers",
+				   .path = rfs_providers.path,
 				   .params = params,
 				   .nparams = 1,
 				   .op = ERRMAP_READ};
@@ -525,3 +552,72 @@ int rfs_check(const struct rfs *r, struct http_result *res)
 	}
 	return ret;
 }
+
+/* ---- the kinds (kinds.h) ---- */
+
+static int rfs_svc_check(const void *svc, const struct http_endpoint **ep,
+			 struct http_result *res)
+{
+	const struct rfs *r = svc;
+
+	*ep = r->ep;
+	return rfs_check(r, res);
+}
+
+/* The family a kind's functions are for: its ops' data. */
+static const struct rfs_family *rfs_family_of(const struct coll *c)
+{
+	return c->kind->ops->data;
+}
+
+int rfs_names_list(const void *svc, const struct coll *c, struct listing *l)
+{
+	return rfs_list_names(svc, rfs_family_of(c), l);
+}
+
+int rfs_names_show(const void *svc, const struct coll *c, const char *name,
+		   struct resource *out)
+{
+	return rfs_show_name(svc, rfs_family_of(c), name, out);
+}
+
+int rfs_names_remove(const void *svc, const struct coll *c,
+		     const struct resource *r, struct http_result *res)
+{
+	return rfs_delete_name(svc, rfs_family_of(c), r->name, r->provider_id,
+			       res);
+}
+
+int rfs_names_has_children(const void *svc, const struct coll *c,
+			   const struct resource *r, bool *any)
+{
+	return rfs_has_versions(svc, rfs_family_of(c), r->name, r->provider_id,
+				any);
+}
+
+int rfs_versions_list(const void *svc, const struct coll *c, struct listing *l)
+{
+	return rfs_list_versions(svc, rfs_family_of(c), c->parent, l);
+}
+
+int rfs_versions_show(const void *svc, const struct coll *c, const char *name,
+		      struct resource *out)
+{
+	return rfs_show_version(svc, rfs_family_of(c), c->parent, name, out);
+}
+
+int rfs_versions_remove(const void *svc, const struct coll *c,
+			const struct resource *r, struct http_result *res)
+{
+	return rfs_delete_version(svc, rfs_family_of(c), c->parent, r->name,
+				  r->provider_id, res);
+}
+
+const struct kind_service_ops rfs_service_ops = {.check = rfs_svc_check};
+
+/*
+ * A family's two kinds: its names (directories) and their versions
+ * (files). Another family is two more of these with its own data.
+ */
+const struct kind_ops rfs_provider_ops = RFS_NAME_OPS(&rfs_providers);
+const struct kind_ops rfs_version_ops = RFS_VERSION_OPS(&rfs_providers);

@@ -62,29 +62,50 @@ int iotda_delete_package(const struct iotda *io, const char *id,
 /* One cheap authenticated list request. */
 int iotda_check(const struct iotda *io, struct http_result *res);
 
-/* rfs.c: private providers and their versions. */
+/* rfs.c: resources with versions (private providers). */
 struct rfs {
 	struct http_client *h;
 	const struct http_endpoint *ep;
 };
 
-int rfs_list_providers(const struct rfs *r, struct listing *l);
-int rfs_list_versions(const struct rfs *r, const char *provider,
-		      struct listing *l);
 /*
- * Whether the provider has any version: one page of at most 10. An empty
- * page that names a next one is no proof of emptiness: *any is true.
+ * An RFS resource with versions (a private provider): where it sits and
+ * what its fields are called. Its names are directories, its versions
+ * files (docs/architecture.md, "The kind table").
  */
-int rfs_has_versions(const struct rfs *r, const char *provider,
-		     const char *provider_id, bool *any);
-int rfs_show_provider(const struct rfs *r, const char *name,
-		      struct resource *out);
-int rfs_show_version(const struct rfs *r, const char *provider,
-		     const char *version, struct resource *out);
-int rfs_delete_provider(const struct rfs *r, const char *name,
-			const char *provider_id, struct http_result *res);
-int rfs_delete_version(const struct rfs *r, const char *provider,
-		       const char *version, const char *provider_id,
+struct rfs_family {
+	const char *path;	 /* "/v1/private-providers" */
+	const char *list_key;	 /* "providers": the list answer's array */
+	const char *name_key;	 /* "provider_name" */
+	const char *version_key; /* "provider_version" */
+	const char *id_key;	 /* "provider_id": listed, sent by deletes */
+	const char *versions;	 /* "versions": path segment and array */
+	const char *show;	 /* "/metadata": after a show's path */
+	/* Members only a version's show answer has (http_json_resource). */
+	const char *const *version_show_only;
+};
+
+extern const struct rfs_family rfs_providers;
+
+int rfs_list_names(const struct rfs *r, const struct rfs_family *fam,
+		   struct listing *l);
+int rfs_list_versions(const struct rfs *r, const struct rfs_family *fam,
+		      const char *name, struct listing *l);
+/*
+ * Whether the named resource has any version: one page of at most 10. An
+ * empty page that names a next one is no proof of emptiness: *any is true.
+ */
+int rfs_has_versions(const struct rfs *r, const struct rfs_family *fam,
+		     const char *name, const char *id, bool *any);
+int rfs_show_name(const struct rfs *r, const struct rfs_family *fam,
+		  const char *name, struct resource *out);
+int rfs_show_version(const struct rfs *r, const struct rfs_family *fam,
+		     const char *name, const char *version,
+		     struct resource *out);
+int rfs_delete_name(const struct rfs *r, const struct rfs_family *fam,
+		    const char *name, const char *id, struct http_result *res);
+int rfs_delete_version(const struct rfs *r, const struct rfs_family *fam,
+		       const char *name, const char *version, const char *id,
 		       struct http_result *res);
 int rfs_check(const struct rfs *r, struct http_result *res);
 

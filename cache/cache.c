@@ -28,452 +28,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "cache_priv.h"
 #include "cancel.h"
 #include "clock.h"
-#include "hash.h"
-
-#define container_of(ptr, type, member) \
-	((type *)((char *)(ptr)-offsetof(type, member)))
-
-/* A chained hash table of nodes embedded in their owners. */
-struct hnode {
-	struct hnode *next;
-	uint64_t hash;
-};
-
-struct htab {
-	struct hnode **slots;
-	size_t mask; /* slot count - 1; the count is a power of two */
-	size_t n;
-};
-
-/* One inner request in progress, and its answer for those who joined it. */
-struct cache_flight {
-	pthread_cond_t done_cond;
-	unsigned refs; /* the leader and every waiter */
-	bool done;
-	int err;
-	struct listing *l; /* list: one reference, kept only for waiters */
-	struct resource r; /* lookup: a copy, kept only for waiters */
-};
-
-/* A looked-up name: found by a show request, or confirmed missing. */
-enum entry_state {
-	ENTRY_NONE,    /* nothing known (a flight may be on its way) */
-	ENTRY_FOUND,   /* r holds the show request's answer */
-	ENTRY_MISSING, /* a negative entry */
-	ENTRY_FAILED,  /* the last lookup could not reach the cloud: err */
-};
-
-struct cache_entry {
-	struct hnode node;
-	struct cache_entry *prev, *next; /* the collection's entries */
-	struct cache_coll *coll;
-	struct cache_flight *flight; /* the lookup in progress, if any */
-	unsigned pins;		     /* a leader works on it unlocked */
-	enum entry_state state;
-	int err; /* ENTRY_FAILED only */
-	double expires;
-	/* When the answer lookup_stale last gave after expiry was fetched;
-	 * 0: none. An answer is given that way only once. */
-	double stale_from;
-	struct resource r; /* ENTRY_FOUND only */
-	char name[];
-};
-
-/* One collection: its listing, its list flight, its entries. */
-struct cache_coll {
-	struct hnode node;
-	enum coll_kind kind;
-	unsigned users;	   /* calls using it; it is not freed under them */
-	struct listing *l; /* the last listing kept, maybe stale */
-	double fetched;	   /* when the fetch of l started */
-	struct cache_flight *flight;
-	struct cache_entry *entries;
-	char provider[]; /* COLL_VERSIONS: the provider; else "" */
-};
-
-struct cache {
-	struct backend b; /* first: a struct backend * is a struct cache * */
-	struct backend *inner;
-	int ttl, negative_ttl;
-	double (*now)(void *ctx);
-	void *now_ctx;
-	pthread_mutex_t lock;
-	struct htab colls;
-	struct htab entries;
-	size_t sweep_at; /* entry count that triggers a sweep of dead ones */
-};
-
-#define CACHE_MIN_SWEEP 4096
-
-/* How long a lookup that could not reach the cloud keeps its error. */
-#define CACHE_ERROR_SECONDS 3.0
-
-/* --- hash table ---------------------------------------------------- */
-
-static int htab_init(struct htab *t, size_t nslots)
-{
-	t->slots = calloc(nslots, sizeof(*t->slots));
-	if (!t->slots)
-		return -ENOMEM;
-	t->mask = nslots - 1;
-	t->n = 0;
-	return 0;
-}
-
-static void htab_grow(struct htab *t)
-{
-	size_t nslots = (t->mask + 1) * 2, i;
-	struct hnode **slots = calloc(nslots, sizeof(*slots));
-	struct hnode *n, *next;
-
-	/* Without memory the chains just get longer. */
-	if (!slots)
-		return;
-	for (i = 0; i <= t->mask; i++) {
-		for (n = t->slots[i]; n; n = next) {
-			next = n->next;
-			n->next = slots[n->hash & (nslots - 1)];
-			slots[n->hash & (nslots - 1)] = n;
-		}
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->mask = nslots - 1;
-}
-
-static void htab_insert(struct htab *t, struct hnode *n)
-{
-	if (t->n >= t->mask + 1)
-		htab_grow(t);
-	n->next = t->slots[n->hash & t->mask];
-	t->slots[n->hash & t->mask] = n;
-	t->n++;
-}
-
-static void htab_unlink(struct htab *t, struct hnode *n)
-{
-	struct hnode **p = &t->slots[n->hash & t->mask];
-
-	while (*p != n)
-		p = &(*p)->next;
-	*p = n->next;
-	t->n--;
-}
-
-/* --- flights ------------------------------------------------------- */
-
-static struct cache_flight *flight_new(void)
-{
-	struct cache_flight *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return NULL;
-	if (pthread_cond_init(&f->done_cond, NULL)) {
-		free(f);
-		return NULL;
-	}
-	f->refs = 1;
-	return f;
-}
-
-static void flight_put(struct cache_flight *f)
-{
-	if (--f->refs)
-		return;
-	listing_put(f->l);
-	resource_clear(&f->r);
-	pthread_cond_destroy(&f->done_cond);
-	free(f);
-}
-
-/* What an interrupt of a waiter must wake (flight_wait). */
-struct flight_waiter {
-	struct cache *c;
-	struct cache_flight *f;
-};
-
-static void flight_wake(void *arg)
-{
-	struct flight_waiter *w = arg;
-
-	pthread_mutex_lock(&w->c->lock);
-	pthread_cond_broadcast(&w->f->done_cond);
-	pthread_mutex_unlock(&w->c->lock);
-}
-
-/*
- * Joins f and sleeps until its leader is done (0) or this thread's call is
- * interrupted (-EINTR); the caller then reads f and puts it. The lock is
- * dropped and taken again meanwhile.
- */
-static int flight_wait(struct cache *c, struct cache_flight *f)
-{
-	struct flight_waiter w = {c, f};
-	struct cancel_watch watch = {.wake = flight_wake, .arg = &w};
-
-	f->refs++;
-	cancel_watch(&watch);
-	while (!f->done && !cancel_requested())
-		pthread_cond_wait(&f->done_cond, &c->lock);
-	if (watch.set) {
-		/* flight_wake takes the lock: let it end first. */
-		pthread_mutex_unlock(&c->lock);
-		cancel_unwatch(&watch);
-		pthread_mutex_lock(&c->lock);
-	}
-	return f->done ? 0 : -EINTR;
-}
-
-/*
- * A flight whose leader was interrupted ended with -EINTR. That is the
- * leader's answer, not the cloud's: a waiter that was not interrupted asks
- * again (and may lead), and nothing is kept.
- */
-static bool flight_retry(int err)
-{
-	return err == -EINTR && !cancel_requested();
-}
-
-static void flight_finish(struct cache_flight *f, int err)
-{
-	f->err = err;
-	f->done = true;
-	pthread_cond_broadcast(&f->done_cond);
-}
-
-/* --- collections and entries --------------------------------------- */
-
-static const char *coll_provider(const struct coll *c)
-{
-	return c->kind == COLL_VERSIONS && c->provider ? c->provider : "";
-}
-
-static uint64_t coll_hash(enum coll_kind kind, const char *provider)
-{
-	uint64_t h = HASH_SEED ^ (uint64_t)kind;
-
-	return hash_bytes(h, provider, strlen(provider));
-}
-
-static struct cache_coll *coll_find(struct cache *c, enum coll_kind kind,
-				    const char *provider)
-{
-	uint64_t h = coll_hash(kind, provider);
-	struct hnode *n;
-
-	for (n = c->colls.slots[h & c->colls.mask]; n; n = n->next) {
-		struct cache_coll *cs =
-		    container_of(n, struct cache_coll, node);
-
-		if (n->hash == h && cs->kind == kind &&
-		    strcmp(cs->provider, provider) == 0)
-			return cs;
-	}
-	return NULL;
-}
-
-/* Finds or makes c's collection and marks it used; NULL on ENOMEM. */
-static struct cache_coll *coll_hold(struct cache *c, const struct coll *coll)
-{
-	const char *provider = coll_provider(coll);
-	struct cache_coll *cs = coll_find(c, coll->kind, provider);
-	size_t len;
-
-	if (!cs) {
-		len = strlen(provider);
-		cs = calloc(1, sizeof(*cs) + len + 1);
-		if (!cs)
-			return NULL;
-		cs->kind = coll->kind;
-		memcpy(cs->provider, provider, len + 1);
-		cs->node.hash = coll_hash(coll->kind, provider);
-		htab_insert(&c->colls, &cs->node);
-	}
-	cs->users++;
-	return cs;
-}
-
-/* Frees cs once nothing is kept in it and no call uses it. */
-static void coll_maybe_free(struct cache *c, struct cache_coll *cs)
-{
-	if (cs->users || cs->l || cs->flight || cs->entries)
-		return;
-	htab_unlink(&c->colls, &cs->node);
-	free(cs);
-}
-
-static void coll_release(struct cache *c, struct cache_coll *cs)
-{
-	cs->users--;
-	coll_maybe_free(c, cs);
-}
-
-static uint64_t entry_hash(const struct cache_coll *cs, const char *name)
-{
-	uint64_t h = HASH_SEED ^ (uint64_t)(uintptr_t)cs;
-
-	return hash_bytes(h, name, strlen(name));
-}
-
-static struct cache_entry *entry_find(struct cache *c, struct cache_coll *cs,
-				      const char *name)
-{
-	uint64_t h = entry_hash(cs, name);
-	struct hnode *n;
-
-	for (n = c->entries.slots[h & c->entries.mask]; n; n = n->next) {
-		struct cache_entry *e =
-		    container_of(n, struct cache_entry, node);
-
-		if (n->hash == h && e->coll == cs && strcmp(e->name, name) == 0)
-			return e;
-	}
-	return NULL;
-}
-
-static bool entry_fresh(const struct cache_entry *e, double now)
-{
-	return e->state != ENTRY_NONE && now < e->expires;
-}
-
-/* Frees e once it holds nothing and nobody works on it. */
-static void entry_maybe_free(struct cache *c, struct cache_entry *e)
-{
-	struct cache_coll *cs = e->coll;
-
-	if (e->pins || e->flight || e->state != ENTRY_NONE || e->stale_from)
-		return;
-	htab_unlink(&c->entries, &e->node);
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		cs->entries = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	free(e);
-}
-
-/* Forgets what e says and detaches its flight (see the top of the file). */
-static void entry_drop(struct cache *c, struct cache_entry *e)
-{
-	e->flight = NULL;
-	resource_clear(&e->r);
-	e->state = ENTRY_NONE;
-	e->stale_from = 0;
-	entry_maybe_free(c, e);
-}
-
-/* Drops cs's listing and entries; cs itself may be freed. */
-static void coll_drop(struct cache *c, struct cache_coll *cs)
-{
-	struct cache_entry *e, *next;
-
-	/* Other holders keep their references; this one is ours. */
-	listing_put(cs->l);
-	cs->l = NULL;
-	cs->flight = NULL;
-	for (e = cs->entries; e; e = next) {
-		next = e->next;
-		entry_drop(c, e);
-	}
-	coll_maybe_free(c, cs);
-}
-
-static void coll_drop_versions(struct cache *c, const char *provider)
-{
-	struct cache_coll *cs = coll_find(c, COLL_VERSIONS, provider);
-
-	if (cs)
-		coll_drop(c, cs);
-}
-
-/*
- * Frees expired entries and stale listings, so that memory follows what is
- * fresh. Run when the entry count has doubled since the last sweep, which
- * keeps its cost constant per entry made.
- */
-static void cache_sweep(struct cache *c, double now)
-{
-	struct hnode *n, *next;
-	size_t i;
-
-	for (i = 0; i <= c->entries.mask; i++) {
-		for (n = c->entries.slots[i]; n; n = next) {
-			struct cache_entry *e =
-			    container_of(n, struct cache_entry, node);
-
-			next = n->next;
-			if (!entry_fresh(e, now)) {
-				resource_clear(&e->r);
-				e->state = ENTRY_NONE;
-				e->stale_from = 0;
-				entry_maybe_free(c, e);
-			}
-		}
-	}
-	for (i = 0; i <= c->colls.mask; i++) {
-		for (n = c->colls.slots[i]; n; n = next) {
-			struct cache_coll *cs =
-			    container_of(n, struct cache_coll, node);
-
-			next = n->next;
-			if (cs->l && now >= cs->fetched + c->ttl) {
-				listing_put(cs->l);
-				cs->l = NULL;
-			}
-			coll_maybe_free(c, cs);
-		}
-	}
-	c->sweep_at = c->entries.n * 2;
-	if (c->sweep_at < CACHE_MIN_SWEEP)
-		c->sweep_at = CACHE_MIN_SWEEP;
-}
-
-/* Finds or makes cs's entry for name; NULL on ENOMEM. */
-static struct cache_entry *entry_get(struct cache *c, struct cache_coll *cs,
-				     const char *name, double now)
-{
-	struct cache_entry *e = entry_find(c, cs, name);
-	size_t len;
-
-	if (e)
-		return e;
-	if (c->entries.n >= c->sweep_at)
-		cache_sweep(c, now); /* cs is held: the sweep keeps it */
-	len = strlen(name);
-	e = calloc(1, sizeof(*e) + len + 1);
-	if (!e)
-		return NULL;
-	memcpy(e->name, name, len + 1);
-	e->coll = cs;
-	e->node.hash = entry_hash(cs, name);
-	htab_insert(&c->entries, &e->node);
-	e->next = cs->entries;
-	if (cs->entries)
-		cs->entries->prev = e;
-	cs->entries = e;
-	return e;
-}
-
-/* Remembers that name is missing, or forgets it with no negative TTL. */
-static void entry_set_missing(struct cache *c, struct cache_entry *e,
-			      double since)
-{
-	resource_clear(&e->r);
-	e->stale_from = 0;
-	if (c->negative_ttl > 0) {
-		e->state = ENTRY_MISSING;
-		e->expires = since + c->negative_ttl;
-	} else {
-		e->state = ENTRY_NONE;
-	}
-}
 
 /* --- the operations ------------------------------------------------ */
 
-static double cache_now(struct cache *c)
+double cache_now(struct cache *c)
 {
 	return c->now ? c->now(c->now_ctx) : clock_now_s();
 }
@@ -662,8 +223,8 @@ static bool stale_answer(struct cache *c, struct cache_coll *cs,
  * cloud); with stale, an expired answer given once (see stale_answer); one
  * inner lookup shared by every thread asking for it.
  *
- * A name missing from a fresh listing is confirmed with one show request,
- * then kept as a negative entry (docs/architecture.md, "Cache rules"): the
+ * The design says a name missing from a fresh listing "is confirmed with one
+ * show request, then kept as a negative entry". We read it literally: the
  * listing may predate the name's creation, so its absence there is only a
  * hint; one inner lookup decides, and a -ENOENT answer is kept for
  * negative_ttl, so asking again in that time makes no request. A name the
@@ -779,7 +340,7 @@ static int cache_peek(struct backend *b, const struct coll *coll,
 	if (c->ttl <= 0)
 		return err;
 	pthread_mutex_lock(&c->lock);
-	cs = coll_find(c, coll->kind, coll_provider(coll));
+	cs = coll_find(c, coll->kind, coll_parent(coll));
 	if (cs && coll_fresh(c, cs, cache_now(c))) {
 		*out = listing_get(cs->l);
 		err = 0;
@@ -801,8 +362,7 @@ static int cache_remove(struct backend *b, const struct coll *coll,
 	err = c->inner->ops->remove(c->inner, coll, r, flags);
 	if (c->ttl <= 0)
 		return err;
-	if (err && err != -ENOENT &&
-	    !(err == -ESTALE && coll->kind == COLL_PROVIDERS))
+	if (err && err != -ENOENT && !(err == -ESTALE && coll->kind->child))
 		return err; /* nothing changed, as far as we know */
 
 	pthread_mutex_lock(&c->lock);
@@ -810,7 +370,7 @@ static int cache_remove(struct backend *b, const struct coll *coll,
 	cs = coll_hold(c, coll);
 	if (!cs) {
 		/* Cannot remember the delete: forget instead, to stay right. */
-		if ((cs = coll_find(c, coll->kind, coll_provider(coll))))
+		if ((cs = coll_find(c, coll->kind, coll_parent(coll))))
 			coll_drop(c, cs);
 		goto drop_versions;
 	}
@@ -844,8 +404,7 @@ static int cache_remove(struct backend *b, const struct coll *coll,
 	}
 	coll_release(c, cs);
 drop_versions:
-	if (coll->kind == COLL_PROVIDERS)
-		coll_drop_versions(c, r->name);
+	coll_drop_children(c, coll->kind, r->name);
 	pthread_mutex_unlock(&c->lock);
 	listing_put(old);
 	return err;
@@ -865,17 +424,18 @@ static void cache_forget(struct backend *b, const struct coll *coll)
 	if (c->ttl > 0) {
 		pthread_mutex_lock(&c->lock);
 		if (coll) {
-			cs = coll_find(c, coll->kind, coll_provider(coll));
+			cs = coll_find(c, coll->kind, coll_parent(coll));
 			if (cs)
 				coll_drop(c, cs);
 		}
-		if (!coll || coll->kind == COLL_PROVIDERS) {
+		if (!coll || coll->kind->child) {
 			for (i = 0; i <= c->colls.mask; i++) {
 				for (n = c->colls.slots[i]; n; n = next) {
 					next = n->next;
 					cs = container_of(n, struct cache_coll,
 							  node);
-					if (!coll || cs->kind == COLL_VERSIONS)
+					if (!coll ||
+					    cs->kind == coll->kind->child)
 						coll_drop(c, cs);
 				}
 			}
@@ -886,12 +446,12 @@ static void cache_forget(struct backend *b, const struct coll *coll)
 	c->inner->ops->forget(c->inner, coll);
 }
 
-static int cache_check(struct backend *b, enum coll_kind kind, char *err,
-		       size_t errlen)
+static int cache_check(struct backend *b, const struct kind_service *s,
+		       char *err, size_t errlen)
 {
 	struct cache *c = (struct cache *)b;
 
-	return c->inner->ops->check(c->inner, kind, err, errlen);
+	return c->inner->ops->check(c->inner, s, err, errlen);
 }
 
 /* No call may be in progress: the caller has stopped using the backend. */

@@ -19,7 +19,7 @@ static bool name_is_lower_or_digit(char c)
 }
 
 /* IoTDA package_id: 1-36 of [A-Za-z0-9-]. */
-static bool name_package_valid(const char *s)
+bool name_package_valid(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -36,7 +36,7 @@ static bool name_package_valid(const char *s)
 }
 
 /* RFS provider_name: ^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$ */
-static bool name_provider_valid(const char *s)
+bool name_provider_valid(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -75,7 +75,7 @@ static bool name_version_part(const char *s, const char **end)
 }
 
 /* RFS provider_version: 5-128 chars of MAJOR.MINOR.PATCH. */
-static bool name_version_valid(const char *s)
+bool name_version_valid(const char *s)
 {
 	size_t n = strlen(s);
 	const char *p = s;
@@ -91,19 +91,9 @@ static bool name_version_valid(const char *s)
 	return *p == '\0';
 }
 
-bool name_valid(enum coll_kind kind, const char *name)
+bool name_valid(const struct kind *kind, const char *name)
 {
-	if (!name)
-		return false;
-	switch (kind) {
-	case COLL_PACKAGES:
-		return name_package_valid(name);
-	case COLL_PROVIDERS:
-		return name_provider_valid(name);
-	case COLL_VERSIONS:
-		return name_version_valid(name);
-	}
-	return false;
+	return kind && name && kind->name_valid(name);
 }
 
 enum name_unsafe name_check_safe(const char *name)

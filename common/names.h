@@ -21,7 +21,11 @@
  * starting and ending with [a-z0-9]. provider_version: 5-128 chars,
  * MAJOR.MINOR.PATCH, decimal without leading zeros, each fitting uint64.
  */
-bool name_valid(enum coll_kind kind, const char *name);
+bool name_package_valid(const char *name);
+bool name_provider_valid(const char *name);
+bool name_version_valid(const char *name);
+/* name matches kind's pattern (kind->name_valid); false for NULL. */
+bool name_valid(const struct kind *kind, const char *name);
 
 /* Why a name cannot be a file name; NAME_SAFE when it can. */
 enum name_unsafe {

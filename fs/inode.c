@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "kind.h"
 
 struct inode_table {
 	pthread_mutex_t lock;
@@ -38,7 +39,7 @@ static size_t hash_name(uint64_t parent, const char *name)
 
 static bool node_pinned(const struct node *n)
 {
-	return n->kind <= NODE_PROVIDERS;
+	return n->kind < NODE_ENTRY;
 }
 
 static void link_ino(struct inode_table *t, struct node *n)
@@ -124,7 +125,7 @@ static void maybe_grow(struct inode_table *t)
 
 static struct node *node_new(struct inode_table *t, struct node *parent,
 			     const char *name, enum node_kind kind,
-			     uint64_t ino)
+			     unsigned idx, uint64_t ino)
 {
 	size_t len = strlen(name);
 	struct node *n;
@@ -137,6 +138,7 @@ static struct node *node_new(struct inode_table *t, struct node *parent,
 	memcpy(n->name, name, len + 1);
 	n->namelen = (uint16_t)len;
 	n->kind = (uint8_t)kind;
+	n->idx = (uint8_t)idx;
 	n->ino = ino;
 	n->parent = parent;
 	if (parent)
@@ -164,21 +166,37 @@ static void maybe_free(struct inode_table *t, struct node *n)
 	}
 }
 
+/*
+ * The fixed directories, numbered from INO_ROOT in the order of kind_table:
+ * each service's directory just before its first kind's (inode.h).
+ */
+static int make_fixed(struct inode_table *t)
+{
+	struct node *root, *svc[KIND_MAX_SERVICES] = {0};
+	uint64_t ino = INO_ROOT;
+
+	root = node_new(t, NULL, "", NODE_ROOT, 0, ino++);
+	if (!root)
+		return -ENOMEM;
+	for (size_t i = 0; i < kind_count; i++) {
+		const struct kind *k = &kind_table[i];
+		unsigned s = k->service->id;
+
+		if (k->parent)
+			continue;
+		if (!svc[s])
+			svc[s] = node_new(t, root, k->service->dir,
+					  NODE_SERVICE, s, ino++);
+		if (!svc[s] ||
+		    !node_new(t, svc[s], k->name, NODE_COLL, i, ino++))
+			return -ENOMEM;
+	}
+	return ino <= INO_FIRST_DYNAMIC ? 0 : -ENOSPC;
+}
+
 int inode_table_new(struct inode_table **out)
 {
-	static const struct {
-		const char *name;
-		enum node_kind kind;
-		uint64_t ino, parent;
-	} fixed[] = {
-	    {"", NODE_ROOT, INO_ROOT, 0},
-	    {"iotda", NODE_IOTDA, INO_IOTDA, INO_ROOT},
-	    {"packages", NODE_PACKAGES, INO_PACKAGES, INO_IOTDA},
-	    {"rfs", NODE_RFS, INO_RFS, INO_ROOT},
-	    {"providers", NODE_PROVIDERS, INO_PROVIDERS, INO_RFS},
-	};
 	struct inode_table *t = calloc(1, sizeof(*t));
-	size_t i;
 	int ret;
 
 	*out = NULL;
@@ -189,26 +207,19 @@ int inode_table_new(struct inode_table **out)
 		free(t);
 		return -ret;
 	}
+	ret = -ENOMEM;
 	t->nbuckets = 1024;
 	t->by_ino = calloc(t->nbuckets, sizeof(*t->by_ino));
 	t->by_name = calloc(t->nbuckets, sizeof(*t->by_name));
 	t->next_ino = INO_FIRST_DYNAMIC;
-	if (!t->by_ino || !t->by_name)
-		goto fail;
-	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-		struct node *parent = NULL;
-
-		if (fixed[i].parent)
-			parent = inode_get(t, fixed[i].parent);
-		if (!node_new(t, parent, fixed[i].name, fixed[i].kind,
-			      fixed[i].ino))
-			goto fail;
+	if (t->by_ino && t->by_name)
+		ret = make_fixed(t);
+	if (ret) {
+		inode_table_free(t);
+		return ret;
 	}
 	*out = t;
 	return 0;
-fail:
-	inode_table_free(t);
-	return -ENOMEM;
 }
 
 void inode_table_free(struct inode_table *t)
@@ -266,14 +277,14 @@ struct node *inode_get(struct inode_table *t, uint64_t ino)
 }
 
 struct node *inode_lookup(struct inode_table *t, struct node *parent,
-			  const char *name, enum node_kind kind)
+			  const char *name, enum node_kind kind, unsigned idx)
 {
 	struct node *n;
 
 	pthread_mutex_lock(&t->lock);
 	n = find_name(t, parent, name);
 	if (!n)
-		n = node_new(t, parent, name, kind, t->next_ino++);
+		n = node_new(t, parent, name, kind, idx, t->next_ino++);
 	if (n)
 		n->nlookup++;
 	pthread_mutex_unlock(&t->lock);

@@ -10,18 +10,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kind.h"
+
+/*
+ * What a node is; idx says which service or kind (backend/include/kind.h).
+ * The fixed directories (root, services, top kinds' collections) come
+ * first and are never freed.
+ */
 enum node_kind {
 	NODE_ROOT,
-	NODE_IOTDA,	/* iotda/ */
-	NODE_RFS,	/* rfs/ */
-	NODE_PACKAGES,	/* iotda/packages/ */
-	NODE_PROVIDERS, /* rfs/providers/ */
-	NODE_PROVIDER,	/* rfs/providers/NAME/ */
-	NODE_PACKAGE,	/* iotda/packages/ID */
-	NODE_VERSION,	/* rfs/providers/NAME/VERSION */
+	NODE_SERVICE, /* iotda/: idx is its kind_services index */
+	NODE_COLL,    /* iotda/packages/: idx is its top kind's index */
+	NODE_ENTRY,   /* iotda/packages/ID, rfs/providers/NAME: idx its kind */
 };
 
-/* The fixed directories have fixed inode numbers. */
+/*
+ * The fixed directories have fixed inode numbers, from 1 in the order of
+ * kind_table (each service's before its first kind's): with today's table
+ * these. Rows are only ever appended, so the numbers stay.
+ */
 #define INO_ROOT 1
 #define INO_IOTDA 2
 #define INO_PACKAGES 3
@@ -51,7 +58,8 @@ struct node {
 	 * what fstat answers once the name is gone. */
 	_Atomic int64_t mtime;
 	_Atomic uint32_t opens;
-	uint8_t kind;
+	uint8_t kind; /* enum node_kind */
+	uint8_t idx;
 	uint8_t hashed; /* reachable by (parent, name) */
 	uint16_t namelen;
 	char name[];
@@ -67,10 +75,10 @@ struct node *inode_get(struct inode_table *t, uint64_t ino);
 
 /*
  * Finds or makes the child called name of parent and counts one lookup on
- * it. A found node keeps its kind. NULL on ENOMEM.
+ * it. A found node keeps its kind and idx. NULL on ENOMEM.
  */
 struct node *inode_lookup(struct inode_table *t, struct node *parent,
-			  const char *name, enum node_kind kind);
+			  const char *name, enum node_kind kind, unsigned idx);
 
 /* The child's inode number if the table holds it, else 0. */
 uint64_t inode_peek(struct inode_table *t, struct node *parent,
@@ -98,9 +106,16 @@ void inode_foreach(struct inode_table *t, struct node *parent,
 
 size_t inode_count(struct inode_table *t);
 
+/* The kind of an entry node; NULL for the fixed directories. */
+static inline const struct kind *node_entry_kind(const struct node *n)
+{
+	return n->kind == NODE_ENTRY ? &kind_table[n->idx] : NULL;
+}
+
+/* An entry is a directory when its kind has children (a provider). */
 static inline bool node_is_dir(const struct node *n)
 {
-	return n->kind != NODE_PACKAGE && n->kind != NODE_VERSION;
+	return n->kind != NODE_ENTRY || kind_table[n->idx].child;
 }
 
 #endif

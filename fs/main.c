@@ -2,7 +2,6 @@
  * main.c - the hwcfs command: options, the checks that fail a bad mount
  * before it detaches, then the FUSE session loop.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -20,6 +19,7 @@
 #include "fs.h"
 #include "http_backend.h"
 #include "log.h"
+#include "secrets.h"
 
 /*
  * Exit codes (docs/hwcfs.md, Exit status): 0 clean unmount, 1 start-up
@@ -371,83 +371,6 @@ static int run_loop(struct fuse_session *se,
 }
 
 /*
- * Whether an option's name looks like a credential: "sk", "AK",
- * "Password", "iam_password", "security_token", "secret_key", ...
- */
-static bool secret_name(const char *name, size_t len)
-{
-	static const char *const parts[] = {
-	    "password", "passwd", "secret", "token", "access_key", "accesskey"};
-	char low[64];
-	size_t i;
-
-	if (len >= sizeof(low))
-		len = sizeof(low) - 1;
-	for (i = 0; i < len; i++)
-		low[i] = (char)tolower((unsigned char)name[i]);
-	low[len] = '\0';
-	if (config_key_is_secret(low))
-		return true;
-	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
-		if (strstr(low, parts[i]))
-			return true;
-	/* HUAWEICLOUD_SDK_SK and the like */
-	return len > 3 && (strcmp(low + len - 3, "_ak") == 0 ||
-			   strcmp(low + len - 3, "_sk") == 0);
-}
-
-/* One -o argument: "a=1,sk=...,b" (a ',' escaped as "\,"). */
-static bool secret_in_options(const char *opts)
-{
-	const char *p = opts, *start = opts, *eq = NULL;
-	int n;
-
-	for (;; p++) {
-		if (*p == '\\' && p[1]) {
-			p++;
-			continue;
-		}
-		if (*p == '=' && !eq)
-			eq = p;
-		if (*p != ',' && *p != '\0')
-			continue;
-		n = (int)((eq ? eq : p) - start); /* the name, never a value */
-		if (secret_name(start, (size_t)n)) {
-			fprintf(stderr,
-				"hwcfs: -o %.*s: credentials are never taken "
-				"from the command line, where ps shows them "
-				"to every user; see CREDENTIALS in hwcfs(1)\n",
-				n > 40 ? 40 : n, start);
-			return true;
-		}
-		if (*p == '\0')
-			return false;
-		start = p + 1;
-		eq = NULL;
-	}
-}
-
-/*
- * Refuses a credential given as -o NAME=VALUE before libfuse sees it:
- * libfuse's "unknown option" message would print the value.
- */
-static bool secret_on_command_line(int argc, char *argv[])
-{
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			return false;
-		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
-			if (secret_in_options(argv[++i]))
-				return true;
-		} else if (strncmp(argv[i], "-o", 2) == 0 &&
-			   secret_in_options(argv[i] + 2)) {
-			return true;
-		}
-	}
-	return false;
-}
-
-/*
  * An existing directory, as an absolute path: the kernel mounts a FUSE
  * root on a regular file too, and every access then fails with EIO.
  */
@@ -483,24 +406,12 @@ static int exit_status_of(int err)
 	return err == -EKEYREJECTED ? EXIT_AUTH : EXIT_STARTUP;
 }
 
-/* The service of a collection kind, and where it is configured. */
-static const struct {
-	const char *name;
-	size_t endpoint;
-	enum coll_kind kind;
-} services[] = {
-    {"IoTDA", offsetof(struct hwc_config, iotda_endpoint), COLL_PACKAGES},
-    {"RFS", offsetof(struct hwc_config, rfs_endpoint), COLL_PROVIDERS},
-};
-
-#define NSERVICES (sizeof(services) / sizeof(services[0]))
-
+/* Where service i (kind_services) is configured, NULL if it is not. */
 static const char *service_endpoint(const struct hwc_config *cfg, size_t i)
 {
-	const char *ep =
-	    *(char *const *)((const char *)cfg + services[i].endpoint);
-
-	return ep && ep[0] ? ep : NULL;
+	if (!kind_service_configured(&kind_services[i], cfg))
+		return NULL;
+	return *(char *const *)((const char *)cfg + kind_services[i].endpoint);
 }
 
 /* One authenticated request to service i; the mount's line on failure. */
@@ -511,10 +422,10 @@ static int check_service(const struct hwc_config *cfg, struct backend *b,
 	int ret;
 
 	err[0] = '\0';
-	ret = b->ops->check(b, services[i].kind, err, sizeof(err));
+	ret = b->ops->check(b, &kind_services[i], err, sizeof(err));
 	if (ret)
 		fprintf(stderr, "hwcfs: cannot use %s at %s: %s\n",
-			services[i].name, service_endpoint(cfg, i),
+			kind_services[i].label, service_endpoint(cfg, i),
 			err[0] ? err : strerror(-ret));
 	return ret;
 }
@@ -525,7 +436,7 @@ static int check_services(const struct hwc_config *cfg, struct backend *b)
 {
 	int ret = 0;
 
-	for (size_t i = 0; i < NSERVICES && !ret; i++)
+	for (size_t i = 0; i < kind_nservices && !ret; i++)
 		if (service_endpoint(cfg, i))
 			ret = check_service(cfg, b, i);
 	return ret;
@@ -632,7 +543,7 @@ static int run_check(struct cmdline *cl, struct fuse_args *args,
 	ret = open_backend(&cl->cfg, &b);
 	config_print(&cl->cfg, stdout);
 	config_forget_secrets(&cl->cfg);
-	for (size_t i = 0; i < NSERVICES && b; i++) {
+	for (size_t i = 0; i < kind_nservices && b; i++) {
 		const char *ep = service_endpoint(&cl->cfg, i);
 		int one;
 
@@ -641,12 +552,12 @@ static int run_check(struct cmdline *cl, struct fuse_args *args,
 		if (ret == -EKEYREJECTED) {
 			printf("%s: %s: not checked, the credentials were "
 			       "refused\n",
-			       services[i].name, ep);
+			       kind_services[i].label, ep);
 			continue;
 		}
 		fflush(stdout);
 		one = check_service(&cl->cfg, b, i);
-		printf("%s: %s: %s\n", services[i].name, ep,
+		printf("%s: %s: %s\n", kind_services[i].label, ep,
 		       one ? "failed" : "ok");
 		if (one && ret != -EKEYREJECTED)
 			ret = one;

@@ -5,6 +5,8 @@
  */
 #include "missing.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -32,10 +34,7 @@ struct missing_table {
 
 static double missing_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return clock_now_s();
 }
 
 int missing_table_new(struct missing_table **out)

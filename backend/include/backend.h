@@ -14,22 +14,22 @@
 #include <stdint.h>
 #include <time.h>
 
-/* A collection: a directory whose entries are cloud resources. */
-enum coll_kind {
-	COLL_PACKAGES,	/* iotda/packages: files, one per OTA package */
-	COLL_PROVIDERS, /* rfs/providers: directories, one per provider */
-	COLL_VERSIONS,	/* rfs/providers/NAME: files, one per version */
-};
+#include "kind.h"
 
+/*
+ * A collection: a directory whose entries are cloud resources of one kind
+ * (kind.h). A top kind has one collection; a child kind has one per entry
+ * of its parent kind, named by parent.
+ */
 struct coll {
-	enum coll_kind kind;
-	const char *provider; /* COLL_VERSIONS: the provider's name */
+	const struct kind *kind;
+	const char *parent; /* child kinds: the parent entry's name */
 };
 
 /* One cloud resource as the filesystem shows it. Owns its strings. */
 struct resource {
 	char *name;	   /* package_id, provider_name or provider_version */
-	char *provider_id; /* providers and versions; NULL for packages */
+	char *provider_id; /* the strong id (kind->strong_id), else NULL */
 	time_t mtime;	   /* update time, else create time; 0 if unknown */
 	char *json;	   /* metadata, pretty-printed, ending in '\n' */
 	size_t json_len;
@@ -69,7 +69,7 @@ struct listing {
 #define LISTING_MAX_BYTES (64u << 20)
 
 /* Flags of backend_ops.remove. */
-#define BACKEND_CASCADE 0x1u /* provider: delete its versions with it */
+#define BACKEND_CASCADE 0x1u /* delete its children (versions) with it */
 
 struct backend;
 
@@ -97,22 +97,23 @@ struct backend_ops {
 	int (*peek)(struct backend *b, const struct coll *c,
 		    struct listing **out);
 	/*
-	 * Deletes the entry. r->name names it; r->provider_id (providers and
-	 * versions) is sent so that a re-created namesake is never deleted.
-	 * A provider that still has versions is -ENOTEMPTY unless flags has
-	 * BACKEND_CASCADE; that check asks the cloud, not a cache.
+	 * Deletes the entry. r->name names it; r->provider_id (kinds with a
+	 * strong id) is sent so that a re-created namesake is never deleted.
+	 * An entry that still has children (a provider's versions) is
+	 * -ENOTEMPTY unless flags has BACKEND_CASCADE; that check asks the
+	 * cloud, not a cache.
 	 */
 	int (*remove)(struct backend *b, const struct coll *c,
 		      const struct resource *r, unsigned flags);
 	/* Drops whatever is remembered about c (everything when c is NULL). */
 	void (*forget)(struct backend *b, const struct coll *c);
 	/*
-	 * One cheap authenticated request to the service that holds
-	 * collections of this kind, to fail a mount early on bad settings.
+	 * One cheap authenticated request to the service, to fail a mount
+	 * early on bad settings.
 	 * err gets a one-line reason on failure; -EKEYREJECTED says the
 	 * credentials themselves were refused (errmap_is_auth_failure).
 	 */
-	int (*check)(struct backend *b, enum coll_kind kind, char *err,
+	int (*check)(struct backend *b, const struct kind_service *s, char *err,
 		     size_t errlen);
 	void (*destroy)(struct backend *b);
 };

@@ -33,7 +33,7 @@ size_t fuzz_feed_requests(void)
 	return feed_requests;
 }
 
-void fuzz_check_resource(const struct resource *r, enum coll_kind kind)
+void fuzz_check_resource(const struct resource *r, const struct kind *kind)
 {
 	FUZZ_CHECK(r->name && name_safe(r->name));
 	FUZZ_CHECK(json_str_clean(r->name));
@@ -43,10 +43,10 @@ void fuzz_check_resource(const struct resource *r, enum coll_kind kind)
 	FUZZ_CHECK(strlen(r->json) == r->json_len);
 	FUZZ_CHECK(r->json[r->json_len - 1] == '\n');
 	FUZZ_CHECK(!r->provider_id || strlen(r->provider_id) == 36);
-	FUZZ_CHECK(kind != COLL_PACKAGES || !r->provider_id);
+	FUZZ_CHECK(kind->strong_id || !r->provider_id);
 }
 
-void fuzz_check_listing(const struct listing *l, enum coll_kind kind)
+void fuzz_check_listing(const struct listing *l, const struct kind *kind)
 {
 	size_t i;
 

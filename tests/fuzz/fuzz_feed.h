@@ -28,9 +28,9 @@ size_t fuzz_feed_requests(void);
  * file name, no string that held a NUL, JSON text ending in one newline and
  * exactly json_len long, a provider_id of 36 bytes when there is one.
  */
-void fuzz_check_resource(const struct resource *r, enum coll_kind kind);
+void fuzz_check_resource(const struct resource *r, const struct kind *kind);
 /* And a finished listing: every entry so, sorted, names unique. */
-void fuzz_check_listing(const struct listing *l, enum coll_kind kind);
+void fuzz_check_listing(const struct listing *l, const struct kind *kind);
 
 /* Aborts (a finding) with a message when cond is false. */
 #define FUZZ_CHECK(cond)                                      \

@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(fuzz_feed_requests() <=
 		   answers(data + 1, size - 1) + ROUND_REQUESTS);
 	if (!ret && listing_finish(l, NULL) == 0) {
-		fuzz_check_listing(l, COLL_PACKAGES);
+		fuzz_check_listing(l, kind_find("packages"));
 	}
 	listing_put(l);
 	return 0;

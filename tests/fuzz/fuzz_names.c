@@ -52,32 +52,30 @@ static bool version_parts_fit(const char *s)
 	return true;
 }
 
-static bool reference(enum coll_kind kind, const char *s)
+static bool reference(const struct kind *kind, const char *s)
 {
 	size_t n = strlen(s);
 
-	switch (kind) {
-	case COLL_PACKAGES:
+	if (kind == kind_find("packages"))
 		return !regexec(&re_package, s, 0, NULL, 0);
-	case COLL_PROVIDERS:
+	if (kind == kind_find("providers"))
 		return !regexec(&re_provider, s, 0, NULL, 0);
-	case COLL_VERSIONS:
+	if (kind == kind_find("versions"))
 		return n >= 5 && n <= 128 &&
 		       !regexec(&re_version, s, 0, NULL, 0) &&
 		       version_parts_fit(s);
-	}
 	return false;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	enum coll_kind kind;
+	const struct kind *kind;
 	char *name;
 	bool got;
 
 	if (size < 1)
 		return 0;
-	kind = (enum coll_kind)(data[0] % 3);
+	kind = &kind_table[data[0] % kind_count];
 	name = malloc(size);
 	FUZZ_CHECK(name != NULL);
 	memcpy(name, data + 1, size - 1);

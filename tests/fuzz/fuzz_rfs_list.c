@@ -29,20 +29,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct http_endpoint ep = {.service = "rfs"};
 	struct rfs r = {.ep = &ep};
-	enum coll_kind kind;
+	const struct kind *kind;
 	struct listing *l;
 	int ret;
 
 	if (size < 1)
 		return 0;
-	kind = (data[0] & 1) ? COLL_VERSIONS : COLL_PROVIDERS;
+	kind = (data[0] & 1) ? kind_find("versions") : kind_find("providers");
 	fuzz_feed_start(data + 1, size - 1);
 	l = listing_new();
 	FUZZ_CHECK(l != NULL);
-	if (kind == COLL_VERSIONS)
-		ret = rfs_list_versions(&r, "emu-provider-00001", l);
+	if (kind == kind_find("versions"))
+		ret = rfs_list_versions(&r, &rfs_providers,
+					"emu-provider-00001", l);
 	else
-		ret = rfs_list_providers(&r, l);
+		ret = rfs_list_names(&r, &rfs_providers, l);
 	FUZZ_CHECK(ret <= 0);
 	/* one request per answer, plus the one that finds none left */
 	FUZZ_CHECK(fuzz_feed_requests() <= answers(data + 1, size - 1) + 1);

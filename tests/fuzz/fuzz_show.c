@@ -41,29 +41,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 0:
 		ret = iotda_show_package(&io, PACKAGE, &res);
 		if (!ret) {
-			fuzz_check_resource(&res, COLL_PACKAGES);
+			fuzz_check_resource(&res, kind_find("packages"));
 			FUZZ_CHECK(strcmp(res.name, PACKAGE) == 0);
 		}
 		resource_clear(&res);
 		break;
 	case 1:
-		ret = rfs_show_provider(&r, PROVIDER, &res);
+		ret = rfs_show_name(&r, &rfs_providers, PROVIDER, &res);
 		if (!ret) {
-			fuzz_check_resource(&res, COLL_PROVIDERS);
+			fuzz_check_resource(&res, kind_find("providers"));
 			FUZZ_CHECK(strcmp(res.name, PROVIDER) == 0);
 		}
 		resource_clear(&res);
 		break;
 	case 2:
-		ret = rfs_show_version(&r, PROVIDER, VERSION, &res);
+		ret = rfs_show_version(&r, &rfs_providers, PROVIDER, VERSION,
+				       &res);
 		if (!ret) {
-			fuzz_check_resource(&res, COLL_VERSIONS);
+			fuzz_check_resource(&res, kind_find("versions"));
 			FUZZ_CHECK(strcmp(res.name, VERSION) == 0);
 		}
 		resource_clear(&res);
 		break;
 	case 3:
-		ret = rfs_has_versions(&r, PROVIDER, PROVIDER_ID, &any);
+		ret = rfs_has_versions(&r, &rfs_providers, PROVIDER,
+				       PROVIDER_ID, &any);
 		FUZZ_CHECK(!ret || !any);
 		break;
 	case 4:

@@ -148,25 +148,20 @@ static int parse_path(char *path, struct coll *c, const char **name)
 		parts[n++] = p;
 	}
 	*name = NULL;
-	if (n >= 2 && strcmp(parts[0], "iotda") == 0 &&
-	    strcmp(parts[1], "packages") == 0 && n <= 3) {
-		c->kind = COLL_PACKAGES;
-		*name = parts[2];
-		return 0;
+	/* SERVICE/KIND[/NAME], or SERVICE/KIND/NAME/CHILD for a child kind,
+	 * as the kind table (backend/kinds.c) lays them out. */
+	c->kind = n >= 2 ? kind_find(parts[1]) : NULL;
+	if (!c->kind || c->kind->parent ||
+	    strcmp(c->kind->service->dir, parts[0]) != 0 ||
+	    (n == 4 && !c->kind->child))
+		return -EINVAL;
+	*name = parts[2];
+	if (n == 4) {
+		c->kind = c->kind->child;
+		c->parent = parts[2];
+		*name = parts[3];
 	}
-	if (n >= 2 && strcmp(parts[0], "rfs") == 0 &&
-	    strcmp(parts[1], "providers") == 0) {
-		if (n <= 3) {
-			c->kind = COLL_PROVIDERS;
-			*name = parts[2];
-		} else {
-			c->kind = COLL_VERSIONS;
-			c->provider = parts[2];
-			*name = parts[3];
-		}
-		return 0;
-	}
-	return -EINVAL;
+	return 0;
 }
 
 static void print_entry(const struct resource *r)
@@ -187,9 +182,9 @@ static int cmd_list(struct backend *b, char *path)
 	if (ret)
 		return fail(ret, "path");
 	/* "rfs/providers/NAME" lists that provider's versions. */
-	if (c.kind == COLL_PROVIDERS && name) {
-		c.kind = COLL_VERSIONS;
-		c.provider = name;
+	if (c.kind->child && name) {
+		c.kind = c.kind->child;
+		c.parent = name;
 	} else if (name) {
 		return fail(-EINVAL, "list takes a collection");
 	}
@@ -236,7 +231,7 @@ static int cmd_delete(struct backend *b, char *path, const char *shown,
 		return fail(-EINVAL, "path");
 	/* Providers and versions are deleted as listed (with their
 	 * provider_id), so look them up first, as the filesystem does. */
-	if (c.kind != COLL_PACKAGES && !provider_id) {
+	if (c.kind->strong_id && !provider_id) {
 		ret = b->ops->lookup(b, &c, name, &r);
 		if (ret)
 			return fail(ret, "lookup before delete");
@@ -268,9 +263,9 @@ static int cmd_forget(struct backend *b, char *path)
 	}
 	if (parse_path(path, &c, &name))
 		return fail(-EINVAL, "path");
-	if (name && c.kind == COLL_PROVIDERS) {
-		c.kind = COLL_VERSIONS;
-		c.provider = name;
+	if (name && c.kind->child) {
+		c.kind = c.kind->child;
+		c.parent = name;
 	}
 	b->ops->forget(b, &c);
 	return 0;
@@ -281,18 +276,17 @@ static int cmd_check(struct backend *b, const struct hwc_config *cfg)
 	char err[1024];
 	int ret = 0, r;
 
-	if (cfg->iotda_endpoint) {
-		r = b->ops->check(b, COLL_PACKAGES, err, sizeof(err));
+	for (size_t i = 0; i < kind_nservices; i++) {
+		const struct kind_service *s = &kind_services[i];
+		char what[64];
+
+		if (!kind_service_configured(s, cfg))
+			continue;
+		r = b->ops->check(b, s, err, sizeof(err));
 		if (r) {
 			fprintf(stderr, "%s\n", err);
-			ret = fail(r, "check iotda");
-		}
-	}
-	if (cfg->rfs_endpoint) {
-		r = b->ops->check(b, COLL_PROVIDERS, err, sizeof(err));
-		if (r) {
-			fprintf(stderr, "%s\n", err);
-			ret = fail(r, "check rfs");
+			snprintf(what, sizeof(what), "check %s", s->dir);
+			ret = fail(r, what);
 		}
 	}
 	if (!ret)
@@ -336,9 +330,9 @@ static int cmd_stress(struct backend *b, const char *nthreads, char *path)
 
 	if (n < 1 || n > 64 || parse_path(path, &c, &name))
 		return fail(-EINVAL, "stress THREADS PATH");
-	if (c.kind == COLL_PROVIDERS && name) {
-		c.kind = COLL_VERSIONS;
-		c.provider = name;
+	if (c.kind->child && name) {
+		c.kind = c.kind->child;
+		c.parent = name;
 	}
 	args = calloc((size_t)n, sizeof(*args));
 	if (!args)

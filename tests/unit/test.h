@@ -53,4 +53,12 @@ static inline int test_summary(void)
 	return test_failed ? 1 : 0;
 }
 
+/*
+ * The rows of today's kind table (backend/kinds.c), for tests that name
+ * one; test_resource checks them against kind_find(). Include kind.h.
+ */
+#define KIND_PACKAGES (&kind_table[0])
+#define KIND_PROVIDERS (&kind_table[1])
+#define KIND_VERSIONS (&kind_table[2])
+
 #endif

@@ -40,20 +40,42 @@ static void clock_set(double s)
 
 /* --- the fake backend ---------------------------------------------- */
 
+/*
+ * A kind pair kind_table does not have, shaped as providers and versions:
+ * the cache serves it as it serves the table's rows, so a new kind needs
+ * no change in cache/ (docs/architecture.md, "The kind table").
+ */
+static const struct kind test_parts;
+static const struct kind test_things = {
+    .name = "things",
+    .noun = "thing",
+    .service = &kind_services[0],
+    .child = &test_parts,
+    .strong_id = true,
+};
+static const struct kind test_parts = {
+    .name = "parts",
+    .noun = "part",
+    .service = &kind_services[0],
+    .parent = &test_things,
+    .strong_id = true,
+};
+
 struct fake_item {
-	enum coll_kind kind;
-	const char *provider; /* COLL_VERSIONS */
+	const struct kind *kind;
+	const char *provider; /* child kinds: the parent's name */
 	const char *name;
 	bool present;
 };
 
 static const struct fake_item fake_seed[] = {
-    {COLL_PACKAGES, NULL, "pkg-a", true}, {COLL_PACKAGES, NULL, "pkg-b", true},
-    {COLL_PACKAGES, NULL, "pkg-c", true}, {COLL_PACKAGES, NULL, "pkg-d", true},
-    {COLL_PROVIDERS, NULL, "p1", true},	  {COLL_PROVIDERS, NULL, "p2", true},
-    {COLL_PROVIDERS, NULL, "p3", true},	  {COLL_VERSIONS, "p1", "1.0.0", true},
-    {COLL_VERSIONS, "p1", "1.2.3", true}, {COLL_VERSIONS, "p2", "0.1.0", true},
-    {COLL_VERSIONS, "p2", "0.2.0", true}, {COLL_VERSIONS, "p2", "0.3.0", true},
+    {KIND_PACKAGES, NULL, "pkg-a", true}, {KIND_PACKAGES, NULL, "pkg-b", true},
+    {KIND_PACKAGES, NULL, "pkg-c", true}, {KIND_PACKAGES, NULL, "pkg-d", true},
+    {KIND_PROVIDERS, NULL, "p1", true},	  {KIND_PROVIDERS, NULL, "p2", true},
+    {KIND_PROVIDERS, NULL, "p3", true},	  {KIND_VERSIONS, "p1", "1.0.0", true},
+    {KIND_VERSIONS, "p1", "1.2.3", true}, {KIND_VERSIONS, "p2", "0.1.0", true},
+    {KIND_VERSIONS, "p2", "0.2.0", true}, {KIND_VERSIONS, "p2", "0.3.0", true},
+    {&test_things, NULL, "t1", true},	  {&test_parts, "t1", "part-1", true},
 };
 #define FAKE_NITEMS (sizeof(fake_seed) / sizeof(fake_seed[0]))
 
@@ -105,8 +127,7 @@ static bool fake_match(const struct fake_item *it, const struct coll *c)
 {
 	if (it->kind != c->kind)
 		return false;
-	return c->kind != COLL_VERSIONS ||
-	       strcmp(it->provider, c->provider) == 0;
+	return !c->kind->parent || strcmp(it->provider, c->parent) == 0;
 }
 
 static struct fake_item *fake_find(struct fake *f, const struct coll *c,
@@ -121,11 +142,15 @@ static struct fake_item *fake_find(struct fake *f, const struct coll *c,
 	return NULL;
 }
 
-static bool fake_provider_present(struct fake *f, const char *name)
+/* Whether c's parent entry (a child kind's) is there; true for others. */
+static bool fake_parent_present(struct fake *f, const struct coll *c)
 {
-	struct coll pc = {COLL_PROVIDERS, NULL};
-	struct fake_item *it = fake_find(f, &pc, name);
+	struct coll pc = {c->kind->parent, NULL};
+	struct fake_item *it;
 
+	if (!c->kind->parent)
+		return true;
+	it = fake_find(f, &pc, c->parent);
 	return it && it->present;
 }
 
@@ -139,10 +164,9 @@ static int fake_fill(const struct fake_item *it, struct resource *r)
 	r->json = strdup(json);
 	r->json_len = strlen(json);
 	r->mtime = 1000;
-	if (it->kind != COLL_PACKAGES)
+	if (it->kind->strong_id)
 		r->provider_id = strdup("pid");
-	if (!r->name || !r->json ||
-	    (it->kind != COLL_PACKAGES && !r->provider_id)) {
+	if (!r->name || !r->json || (it->kind->strong_id && !r->provider_id)) {
 		resource_clear(r);
 		return -ENOMEM;
 	}
@@ -169,8 +193,7 @@ static int fake_list(struct backend *b, const struct coll *c,
 	if (f->list_takes > 0)
 		clock_set((double)atomic_load(&clock_ms) / 1000.0 +
 			  f->list_takes);
-	if (c->kind == COLL_VERSIONS &&
-	    !fake_provider_present(f, c->provider)) {
+	if (!fake_parent_present(f, c)) {
 		pthread_mutex_unlock(&f->lock);
 		return -ENOENT;
 	}
@@ -237,11 +260,11 @@ static int fake_remove(struct backend *b, const struct coll *c,
 	it = fake_find(f, c, r->name);
 	if (!it || !it->present) {
 		err = -ENOENT;
-	} else if (c->kind == COLL_PROVIDERS) {
+	} else if (c->kind->child) {
 		for (i = 0; i < FAKE_NITEMS; i++) {
 			struct fake_item *v = &f->items[i];
 
-			if (v->kind != COLL_VERSIONS || !v->present ||
+			if (v->kind != c->kind->child || !v->present ||
 			    strcmp(v->provider, r->name) != 0)
 				continue;
 			if (!(flags & BACKEND_CASCADE)) {
@@ -263,10 +286,10 @@ static void fake_forget(struct backend *b, const struct coll *c)
 	atomic_fetch_add(&fake_of(b)->nforget, 1);
 }
 
-static int fake_check(struct backend *b, enum coll_kind kind, char *err,
-		      size_t errlen)
+static int fake_check(struct backend *b, const struct kind_service *s,
+		      char *err, size_t errlen)
 {
-	(void)kind;
+	(void)s;
 	(void)err;
 	(void)errlen;
 	atomic_fetch_add(&fake_of(b)->ncheck, 1);
@@ -343,10 +366,10 @@ static bool wait_clock_reads(int n)
 
 /* --- fixtures ------------------------------------------------------ */
 
-static const struct coll packages = {COLL_PACKAGES, NULL};
-static const struct coll providers = {COLL_PROVIDERS, NULL};
-static const struct coll versions_p1 = {COLL_VERSIONS, "p1"};
-static const struct coll versions_p2 = {COLL_VERSIONS, "p2"};
+static const struct coll packages = {KIND_PACKAGES, NULL};
+static const struct coll providers = {KIND_PROVIDERS, NULL};
+static const struct coll versions_p1 = {KIND_VERSIONS, "p1"};
+static const struct coll versions_p2 = {KIND_VERSIONS, "p2"};
 
 static struct backend *setup(struct fake **fp, int ttl, int negative_ttl)
 {
@@ -387,7 +410,7 @@ static int do_remove(struct backend *b, const struct coll *c, const char *name,
 	struct resource r = {0};
 
 	r.name = (char *)name;
-	r.provider_id = c->kind == COLL_PACKAGES ? NULL : "pid";
+	r.provider_id = c->kind->strong_id ? "pid" : NULL;
 	return b->ops->remove(b, c, &r, flags);
 }
 
@@ -518,7 +541,7 @@ static void test_name_created_after_the_listing_is_found_by_inner(void)
 {
 	struct fake *f;
 	struct backend *b = setup(&f, 30, 5);
-	struct coll pc = {COLL_PACKAGES, NULL};
+	struct coll pc = {KIND_PACKAGES, NULL};
 
 	fake_find(f, &pc, "pkg-d")->present = false;
 	CHECK_INT(do_list(b, &packages), 0);
@@ -1370,8 +1393,10 @@ static void test_check_passes_through(void)
 	struct backend *b = setup(&f, 30, 5);
 	char err[64];
 
-	CHECK_INT(b->ops->check(b, COLL_PACKAGES, err, sizeof(err)), 0);
-	CHECK_INT(b->ops->check(b, COLL_PACKAGES, err, sizeof(err)), 0);
+	CHECK_INT(b->ops->check(b, KIND_PACKAGES->service, err, sizeof(err)),
+		  0);
+	CHECK_INT(b->ops->check(b, KIND_PACKAGES->service, err, sizeof(err)),
+		  0);
 	CHECK_INT(atomic_load(&f->ncheck), 2);
 	b->ops->destroy(b);
 }
@@ -1437,7 +1462,7 @@ static const struct coll *const stress_colls[] = {
     &versions_p1,
     &versions_p2,
 };
-static const struct coll versions_p3 = {COLL_VERSIONS, "p3"};
+static const struct coll versions_p3 = {KIND_VERSIONS, "p3"};
 
 static const char *const stress_names[] = {
     "pkg-a", "pkg-b", "pkg-c", "pkg-d", "p1",	 "p2",	  "p3",
@@ -1490,7 +1515,7 @@ static void stress_one(struct stress *s, unsigned *seed)
 			atomic_fetch_add(&s->bad, 1);
 	} else if (op < 90) {
 		/* Providers only with cascade, and rarely. */
-		if (c->kind == COLL_PROVIDERS && rand_r(seed) % 8)
+		if (c->kind == KIND_PROVIDERS && rand_r(seed) % 8)
 			return;
 		err = do_remove(s->b, c, name, BACKEND_CASCADE);
 		if (err && err != -ENOENT)
@@ -1524,8 +1549,7 @@ static void stress_compare(struct fake *f, struct backend *b,
 	int err;
 
 	err = b->ops->list(b, c, &l);
-	if (c->kind == COLL_VERSIONS &&
-	    !fake_provider_present(f, c->provider)) {
+	if (!fake_parent_present(f, c)) {
 		CHECK_INT(err, -ENOENT);
 		return;
 	}
@@ -1574,8 +1598,35 @@ static void test_stress_random_calls_stay_consistent(void)
 	b->ops->destroy(b);
 }
 
+/* --- a kind the table does not have ---------------------------------- */
+
+static void test_a_new_kind_is_cached_as_the_others(void)
+{
+	static const struct coll things = {&test_things, NULL};
+	static const struct coll parts_t1 = {&test_parts, "t1"};
+	struct fake *f;
+	struct backend *b = setup(&f, 30, 5);
+
+	CHECK_INT(do_list(b, &things), 0);
+	CHECK_INT(do_list(b, &things), 0);
+	CHECK_INT(do_list(b, &parts_t1), 0);
+	CHECK_INT(do_list(b, &parts_t1), 0);
+	CHECK_INT(atomic_load(&f->nlist), 2);
+	CHECK_INT(do_lookup(b, &parts_t1, "part-1"), 0);
+	CHECK_INT(atomic_load(&f->nlookup), 0);
+	/* An entry with children: ENOTEMPTY, then gone with them. */
+	CHECK_INT(do_remove(b, &things, "t1", 0), -ENOTEMPTY);
+	CHECK_INT(do_remove(b, &things, "t1", BACKEND_CASCADE), 0);
+	CHECK_INT(do_lookup(b, &things, "t1"), -ENOENT);
+	/* Its children's listing went with it: asked again, and gone. */
+	CHECK_INT(do_list(b, &parts_t1), -ENOENT);
+	CHECK_INT(atomic_load(&f->nlist), 3);
+	b->ops->destroy(b);
+}
+
 int main(void)
 {
+	test_a_new_kind_is_cached_as_the_others();
 	test_second_list_within_ttl_makes_no_request();
 	test_list_after_ttl_makes_a_new_request();
 	test_list_ttl_counts_from_the_start_of_the_fetch();

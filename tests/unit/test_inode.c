@@ -15,8 +15,8 @@ static void test_lookup_counts_and_forget_frees(void)
 	CHECK_INT(inode_table_new(&t), 0);
 	pk = inode_get(t, INO_PACKAGES);
 	CHECK(pk != NULL);
-	a = inode_lookup(t, pk, "pkg-1", NODE_PACKAGE);
-	b = inode_lookup(t, pk, "pkg-1", NODE_PACKAGE);
+	a = inode_lookup(t, pk, "pkg-1", NODE_ENTRY, 0);
+	b = inode_lookup(t, pk, "pkg-1", NODE_ENTRY, 0);
 	CHECK(a == b);
 	CHECK_INT(a->nlookup, 2);
 	ino = a->ino;
@@ -27,7 +27,7 @@ static void test_lookup_counts_and_forget_frees(void)
 	CHECK(inode_get(t, ino) == NULL);
 	CHECK_INT(inode_peek(t, pk, "pkg-1"), 0);
 	/* The same name again is a new inode number. */
-	a = inode_lookup(t, pk, "pkg-1", NODE_PACKAGE);
+	a = inode_lookup(t, pk, "pkg-1", NODE_ENTRY, 0);
 	CHECK(a->ino != ino);
 	inode_table_free(t);
 }
@@ -40,10 +40,10 @@ static void test_unhashed_name_gets_a_new_node(void)
 
 	CHECK_INT(inode_table_new(&t), 0);
 	pk = inode_get(t, INO_PACKAGES);
-	old = inode_lookup(t, pk, "gone", NODE_PACKAGE);
+	old = inode_lookup(t, pk, "gone", NODE_ENTRY, 0);
 	old_ino = old->ino;
 	inode_unhash(t, pk, "gone");
-	fresh = inode_lookup(t, pk, "gone", NODE_PACKAGE);
+	fresh = inode_lookup(t, pk, "gone", NODE_ENTRY, 0);
 	CHECK(fresh != old && fresh->ino != old_ino);
 	/* The old node lives until the kernel forgets it. */
 	CHECK(inode_get(t, old_ino) == old);
@@ -60,7 +60,7 @@ static void test_unhashed_node_says_it_is_unlinked(void)
 
 	CHECK_INT(inode_table_new(&t), 0);
 	pk = inode_get(t, INO_PACKAGES);
-	n = inode_lookup(t, pk, "open-one", NODE_PACKAGE);
+	n = inode_lookup(t, pk, "open-one", NODE_ENTRY, 0);
 	CHECK(!inode_unlinked(t, n));
 	inode_unhash(t, pk, "open-one");
 	CHECK(inode_unlinked(t, n));
@@ -78,8 +78,8 @@ static void test_parent_outlives_children(void)
 
 	CHECK_INT(inode_table_new(&t), 0);
 	prov =
-	    inode_lookup(t, inode_get(t, INO_PROVIDERS), "prov", NODE_PROVIDER);
-	ver = inode_lookup(t, prov, "1.0.0", NODE_VERSION);
+	    inode_lookup(t, inode_get(t, INO_PROVIDERS), "prov", NODE_ENTRY, 1);
+	ver = inode_lookup(t, prov, "1.0.0", NODE_ENTRY, 2);
 	pino = prov->ino;
 	vino = ver->ino;
 	inode_forget(t, pino, 1);
@@ -114,7 +114,7 @@ static void test_100k_nodes_stay_findable(void)
 	pk = inode_get(t, INO_PACKAGES);
 	for (i = 0; i < 100000; i++) {
 		snprintf(name, sizeof(name), "%024x", i);
-		inode_lookup(t, pk, name, NODE_PACKAGE);
+		inode_lookup(t, pk, name, NODE_ENTRY, 0);
 	}
 	CHECK_INT(inode_count(t), 100000 + 5);
 	for (i = 0; i < 100000; i += 997) {
@@ -126,8 +126,25 @@ static void test_100k_nodes_stay_findable(void)
 	inode_table_free(t);
 }
 
+/* The fixed directories get their numbers from the kind table. */
+static void test_fixed_numbers(void)
+{
+	struct inode_table *t;
+
+	CHECK_INT(inode_table_new(&t), 0);
+	CHECK_STR(inode_get(t, INO_IOTDA)->name, "iotda");
+	CHECK_STR(inode_get(t, INO_PACKAGES)->name, "packages");
+	CHECK_STR(inode_get(t, INO_RFS)->name, "rfs");
+	CHECK_STR(inode_get(t, INO_PROVIDERS)->name, "providers");
+	CHECK(inode_get(t, INO_PROVIDERS)->kind == NODE_COLL);
+	CHECK(inode_get(t, INO_RFS)->kind == NODE_SERVICE);
+	CHECK(inode_get(t, INO_PROVIDERS)->parent->ino == INO_RFS);
+	inode_table_free(t);
+}
+
 int main(void)
 {
+	test_fixed_numbers();
 	test_lookup_counts_and_forget_frees();
 	test_unhashed_name_gets_a_new_node();
 	test_unhashed_node_says_it_is_unlinked();

@@ -13,8 +13,8 @@
 #define BAD_NAMES "tests/data/bad_names.txt"
 
 static const char *const kind_names[] = {"package", "provider", "version"};
-static const enum coll_kind kinds[] = {COLL_PACKAGES, COLL_PROVIDERS,
-				       COLL_VERSIONS};
+static const struct kind *const kinds[] = {KIND_PACKAGES, KIND_PROVIDERS,
+					   KIND_VERSIONS};
 
 /*
  * The shared list lives in the source tree. Builds sit inside it, so look
@@ -201,7 +201,7 @@ static void test_good_package_ids(void)
 	};
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		CHECK(name_valid(COLL_PACKAGES, good[i]));
+		CHECK(name_valid(KIND_PACKAGES, good[i]));
 }
 
 static void test_good_provider_names(void)
@@ -220,7 +220,7 @@ static void test_good_provider_names(void)
 	CHECK_INT(strlen(good[6]), 63);
 	CHECK_INT(strlen(good[7]), 64);
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		CHECK(name_valid(COLL_PROVIDERS, good[i]));
+		CHECK(name_valid(KIND_PROVIDERS, good[i]));
 }
 
 static void test_good_versions(void)
@@ -236,16 +236,16 @@ static void test_good_versions(void)
 	};
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		CHECK(name_valid(COLL_VERSIONS, good[i]));
+		CHECK(name_valid(KIND_VERSIONS, good[i]));
 }
 
 static void test_version_limits(void)
 {
-	CHECK(!name_valid(COLL_VERSIONS, "1.0"));    /* 3 chars */
-	CHECK(!name_valid(COLL_VERSIONS, "1.0.1.")); /* trailing dot */
-	CHECK(!name_valid(COLL_VERSIONS, "18446744073709551616.0.0"));
-	CHECK(!name_valid(COLL_VERSIONS, "18446744073709551620.0.0"));
-	CHECK(!name_valid(COLL_VERSIONS, "0.0.00"));
+	CHECK(!name_valid(KIND_VERSIONS, "1.0"));    /* 3 chars */
+	CHECK(!name_valid(KIND_VERSIONS, "1.0.1.")); /* trailing dot */
+	CHECK(!name_valid(KIND_VERSIONS, "18446744073709551616.0.0"));
+	CHECK(!name_valid(KIND_VERSIONS, "18446744073709551620.0.0"));
+	CHECK(!name_valid(KIND_VERSIONS, "0.0.00"));
 }
 
 static void test_length_edges(void)
@@ -254,16 +254,16 @@ static void test_length_edges(void)
 
 	memset(buf, 'a', sizeof(buf));
 	buf[36] = '\0';
-	CHECK(name_valid(COLL_PACKAGES, buf));
+	CHECK(name_valid(KIND_PACKAGES, buf));
 	buf[36] = 'a';
 	buf[37] = '\0';
-	CHECK(!name_valid(COLL_PACKAGES, buf));
+	CHECK(!name_valid(KIND_PACKAGES, buf));
 	buf[37] = 'a';
 	buf[64] = '\0';
-	CHECK(name_valid(COLL_PROVIDERS, buf));
+	CHECK(name_valid(KIND_PROVIDERS, buf));
 	buf[64] = 'a';
 	buf[65] = '\0';
-	CHECK(!name_valid(COLL_PROVIDERS, buf));
+	CHECK(!name_valid(KIND_PROVIDERS, buf));
 	buf[65] = 'a';
 	buf[NAME_MAX_BYTES + 1] = '\0';
 	for (int i = 0; i < 3; i++)
@@ -272,7 +272,7 @@ static void test_length_edges(void)
 
 static void test_unknown_kind_is_invalid(void)
 {
-	CHECK(!name_valid((enum coll_kind)42, "abc"));
+	CHECK(!name_valid(NULL, "abc"));
 }
 
 /* What a listed name must be to be shown, whatever its kind's pattern. */

@@ -186,7 +186,7 @@ static void test_resource_copy_is_deep(void)
 static void test_coll_path(void)
 {
 	char buf[64];
-	struct coll c = {COLL_VERSIONS, "prov"};
+	struct coll c = {KIND_VERSIONS, "prov"};
 
 	CHECK(coll_path(&c, buf, sizeof(buf)) == 0);
 	CHECK_STR(buf, "rfs/providers/prov");
@@ -205,9 +205,29 @@ static void test_listing_finish_fails_without_its_gone_flags(void)
 	listing_put(l);
 }
 
+/* The rows the tests name (test.h) are the ones the table names so. */
+static void test_kind_table(void)
+{
+	char buf[64];
+	struct coll c = {KIND_PACKAGES, NULL};
+
+	CHECK(kind_find("packages") == KIND_PACKAGES);
+	CHECK(kind_find("providers") == KIND_PROVIDERS);
+	CHECK(kind_find("versions") == KIND_VERSIONS);
+	CHECK(kind_find("nothing") == NULL);
+	CHECK(KIND_PROVIDERS->child == KIND_VERSIONS);
+	CHECK(KIND_VERSIONS->parent == KIND_PROVIDERS);
+	CHECK(coll_path(&c, buf, sizeof(buf)) == 0);
+	CHECK_STR(buf, "iotda/packages");
+	c.kind = KIND_PROVIDERS;
+	CHECK(coll_path(&c, buf, sizeof(buf)) == 0);
+	CHECK_STR(buf, "rfs/providers");
+}
+
 int main(void)
 {
 	test_listing_sorts_and_drops_duplicates();
+	test_kind_table();
 	test_listing_keeps_the_first_of_a_repeated_name();
 	test_listing_is_bounded_by_entries();
 	test_listing_is_bounded_by_bytes();

@@ -1,0 +1,82 @@
+/*
+ * kinds.c - the table of services and kinds (include/kind.h). A row says
+ * where a kind sits in the tree, its name rules and how its deletes are
+ * made safe; its functions live with its service's calls (kinds.h).
+ * docs/architecture.md, "The kind table", says how to add a row.
+ */
+#include "kind.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "config.h"
+#include "kinds.h"
+#include "names.h"
+
+const struct kind_service kind_services[] = {
+    [KIND_SVC_IOTDA] = {KIND_SVC_IOTDA, "iotda", "IoTDA",
+			offsetof(struct hwc_config, iotda_endpoint),
+			&iotda_service_ops},
+    [KIND_SVC_RFS] = {KIND_SVC_RFS, "rfs", "RFS",
+		      offsetof(struct hwc_config, rfs_endpoint),
+		      &rfs_service_ops},
+};
+const size_t kind_nservices = KIND_SVC_COUNT;
+
+/* Rows in the order their directories get their inode numbers. */
+enum { K_PACKAGES, K_PROVIDERS, K_VERSIONS, K_COUNT };
+
+const struct kind kind_table[] = {
+    [K_PACKAGES] =
+	{
+	    .name = "packages",
+	    .noun = "package",
+	    .service = &kind_services[KIND_SVC_IOTDA],
+	    .name_valid = name_package_valid,
+	    .delete_by_name = true,
+	    .xattrs = true,
+	    .ops = &iotda_package_ops,
+	},
+    [K_PROVIDERS] =
+	{
+	    .name = "providers",
+	    .noun = "provider",
+	    .service = &kind_services[KIND_SVC_RFS],
+	    .child = &kind_table[K_VERSIONS],
+	    .name_valid = name_provider_valid,
+	    .strong_id = true,
+	    .xattrs = true,
+	    .ops = &rfs_provider_ops,
+	},
+    [K_VERSIONS] =
+	{
+	    .name = "versions",
+	    .noun = "version",
+	    .service = &kind_services[KIND_SVC_RFS],
+	    .parent = &kind_table[K_PROVIDERS],
+	    .name_valid = name_version_valid,
+	    .strong_id = true,
+	    .xattrs = true,
+	    .ops = &rfs_version_ops,
+	},
+};
+const size_t kind_count = K_COUNT;
+
+_Static_assert(KIND_SVC_COUNT <= KIND_MAX_SERVICES, "too many services");
+_Static_assert(K_COUNT <= KIND_MAX, "too many kinds");
+
+bool kind_service_configured(const struct kind_service *s,
+			     const struct hwc_config *cfg)
+{
+	const char *ep = *(char *const *)((const char *)cfg + s->endpoint);
+
+	return ep && ep[0];
+}
+
+const struct kind *kind_find(const char *name)
+{
+	for (size_t i = 0; i < kind_count; i++)
+		if (name && strcmp(kind_table[i].name, name) == 0)
+			return &kind_table[i];
+	return NULL;
+}

@@ -1,0 +1,143 @@
+/*
+ * table.c - the cache's chained hash tables, and its flights: one inner
+ * request in progress that other threads asking the same join (cache.c).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache_priv.h"
+#include "cancel.h"
+
+/* --- hash table ---------------------------------------------------- */
+
+int htab_init(struct htab *t, size_t nslots)
+{
+	t->slots = calloc(nslots, sizeof(*t->slots));
+	if (!t->slots)
+		return -ENOMEM;
+	t->mask = nslots - 1;
+	t->n = 0;
+	return 0;
+}
+
+static void htab_grow(struct htab *t)
+{
+	size_t nslots = (t->mask + 1) * 2, i;
+	struct hnode **slots = calloc(nslots, sizeof(*slots));
+	struct hnode *n, *next;
+
+	/* Without memory the chains just get longer. */
+	if (!slots)
+		return;
+	for (i = 0; i <= t->mask; i++) {
+		for (n = t->slots[i]; n; n = next) {
+			next = n->next;
+			n->next = slots[n->hash & (nslots - 1)];
+			slots[n->hash & (nslots - 1)] = n;
+		}
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->mask = nslots - 1;
+}
+
+void htab_insert(struct htab *t, struct hnode *n)
+{
+	if (t->n >= t->mask + 1)
+		htab_grow(t);
+	n->next = t->slots[n->hash & t->mask];
+	t->slots[n->hash & t->mask] = n;
+	t->n++;
+}
+
+void htab_unlink(struct htab *t, struct hnode *n)
+{
+	struct hnode **p = &t->slots[n->hash & t->mask];
+
+	while (*p != n)
+		p = &(*p)->next;
+	*p = n->next;
+	t->n--;
+}
+
+/* --- flights ------------------------------------------------------- */
+
+struct cache_flight *flight_new(void)
+{
+	struct cache_flight *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	if (pthread_cond_init(&f->done_cond, NULL)) {
+		free(f);
+		return NULL;
+	}
+	f->refs = 1;
+	return f;
+}
+
+void flight_put(struct cache_flight *f)
+{
+	if (--f->refs)
+		return;
+	listing_put(f->l);
+	resource_clear(&f->r);
+	pthread_cond_destroy(&f->done_cond);
+	free(f);
+}
+
+/* What an interrupt of a waiter must wake (flight_wait). */
+struct flight_waiter {
+	struct cache *c;
+	struct cache_flight *f;
+};
+
+static void flight_wake(void *arg)
+{
+	struct flight_waiter *w = arg;
+
+	pthread_mutex_lock(&w->c->lock);
+	pthread_cond_broadcast(&w->f->done_cond);
+	pthread_mutex_unlock(&w->c->lock);
+}
+
+/*
+ * Joins f and sleeps until its leader is done (0) or this thread's call is
+ * interrupted (-EINTR); the caller then reads f and puts it. The lock is
+ * dropped and taken again meanwhile.
+ */
+int flight_wait(struct cache *c, struct cache_flight *f)
+{
+	struct flight_waiter w = {c, f};
+	struct cancel_watch watch = {.wake = flight_wake, .arg = &w};
+
+	f->refs++;
+	cancel_watch(&watch);
+	while (!f->done && !cancel_requested())
+		pthread_cond_wait(&f->done_cond, &c->lock);
+	if (watch.set) {
+		/* flight_wake takes the lock: let it end first. */
+		pthread_mutex_unlock(&c->lock);
+		cancel_unwatch(&watch);
+		pthread_mutex_lock(&c->lock);
+	}
+	return f->done ? 0 : -EINTR;
+}
+
+/*
+ * A flight whose leader was interrupted ended with -EINTR. That is the
+ * leader's answer, not the cloud's: a waiter that was not interrupted asks
+ * again (and may lead), and nothing is kept.
+ */
+bool flight_retry(int err)
+{
+	return err == -EINTR && !cancel_requested();
+}
+
+void flight_finish(struct cache_flight *f, int err)
+{
+	f->err = err;
+	f->done = true;
+	pthread_cond_broadcast(&f->done_cond);
+}
