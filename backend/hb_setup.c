@@ -265,6 +265,19 @@ static int setup_endpoints(struct http_backend *hb,
 	return 0;
 }
 
+/* Both locks, or none. */
+static int hb_init_locks(struct http_backend *hb)
+{
+	int ret = pthread_mutex_init(&hb->hide_lock, NULL);
+
+	if (ret)
+		return -ret;
+	ret = pthread_mutex_init(&hb->listed_lock, NULL);
+	if (ret)
+		pthread_mutex_destroy(&hb->hide_lock);
+	return -ret;
+}
+
 int http_backend_new(const struct hwc_config *cfg, struct backend **out,
 		     char *err, size_t errlen)
 {
@@ -279,16 +292,10 @@ int http_backend_new(const struct hwc_config *cfg, struct backend **out,
 	if (!hb)
 		return -ENOMEM;
 	hb->base.ops = &http_backend_ops;
-	ret = pthread_mutex_init(&hb->hide_lock, NULL);
+	ret = hb_init_locks(hb);
 	if (ret) {
 		free(hb);
-		return -ret;
-	}
-	ret = pthread_mutex_init(&hb->listed_lock, NULL);
-	if (ret) {
-		pthread_mutex_destroy(&hb->hide_lock);
-		free(hb);
-		return -ret;
+		return ret;
 	}
 	hb->ttl = cfg->cache_ttl > 0 ? cfg->cache_ttl : 0;
 	hb->dry_run = cfg->dry_run > 0;
