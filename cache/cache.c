@@ -430,7 +430,8 @@ static void cache_forget(struct backend *b, const struct coll *coll)
 		}
 		if (!coll || coll->kind->child) {
 			for (i = 0; i <= c->colls.mask; i++) {
-				for (n = c->colls.slots[i]; n; n = next) {
+				for (n = htab_chain(&c->colls, i); n;
+				     n = next) {
 					next = n->next;
 					cs = container_of(n, struct cache_coll,
 							  node);
@@ -462,7 +463,7 @@ static void cache_destroy(struct backend *b)
 	size_t i;
 
 	for (i = 0; i <= c->entries.mask; i++) {
-		for (n = c->entries.slots[i]; n; n = next) {
+		for (n = htab_chain(&c->entries, i); n; n = next) {
 			struct cache_entry *e =
 			    container_of(n, struct cache_entry, node);
 
@@ -472,7 +473,7 @@ static void cache_destroy(struct backend *b)
 		}
 	}
 	for (i = 0; i <= c->colls.mask; i++) {
-		for (n = c->colls.slots[i]; n; n = next) {
+		for (n = htab_chain(&c->colls, i); n; n = next) {
 			struct cache_coll *cs =
 			    container_of(n, struct cache_coll, node);
 
@@ -481,8 +482,8 @@ static void cache_destroy(struct backend *b)
 			free(cs);
 		}
 	}
-	free(c->entries.slots);
-	free(c->colls.slots);
+	htab_free(&c->entries);
+	htab_free(&c->colls);
 	pthread_mutex_destroy(&c->lock);
 	c->inner->ops->destroy(c->inner);
 	free(c);
@@ -529,7 +530,7 @@ struct backend *cache_wrap(struct backend *inner, const struct cache_opts *opts)
 	return &c->b;
 
 fail_colls:
-	free(c->colls.slots);
+	htab_free(&c->colls);
 fail_lock:
 	pthread_mutex_destroy(&c->lock);
 fail:

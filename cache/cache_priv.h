@@ -1,7 +1,7 @@
 /*
  * cache_priv.h - what the files of cache/ share: the cache's state, its
- * hash tables and flights (table.c), its collections and entries
- * (store.c). cache.c holds the operations; its comment says how they fit.
+ * flights (table.c), its collections and entries (store.c) in hash tables
+ * (common/htab.h). cache.c holds the operations; its comment says how they fit.
  */
 #ifndef HWCFS_CACHE_PRIV_H
 #define HWCFS_CACHE_PRIV_H
@@ -13,21 +13,7 @@
 
 #include "backend.h"
 #include "hash.h"
-
-#define container_of(ptr, type, member) \
-	((type *)((char *)(ptr)-offsetof(type, member)))
-
-/* A chained hash table of nodes embedded in their owners. */
-struct hnode {
-	struct hnode *next;
-	uint64_t hash;
-};
-
-struct htab {
-	struct hnode **slots;
-	size_t mask; /* slot count - 1; the count is a power of two */
-	size_t n;
-};
+#include "htab.h"
 
 /* One inner request in progress, and its answer for those who joined it. */
 struct cache_flight {
@@ -92,10 +78,7 @@ struct cache {
 /* How long a lookup that could not reach the cloud keeps its error. */
 #define CACHE_ERROR_SECONDS 3.0
 
-/* table.c: hash tables and flights. */
-int htab_init(struct htab *t, size_t nslots);
-void htab_insert(struct htab *t, struct hnode *n);
-void htab_unlink(struct htab *t, struct hnode *n);
+/* table.c: flights. */
 struct cache_flight *flight_new(void);
 void flight_put(struct cache_flight *f);
 int flight_wait(struct cache *c, struct cache_flight *f);

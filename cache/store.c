@@ -30,7 +30,7 @@ struct cache_coll *coll_find(struct cache *c, const struct kind *kind,
 	uint64_t h = coll_hash(kind, parent);
 	struct hnode *n;
 
-	for (n = c->colls.slots[h & c->colls.mask]; n; n = n->next) {
+	for (n = htab_chain(&c->colls, h); n; n = n->next) {
 		struct cache_coll *cs =
 		    container_of(n, struct cache_coll, node);
 
@@ -90,7 +90,7 @@ struct cache_entry *entry_find(struct cache *c, struct cache_coll *cs,
 	uint64_t h = entry_hash(cs, name);
 	struct hnode *n;
 
-	for (n = c->entries.slots[h & c->entries.mask]; n; n = n->next) {
+	for (n = htab_chain(&c->entries, h); n; n = n->next) {
 		struct cache_entry *e =
 		    container_of(n, struct cache_entry, node);
 
@@ -170,7 +170,7 @@ static void cache_sweep(struct cache *c, double now)
 	size_t i;
 
 	for (i = 0; i <= c->entries.mask; i++) {
-		for (n = c->entries.slots[i]; n; n = next) {
+		for (n = htab_chain(&c->entries, i); n; n = next) {
 			struct cache_entry *e =
 			    container_of(n, struct cache_entry, node);
 
@@ -184,7 +184,7 @@ static void cache_sweep(struct cache *c, double now)
 		}
 	}
 	for (i = 0; i <= c->colls.mask; i++) {
-		for (n = c->colls.slots[i]; n; n = next) {
+		for (n = htab_chain(&c->colls, i); n; n = next) {
 			struct cache_coll *cs =
 			    container_of(n, struct cache_coll, node);
 

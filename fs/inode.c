@@ -1,6 +1,6 @@
 /*
- * inode.c - the inode table: two chained hash tables (by ino and by parent
- * and name) over one allocation per node, under one mutex.
+ * inode.c - the inode table: two chained hash tables (common/htab.h; by ino
+ * and by parent and name) over one allocation per node, under one mutex.
  */
 #include "inode.h"
 
@@ -14,10 +14,8 @@
 
 struct inode_table {
 	pthread_mutex_t lock;
-	struct node **by_ino;
-	struct node **by_name;
-	size_t nbuckets; /* both tables, a power of two */
-	size_t count;
+	struct htab by_ino;  /* every node; its n is the node count */
+	struct htab by_name; /* the nodes reachable by (parent, name) */
 	uint64_t next_ino;
 };
 
@@ -42,85 +40,12 @@ static bool node_pinned(const struct node *n)
 	return n->kind < NODE_ENTRY;
 }
 
-static void link_ino(struct inode_table *t, struct node *n)
-{
-	size_t b = hash_ino(n->ino) & (t->nbuckets - 1);
-
-	n->ino_next = t->by_ino[b];
-	t->by_ino[b] = n;
-}
-
-static void link_name(struct inode_table *t, struct node *n)
-{
-	size_t b = hash_name(n->parent ? n->parent->ino : 0, n->name) &
-		   (t->nbuckets - 1);
-
-	n->name_next = t->by_name[b];
-	t->by_name[b] = n;
-	n->hashed = 1;
-}
-
-static void unlink_ino(struct inode_table *t, struct node *n)
-{
-	struct node **p = &t->by_ino[hash_ino(n->ino) & (t->nbuckets - 1)];
-
-	for (; *p; p = &(*p)->ino_next) {
-		if (*p == n) {
-			*p = n->ino_next;
-			return;
-		}
-	}
-}
-
 static void unlink_name(struct inode_table *t, struct node *n)
 {
-	struct node **p;
-
 	if (!n->hashed)
 		return;
-	p = &t->by_name[hash_name(n->parent ? n->parent->ino : 0, n->name) &
-			(t->nbuckets - 1)];
-	for (; *p; p = &(*p)->name_next) {
-		if (*p == n) {
-			*p = n->name_next;
-			break;
-		}
-	}
+	htab_unlink(&t->by_name, &n->name_node);
 	n->hashed = 0;
-}
-
-/* Doubles both tables when they hold more nodes than buckets. */
-static void maybe_grow(struct inode_table *t)
-{
-	size_t old = t->nbuckets, i;
-	struct node **oi = t->by_ino, **on = t->by_name, *n, *next;
-	struct node **ni, **nn;
-
-	if (t->count < old)
-		return;
-	ni = calloc(old * 2, sizeof(*ni));
-	nn = calloc(old * 2, sizeof(*nn));
-	if (!ni || !nn) {
-		/* Longer chains, still correct. */
-		free(ni);
-		free(nn);
-		return;
-	}
-	t->by_ino = ni;
-	t->by_name = nn;
-	t->nbuckets = old * 2;
-	for (i = 0; i < old; i++) {
-		for (n = oi[i]; n; n = next) {
-			next = n->ino_next;
-			link_ino(t, n);
-		}
-		for (n = on[i]; n; n = next) {
-			next = n->name_next;
-			link_name(t, n);
-		}
-	}
-	free(oi);
-	free(on);
 }
 
 static struct node *node_new(struct inode_table *t, struct node *parent,
@@ -143,10 +68,11 @@ static struct node *node_new(struct inode_table *t, struct node *parent,
 	n->parent = parent;
 	if (parent)
 		parent->children++;
-	t->count++;
-	link_ino(t, n);
-	link_name(t, n);
-	maybe_grow(t);
+	n->ino_node.hash = hash_ino(ino);
+	htab_insert(&t->by_ino, &n->ino_node);
+	n->name_node.hash = hash_name(parent ? parent->ino : 0, name);
+	htab_insert(&t->by_name, &n->name_node);
+	n->hashed = 1;
 	return n;
 }
 
@@ -156,9 +82,8 @@ static void maybe_free(struct inode_table *t, struct node *n)
 	while (n && !node_pinned(n) && n->nlookup == 0 && n->children == 0) {
 		struct node *parent = n->parent;
 
-		unlink_ino(t, n);
+		htab_unlink(&t->by_ino, &n->ino_node);
 		unlink_name(t, n);
-		t->count--;
 		free(n);
 		if (parent)
 			parent->children--;
@@ -207,12 +132,11 @@ int inode_table_new(struct inode_table **out)
 		free(t);
 		return -ret;
 	}
-	ret = -ENOMEM;
-	t->nbuckets = 1024;
-	t->by_ino = calloc(t->nbuckets, sizeof(*t->by_ino));
-	t->by_name = calloc(t->nbuckets, sizeof(*t->by_name));
 	t->next_ino = INO_FIRST_DYNAMIC;
-	if (t->by_ino && t->by_name)
+	ret = htab_init(&t->by_ino, 1024);
+	if (!ret)
+		ret = htab_init(&t->by_name, 1024);
+	if (!ret)
 		ret = make_fixed(t);
 	if (ret) {
 		inode_table_free(t);
@@ -224,42 +148,44 @@ int inode_table_new(struct inode_table **out)
 
 void inode_table_free(struct inode_table *t)
 {
+	struct hnode *h, *next;
 	size_t i;
 
 	if (!t)
 		return;
-	if (t->by_ino) {
-		for (i = 0; i < t->nbuckets; i++) {
-			struct node *n = t->by_ino[i], *next;
-
-			for (; n; n = next) {
-				next = n->ino_next;
-				free(n);
-			}
+	for (i = 0; t->by_ino.slots && i <= t->by_ino.mask; i++) {
+		for (h = htab_chain(&t->by_ino, i); h; h = next) {
+			next = h->next;
+			free(container_of(h, struct node, ino_node));
 		}
 	}
-	free(t->by_ino);
-	free(t->by_name);
+	htab_free(&t->by_ino);
+	htab_free(&t->by_name);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
 
 static struct node *find_ino(struct inode_table *t, uint64_t ino)
 {
-	struct node *n = t->by_ino[hash_ino(ino) & (t->nbuckets - 1)];
+	struct hnode *h = htab_chain(&t->by_ino, hash_ino(ino));
 
-	while (n && n->ino != ino)
-		n = n->ino_next;
-	return n;
+	for (; h; h = h->next) {
+		struct node *n = container_of(h, struct node, ino_node);
+
+		if (n->ino == ino)
+			return n;
+	}
+	return NULL;
 }
 
 static struct node *find_name(struct inode_table *t, struct node *parent,
 			      const char *name)
 {
-	struct node *n =
-	    t->by_name[hash_name(parent->ino, name) & (t->nbuckets - 1)];
+	struct hnode *h = htab_chain(&t->by_name, hash_name(parent->ino, name));
 
-	for (; n; n = n->name_next) {
+	for (; h; h = h->next) {
+		struct node *n = container_of(h, struct node, name_node);
+
 		if (n->parent == parent && strcmp(n->name, name) == 0)
 			return n;
 	}
@@ -343,13 +269,14 @@ bool inode_unlinked(struct inode_table *t, struct node *n)
 void inode_foreach(struct inode_table *t, struct node *parent,
 		   void (*fn)(struct node *n, void *ctx), void *ctx)
 {
+	struct hnode *h;
 	size_t i;
 
 	pthread_mutex_lock(&t->lock);
-	for (i = 0; i < t->nbuckets; i++) {
-		struct node *n = t->by_ino[i];
+	for (i = 0; i <= t->by_ino.mask; i++) {
+		for (h = htab_chain(&t->by_ino, i); h; h = h->next) {
+			struct node *n = container_of(h, struct node, ino_node);
 
-		for (; n; n = n->ino_next) {
 			if (!parent || n->parent == parent)
 				fn(n, ctx);
 		}
@@ -362,7 +289,7 @@ size_t inode_count(struct inode_table *t)
 	size_t n;
 
 	pthread_mutex_lock(&t->lock);
-	n = t->count;
+	n = t->by_ino.n;
 	pthread_mutex_unlock(&t->lock);
 	return n;
 }

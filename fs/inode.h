@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "htab.h"
 #include "kind.h"
 
 /*
@@ -41,8 +42,8 @@ enum node_kind {
  * and the generation can stay 0.
  */
 struct node {
-	struct node *ino_next;	/* chain in the table by ino */
-	struct node *name_next; /* chain in the table by (parent, name) */
+	struct hnode ino_node;	/* in the table by ino */
+	struct hnode name_node; /* in the table by (parent, name) */
 	struct node *parent;	/* holds a child reference on it */
 	uint64_t ino;
 	uint64_t nlookup;  /* lookups the kernel has not forgotten */
