@@ -125,6 +125,19 @@ void node_gone(struct fs *fs, struct node *n)
 	invalidate_entry(fs, n->parent, n->name);
 }
 
+bool node_resource_or_reply(fuse_req_t req, struct fs *fs, struct node *n,
+			    struct resource *r)
+{
+	int ret = node_resource(req, fs, n, r);
+
+	if (!ret)
+		return true;
+	if (ret == -ENOENT)
+		node_gone(fs, n);
+	reply_errno(req, ret);
+	return false;
+}
+
 /* ---- operations ---- */
 
 static void fs_init(void *userdata, struct fuse_conn_info *conn)
@@ -471,7 +484,6 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct open_file *fh;
 	struct resource r;
 	uint32_t hash, size;
-	int ret;
 
 	log_debug("open %" PRIu64, (uint64_t)ino);
 	if (!n) {
@@ -486,13 +498,8 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, refused(fs));
 		return;
 	}
-	ret = node_resource(req, fs, n, &r);
-	if (ret) {
-		if (ret == -ENOENT)
-			node_gone(fs, n);
-		reply_errno(req, ret);
+	if (!node_resource_or_reply(req, fs, n, &r))
 		return;
-	}
 	fh = calloc(1, sizeof(*fh));
 	if (!fh) {
 		resource_clear(&r);

@@ -101,6 +101,10 @@ int call_end(fuse_req_t req, struct cancel *cn, int ret);
 int node_resource(fuse_req_t req, struct fs *fs, struct node *n,
 		  struct resource *r);
 void node_gone(struct fs *fs, struct node *n);
+/* node_resource, or else the reply its error gets (a name found gone is
+ * dropped from the kernel too): false when it replied. */
+bool node_resource_or_reply(fuse_req_t req, struct fs *fs, struct node *n,
+			    struct resource *r);
 
 /* attr.c: the tree from the kind table, and attributes. */
 bool dir_coll(const struct node *dir, struct coll *c);

@@ -187,13 +187,8 @@ void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 		fuse_reply_err(req, ENODATA);
 		return;
 	}
-	ret = node_resource(req, fs, n, &r);
-	if (ret) {
-		if (ret == -ENOENT)
-			node_gone(fs, n);
-		reply_errno(req, ret);
+	if (!node_resource_or_reply(req, fs, n, &r))
 		return;
-	}
 	ret = xattr_get(r.json ? r.json : "", r.json_len, name, &val, &len);
 	resource_clear(&r);
 	if (ret) {
@@ -222,13 +217,8 @@ void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		xattr_reply(req, "", 0, size);
 		return;
 	}
-	ret = node_resource(req, fs, n, &r);
-	if (ret) {
-		if (ret == -ENOENT)
-			node_gone(fs, n);
-		reply_errno(req, ret);
+	if (!node_resource_or_reply(req, fs, n, &r))
 		return;
-	}
 	ret = xattr_list(r.json ? r.json : "", r.json_len, &list, &len);
 	resource_clear(&r);
 	if (ret) {
