@@ -414,6 +414,491 @@ static int do_remove(struct backend *b, const struct coll *c, const char *name,
 	return b->ops->remove(b, c, &r, flags);
 }
 
+/* lookup_stale: the error, or -EILSEQ for a wrong name; *stale set. */
+static int do_lookup_stale(struct backend *b, const struct coll *c,
+			   const char *name, bool *stale)
+{
+	struct resource r;
+	int err = b->ops->lookup_stale(b, c, name, &r, stale);
+
+	if (!err && strcmp(r.name, name) != 0)
+		err = -EILSEQ;
+	resource_clear(&r);
+	return err;
+}
+
+/* --- scripts: one call or check a step -------------------------------- */
+
+/*
+ * Most tests are a sequence of calls on one cache, each with the answer it
+ * must give, and counts of the fake's calls in between; a script is such a
+ * sequence as data, and a failing step prints its script's name and index.
+ */
+enum step_op {
+	S_END,
+	S_LIST,	     /* list c: want err */
+	S_LOOKUP,    /* lookup name in c: want err */
+	S_STALE,     /* lookup_stale name in c: want err */
+	S_WAS_STALE, /* the last S_STALE's flag: want arg */
+	S_REMOVE,    /* remove name from c with flags: want err */
+	S_FORGET,    /* forget c (NULL: all); checks nothing */
+	S_AT,	     /* the clock is at seconds */
+	S_NLIST,     /* the fake's counts: want arg */
+	S_NLOOKUP,
+	S_NREMOVE,
+	S_NFORGET,
+	S_FAIL_LIST, /* the fake's answers from now on: arg */
+	S_FAIL_LOOKUP,
+	S_FAIL_REMOVE,
+	S_LIST_TAKES, /* seconds the fake's calls take from now on */
+	S_LOOKUP_TAKES,
+	S_PRESENT,   /* name in c is there (arg 1) or not, behind the cache */
+	S_HOLD,	     /* list c and keep the listing: want err */
+	S_HELD_HAS,  /* name is in the kept listing: want arg */
+	S_HELD_LIVE, /* the kept listing's live entries: want arg */
+};
+
+struct step {
+	enum step_op op;
+	const struct coll *c;
+	const char *name;
+	unsigned flags;
+	long arg;
+	double seconds;
+};
+
+#define LIST(c_, e)                                 \
+	{                                           \
+		.op = S_LIST, .c = (c_), .arg = (e) \
+	}
+#define LOOKUP(c_, n, e)                                           \
+	{                                                          \
+		.op = S_LOOKUP, .c = (c_), .name = (n), .arg = (e) \
+	}
+#define STALE(c_, n, e)                                           \
+	{                                                         \
+		.op = S_STALE, .c = (c_), .name = (n), .arg = (e) \
+	}
+#define WAS_STALE(v)                          \
+	{                                     \
+		.op = S_WAS_STALE, .arg = (v) \
+	}
+#define REMOVE(c_, n, fl, e)                                           \
+	{                                                              \
+		.op = S_REMOVE, .c = (c_), .name = (n), .flags = (fl), \
+		.arg = (e)                                             \
+	}
+#define FORGET(c_)                        \
+	{                                 \
+		.op = S_FORGET, .c = (c_) \
+	}
+#define AT(s)                              \
+	{                                  \
+		.op = S_AT, .seconds = (s) \
+	}
+#define NLIST(n)                          \
+	{                                 \
+		.op = S_NLIST, .arg = (n) \
+	}
+#define NLOOKUP(n)                          \
+	{                                   \
+		.op = S_NLOOKUP, .arg = (n) \
+	}
+#define NREMOVE(n)                          \
+	{                                   \
+		.op = S_NREMOVE, .arg = (n) \
+	}
+#define NFORGET(n)                          \
+	{                                   \
+		.op = S_NFORGET, .arg = (n) \
+	}
+#define FAIL_LIST(e)                          \
+	{                                     \
+		.op = S_FAIL_LIST, .arg = (e) \
+	}
+#define FAIL_LOOKUP(e)                          \
+	{                                       \
+		.op = S_FAIL_LOOKUP, .arg = (e) \
+	}
+#define FAIL_REMOVE(e)                          \
+	{                                       \
+		.op = S_FAIL_REMOVE, .arg = (e) \
+	}
+#define LIST_TAKES(s)                              \
+	{                                          \
+		.op = S_LIST_TAKES, .seconds = (s) \
+	}
+#define LOOKUP_TAKES(s)                              \
+	{                                            \
+		.op = S_LOOKUP_TAKES, .seconds = (s) \
+	}
+#define HOLD(c_, e)                                 \
+	{                                           \
+		.op = S_HOLD, .c = (c_), .arg = (e) \
+	}
+#define HELD_HAS(n, v)                                    \
+	{                                                 \
+		.op = S_HELD_HAS, .name = (n), .arg = (v) \
+	}
+#define HELD_LIVE(n)                          \
+	{                                     \
+		.op = S_HELD_LIVE, .arg = (n) \
+	}
+#define PRESENT(c_, n, v)                                           \
+	{                                                           \
+		.op = S_PRESENT, .c = (c_), .name = (n), .arg = (v) \
+	}
+
+struct script {
+	const char *name;
+	int ttl, negative_ttl;
+	struct step steps[24];
+};
+
+/* Changes the fake or the clock; false for a step that checks nothing. */
+static bool script_set(struct fake *f, struct backend *b, const struct step *s)
+{
+	switch (s->op) {
+	case S_FORGET:
+		b->ops->forget(b, s->c);
+		break;
+	case S_AT:
+		clock_set(s->seconds);
+		break;
+	case S_FAIL_LIST:
+		f->fail_list = (int)s->arg;
+		break;
+	case S_FAIL_LOOKUP:
+		f->fail_lookup = (int)s->arg;
+		break;
+	case S_FAIL_REMOVE:
+		f->fail_remove = (int)s->arg;
+		break;
+	case S_LIST_TAKES:
+		f->list_takes = s->seconds;
+		break;
+	case S_LOOKUP_TAKES:
+		f->lookup_takes = s->seconds;
+		break;
+	case S_PRESENT:
+		fake_find(f, s->c, s->name)->present = s->arg != 0;
+		break;
+	default:
+		return true;
+	}
+	return false;
+}
+
+/* What a script's steps leave for later ones. */
+struct script_state {
+	bool stale;	      /* the last lookup_stale's flag */
+	struct listing *held; /* S_HOLD's listing, or NULL */
+};
+
+static long script_hold(struct backend *b, const struct step *s,
+			struct script_state *st)
+{
+	if (st->held)
+		listing_put(st->held);
+	st->held = NULL;
+	return b->ops->list(b, s->c, &st->held);
+}
+
+/* What a checking step observed, to compare with its arg. */
+static long script_get(struct fake *f, struct backend *b, const struct step *s,
+		       struct script_state *st)
+{
+	switch (s->op) {
+	case S_HOLD:
+		return script_hold(b, s, st);
+	case S_HELD_HAS:
+		return st->held && listing_find(st->held, s->name) != NULL;
+	case S_HELD_LIVE:
+		return st->held ? (long)listing_live(st->held) : -EILSEQ;
+	case S_LIST:
+		return do_list(b, s->c);
+	case S_LOOKUP:
+		return do_lookup(b, s->c, s->name);
+	case S_STALE:
+		return do_lookup_stale(b, s->c, s->name, &st->stale);
+	case S_WAS_STALE:
+		return st->stale;
+	case S_REMOVE:
+		return do_remove(b, s->c, s->name, s->flags);
+	case S_NLIST:
+		return atomic_load(&f->nlist);
+	case S_NLOOKUP:
+		return atomic_load(&f->nlookup);
+	case S_NREMOVE:
+		return atomic_load(&f->nremove);
+	case S_NFORGET:
+		return atomic_load(&f->nforget);
+	default:
+		return -EILSEQ; /* a step this runner does not know */
+	}
+}
+
+static void script_run(const struct script *sc)
+{
+	struct fake *f;
+	struct backend *b = setup(&f, sc->ttl, sc->negative_ttl);
+	struct script_state st = {false, NULL};
+	size_t i;
+
+	for (i = 0; sc->steps[i].op != S_END; i++) {
+		const struct step *s = &sc->steps[i];
+		long got;
+
+		if (!script_set(f, b, s))
+			continue;
+		got = script_get(f, b, s, &st);
+		if (got != s->arg)
+			fprintf(stderr, "script %s, step %zu\n", sc->name, i);
+		CHECK_INT(got, s->arg);
+	}
+	if (st.held)
+		listing_put(st.held);
+	b->ops->destroy(b);
+}
+
+/* --- the scripts ----------------------------------------------------- */
+
+static const struct coll things = {&test_things, NULL};
+static const struct coll parts_t1 = {&test_parts, "t1"};
+
+/* TTLs, negative entries and errors: one cache each, 30 s and 5 s. */
+static const struct script ttl_scripts[] = {
+    {"list_ttl_counts_from_the_start_of_the_fetch",
+     30,
+     5,
+     {/* Started at 100, answered at 110. */
+      LIST_TAKES(10.0), LIST(&packages, 0), LIST_TAKES(0), AT(129.9),
+      LIST(&packages, 0), NLIST(1),
+      /* 20 s after the answer, 30 s after the start. */
+      AT(130.0), LIST(&packages, 0), NLIST(2)}},
+    {"lookup_with_a_stale_listing_asks_inner",
+     30,
+     5,
+     {LIST(&packages, 0), AT(130.0), LOOKUP(&packages, "pkg-a", 0), NLOOKUP(1),
+      NLIST(1)}},
+    {"missing_name_in_fresh_listing_is_confirmed_once",
+     30,
+     5,
+     {LIST(&packages, 0), LOOKUP(&packages, "pkg-zz", -ENOENT), NLOOKUP(1),
+      AT(104.9), LOOKUP(&packages, "pkg-zz", -ENOENT), NLOOKUP(1),
+      /* Negative TTL over, listing still fresh. */
+      AT(105.0), LOOKUP(&packages, "pkg-zz", -ENOENT), NLOOKUP(2), NLIST(1)}},
+    {"name_created_after_the_listing_is_found_by_inner",
+     30,
+     5,
+     {PRESENT(&packages, "pkg-d", 0), LIST(&packages, 0),
+      PRESENT(&packages, "pkg-d", 1), LOOKUP(&packages, "pkg-d", 0),
+      LOOKUP(&packages, "pkg-d", 0), NLOOKUP(1)}},
+    {"missing_name_without_listing_is_kept_negative",
+     30,
+     5,
+     {LOOKUP(&versions_p1, "9.9.9", -ENOENT), AT(104.9),
+      LOOKUP(&versions_p1, "9.9.9", -ENOENT), NLOOKUP(1), AT(105.0),
+      LOOKUP(&versions_p1, "9.9.9", -ENOENT), NLOOKUP(2)}},
+    {"negative_ttl_zero_keeps_no_negative_entry",
+     30,
+     0,
+     {LIST(&packages, 0), LOOKUP(&packages, "pkg-zz", -ENOENT),
+      LOOKUP(&packages, "pkg-zz", -ENOENT), NLOOKUP(2)}},
+    /* "1.0.0" is a version of p1 only. */
+    {"lookup_answering_enoent_marks_the_listing",
+     30,
+     5,
+     {HOLD(&packages, 0), PRESENT(&packages, "pkg-c", 0),
+      /* Stale: the lookup asks, and learns it is gone. */
+      AT(130.0), LOOKUP(&packages, "pkg-c", -ENOENT), HELD_HAS("pkg-c", 0),
+      HELD_LIVE(3), NLOOKUP(1)}},
+    {"same_name_in_two_collections_is_two_entries",
+     30,
+     5,
+     {LOOKUP(&versions_p1, "1.0.0", 0), LOOKUP(&versions_p2, "1.0.0", -ENOENT),
+      LOOKUP(&versions_p1, "1.0.0", 0), LOOKUP(&versions_p2, "1.0.0", -ENOENT),
+      NLOOKUP(2)}},
+    {"list_error_is_not_cached",
+     30,
+     5,
+     {FAIL_LIST(-EIO), LIST(&packages, -EIO), FAIL_LIST(0), LIST(&packages, 0),
+      LIST(&packages, 0), NLIST(2)}},
+    {"lookup_error_is_not_cached",
+     30,
+     5,
+     {FAIL_LOOKUP(-EIO), LOOKUP(&packages, "pkg-a", -EIO),
+      LOOKUP(&packages, "pkg-a", -EIO), FAIL_LOOKUP(0),
+      LOOKUP(&packages, "pkg-a", 0), LOOKUP(&packages, "pkg-a", 0),
+      NLOOKUP(3)}},
+    {"failed_refresh_does_not_serve_the_stale_listing",
+     30,
+     5,
+     {LIST(&packages, 0), AT(130.0), FAIL_LIST(-EAGAIN),
+      LIST(&packages, -EAGAIN), NLIST(2)}},
+    /* A timeout takes the whole timeout: the memory counts from its end. */
+    {"error_memory_counts_from_the_failure",
+     30,
+     5,
+     {FAIL_LOOKUP(-ETIMEDOUT), LOOKUP_TAKES(10.0),
+      LOOKUP(&packages, "pkg-a", -ETIMEDOUT), LOOKUP_TAKES(0), AT(112.9),
+      LOOKUP(&packages, "pkg-a", -ETIMEDOUT), NLOOKUP(1), AT(113.0),
+      LOOKUP(&packages, "pkg-a", -ETIMEDOUT), NLOOKUP(2)}},
+    {"refresh_forgets_a_remembered_error",
+     30,
+     5,
+     {FAIL_LOOKUP(-ETIMEDOUT), LOOKUP(&packages, "pkg-a", -ETIMEDOUT),
+      FAIL_LOOKUP(0), FORGET(&packages), LOOKUP(&packages, "pkg-a", 0),
+      NLOOKUP(2)}},
+};
+
+/* Deletes, forgets, and what they leave in the cache. */
+static const struct script change_scripts[] = {
+    {"remove_without_listing_leaves_a_negative_entry",
+     30,
+     5,
+     {LOOKUP(&packages, "pkg-a", 0), REMOVE(&packages, "pkg-a", 0, 0),
+      LOOKUP(&packages, "pkg-a", -ENOENT), NLOOKUP(1), AT(105.0),
+      LOOKUP(&packages, "pkg-a", -ENOENT), NLOOKUP(2)}},
+    /* Someone else deleted it: the cloud says 404. */
+    {"remove_of_a_missing_name_also_marks_it_gone",
+     30,
+     5,
+     {HOLD(&versions_p1, 0), PRESENT(&versions_p1, "1.2.3", 0),
+      REMOVE(&versions_p1, "1.2.3", 0, -ENOENT), HELD_HAS("1.2.3", 0),
+      LOOKUP(&versions_p1, "1.2.3", -ENOENT), NLOOKUP(0)}},
+    {"failed_remove_leaves_the_cache_unchanged",
+     30,
+     5,
+     {LIST(&packages, 0), LIST(&versions_p1, 0), FAIL_REMOVE(-EIO),
+      REMOVE(&packages, "pkg-a", 0, -EIO), FAIL_REMOVE(0),
+      REMOVE(&providers, "p1", 0, -ENOTEMPTY), LOOKUP(&packages, "pkg-a", 0),
+      LIST(&versions_p1, 0), NLOOKUP(0), NLIST(2)}},
+    {"remove_of_a_provider_drops_its_versions_listing",
+     30,
+     5,
+     {LIST(&providers, 0), LIST(&versions_p1, 0), LIST(&versions_p2, 0),
+      REMOVE(&providers, "p1", BACKEND_CASCADE, 0),
+      LOOKUP(&providers, "p1", -ENOENT), LIST(&versions_p1, -ENOENT),
+      LIST(&versions_p2, 0), LIST(&providers, 0), NLIST(4), NLOOKUP(0)}},
+    /* A holder of the dropped listing keeps its reference, untouched. */
+    {"estale_on_a_provider_drops_the_providers_listing",
+     30,
+     5,
+     {HOLD(&providers, 0), LIST(&packages, 0), FAIL_REMOVE(-ESTALE),
+      REMOVE(&providers, "p2", 0, -ESTALE), FAIL_REMOVE(0), HELD_LIVE(3),
+      LIST(&providers, 0), LIST(&packages, 0), NLIST(3)}},
+    {"estale_on_a_version_changes_nothing",
+     30,
+     5,
+     {LIST(&versions_p2, 0), FAIL_REMOVE(-ESTALE),
+      REMOVE(&versions_p2, "0.1.0", 0, -ESTALE), LIST(&versions_p2, 0),
+      LOOKUP(&versions_p2, "0.1.0", 0), NLIST(1), NLOOKUP(0)}},
+    {"forget_drops_one_collection",
+     30,
+     5,
+     {LIST(&packages, 0), LIST(&versions_p1, 0),
+      LOOKUP(&packages, "pkg-zz", -ENOENT), FORGET(&packages), NFORGET(1),
+      LIST(&packages, 0), LIST(&versions_p1, 0), NLIST(3),
+      /* Its negative entry went too. */
+      LOOKUP(&packages, "pkg-zz", -ENOENT), NLOOKUP(2)}},
+    {"forget_providers_drops_versions_listings",
+     30,
+     5,
+     {LIST(&providers, 0), LIST(&versions_p1, 0), LIST(&versions_p2, 0),
+      LIST(&packages, 0), FORGET(&providers), LIST(&providers, 0),
+      LIST(&versions_p1, 0), LIST(&versions_p2, 0), LIST(&packages, 0),
+      NLIST(7)}},
+    {"forget_all_drops_everything",
+     30,
+     5,
+     {LIST(&packages, 0), LIST(&versions_p2, 0), LOOKUP(&providers, "p3", 0),
+      LOOKUP(&providers, "p9", -ENOENT), FORGET(NULL), NFORGET(1),
+      LIST(&packages, 0), LIST(&versions_p2, 0), LOOKUP(&providers, "p3", 0),
+      LOOKUP(&providers, "p9", -ENOENT), NLIST(4), NLOOKUP(4)}},
+    {"ttl_zero_passes_everything_through",
+     0,
+     5,
+     {LIST(&packages, 0), LIST(&packages, 0), LOOKUP(&packages, "pkg-a", 0),
+      LOOKUP(&packages, "pkg-a", 0), LOOKUP(&packages, "nope", -ENOENT),
+      LOOKUP(&packages, "nope", -ENOENT), REMOVE(&packages, "pkg-a", 0, 0),
+      REMOVE(&packages, "pkg-a", 0, -ENOENT), FORGET(NULL), NLIST(2),
+      NLOOKUP(4), NREMOVE(2), NFORGET(1)}},
+    /*
+     * A kind pair kind_table does not have is cached as the others: an
+     * entry with children is ENOTEMPTY, then goes with them, and their
+     * listing, asked again, is gone.
+     */
+    {"a_new_kind_is_cached_as_the_others",
+     30,
+     5,
+     {LIST(&things, 0), LIST(&things, 0), LIST(&parts_t1, 0),
+      LIST(&parts_t1, 0), NLIST(2), LOOKUP(&parts_t1, "part-1", 0), NLOOKUP(0),
+      REMOVE(&things, "t1", 0, -ENOTEMPTY),
+      REMOVE(&things, "t1", BACKEND_CASCADE, 0), LOOKUP(&things, "t1", -ENOENT),
+      LIST(&parts_t1, -ENOENT), NLIST(3)}},
+};
+
+/* lookup_stale: an expired answer, once, and never a missing name. */
+static const struct script stale_scripts[] = {
+    {"expired_listing_answers_lookup_stale_once",
+     30,
+     5,
+     {LIST(&packages, 0), AT(500.0), STALE(&packages, "pkg-a", 0), WAS_STALE(1),
+      NLOOKUP(0),
+      /* Once: the next asks, and its answer is fresh for the TTL. */
+      STALE(&packages, "pkg-a", 0), WAS_STALE(0), NLOOKUP(1), AT(529.9),
+      STALE(&packages, "pkg-a", 0), WAS_STALE(0), NLOOKUP(1),
+      /* That answer, expired in turn, may be given once more. */
+      AT(530.0), STALE(&packages, "pkg-a", 0), WAS_STALE(1), NLOOKUP(1),
+      /* Each name once; the plain lookup never answers expired. */
+      STALE(&packages, "pkg-b", 0), WAS_STALE(1), LOOKUP(&packages, "pkg-c", 0),
+      NLOOKUP(2), NLIST(1)}},
+    {"lookup_stale_never_answers_a_missing_name",
+     30,
+     5,
+     {LIST(&packages, 0), REMOVE(&packages, "pkg-a", 0, 0),
+      PRESENT(&packages, "pkg-b", 0), LOOKUP(&packages, "pkg-zz", -ENOENT),
+      AT(500.0),
+      /* Deleted here, never listed, or missing: the cloud decides. */
+      STALE(&packages, "pkg-a", -ENOENT), STALE(&packages, "pkg-zz", -ENOENT),
+      STALE(&packages, "pkg-new", -ENOENT), WAS_STALE(0), NLOOKUP(4),
+      /* Listed, then deleted behind our back: once from the listing,
+       * then the truth. */
+      STALE(&packages, "pkg-b", 0), WAS_STALE(1),
+      STALE(&packages, "pkg-b", -ENOENT), NLOOKUP(5)}},
+    {"lookup_stale_uses_the_newest_answer",
+     30,
+     5,
+     {/* Listed at 100, found missing at 110: missing wins. */
+      LIST(&packages, 0), PRESENT(&packages, "pkg-c", 0), AT(140.0),
+      LOOKUP(&packages, "pkg-c", -ENOENT),
+      /* Listed again at 200 with pkg-c back: the listing wins. */
+      PRESENT(&packages, "pkg-c", 1), AT(200.0), LIST(&packages, 0), AT(300.0),
+      STALE(&packages, "pkg-c", 0), WAS_STALE(1), NLOOKUP(1),
+      /* An expired entry with no listing answers too. */
+      LOOKUP(&providers, "p1", 0), AT(400.0), STALE(&providers, "p1", 0),
+      WAS_STALE(1), NLOOKUP(2)}},
+    {"lookup_stale_gives_a_remembered_error",
+     30,
+     5,
+     {LIST(&packages, 0), AT(500.0), STALE(&packages, "pkg-a", 0),
+      FAIL_LOOKUP(-ETIMEDOUT), STALE(&packages, "pkg-a", -ETIMEDOUT),
+      STALE(&packages, "pkg-a", -ETIMEDOUT), WAS_STALE(0), NLOOKUP(1)}},
+};
+
+static void test_scripts(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ttl_scripts) / sizeof(ttl_scripts[0]); i++)
+		script_run(&ttl_scripts[i]);
+	for (i = 0; i < sizeof(change_scripts) / sizeof(change_scripts[0]); i++)
+		script_run(&change_scripts[i]);
+	for (i = 0; i < sizeof(stale_scripts) / sizeof(stale_scripts[0]); i++)
+		script_run(&stale_scripts[i]);
+}
+
 /* --- TTL of listings ----------------------------------------------- */
 
 static void test_second_list_within_ttl_makes_no_request(void)
@@ -446,23 +931,6 @@ static void test_list_after_ttl_makes_a_new_request(void)
 	CHECK(l1->gen != l2->gen);
 	listing_put(l1);
 	listing_put(l2);
-	b->ops->destroy(b);
-}
-
-static void test_list_ttl_counts_from_the_start_of_the_fetch(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-
-	f->list_takes = 10.0; /* started at 100, answered at 110 */
-	CHECK_INT(do_list(b, &packages), 0);
-	f->list_takes = 0;
-	clock_set(129.9);
-	CHECK_INT(do_list(b, &packages), 0);
-	CHECK_INT(atomic_load(&f->nlist), 1);
-	clock_set(130.0); /* 20 s after the answer, 30 s after the start */
-	CHECK_INT(do_list(b, &packages), 0);
-	CHECK_INT(atomic_load(&f->nlist), 2);
 	b->ops->destroy(b);
 }
 
@@ -506,69 +974,6 @@ static void test_lookup_is_answered_from_a_fresh_listing(void)
 	b->ops->destroy(b);
 }
 
-static void test_lookup_with_a_stale_listing_asks_inner(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-
-	CHECK_INT(do_list(b, &packages), 0);
-	clock_set(130.0);
-	CHECK_INT(do_lookup(b, &packages, "pkg-a"), 0);
-	CHECK_INT(atomic_load(&f->nlookup), 1);
-	CHECK_INT(atomic_load(&f->nlist), 1);
-	b->ops->destroy(b);
-}
-
-static void test_missing_name_in_fresh_listing_is_confirmed_once(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-
-	CHECK_INT(do_list(b, &packages), 0);
-	CHECK_INT(do_lookup(b, &packages, "pkg-zz"), -ENOENT);
-	CHECK_INT(atomic_load(&f->nlookup), 1);
-	clock_set(104.9);
-	CHECK_INT(do_lookup(b, &packages, "pkg-zz"), -ENOENT);
-	CHECK_INT(atomic_load(&f->nlookup), 1);
-	clock_set(105.0); /* negative TTL over, listing still fresh */
-	CHECK_INT(do_lookup(b, &packages, "pkg-zz"), -ENOENT);
-	CHECK_INT(atomic_load(&f->nlookup), 2);
-	CHECK_INT(atomic_load(&f->nlist), 1);
-	b->ops->destroy(b);
-}
-
-static void test_name_created_after_the_listing_is_found_by_inner(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-	struct coll pc = {KIND_PACKAGES, NULL};
-
-	fake_find(f, &pc, "pkg-d")->present = false;
-	CHECK_INT(do_list(b, &packages), 0);
-	fake_find(f, &pc, "pkg-d")->present = true;
-	CHECK_INT(do_lookup(b, &packages, "pkg-d"), 0);
-	CHECK_INT(do_lookup(b, &packages, "pkg-d"), 0);
-	CHECK_INT(atomic_load(&f->nlookup), 1);
-	b->ops->destroy(b);
-}
-
-static void test_lookup_answering_enoent_marks_the_listing(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-	struct listing *held;
-
-	CHECK_INT(b->ops->list(b, &packages, &held), 0);
-	fake_find(f, &packages, "pkg-c")->present = false;
-	clock_set(130.0); /* stale: the lookup asks, and learns it is gone */
-	CHECK_INT(do_lookup(b, &packages, "pkg-c"), -ENOENT);
-	CHECK(listing_find(held, "pkg-c") == NULL);
-	CHECK_INT(listing_live(held), 3);
-	CHECK_INT(atomic_load(&f->nlookup), 1);
-	listing_put(held);
-	b->ops->destroy(b);
-}
-
 static void test_lookup_without_listing_asks_once_then_caches(void)
 {
 	struct fake *f;
@@ -587,91 +992,6 @@ static void test_lookup_without_listing_asks_once_then_caches(void)
 	CHECK_INT(do_lookup(b, &providers, "p1"), 0);
 	CHECK_INT(atomic_load(&f->nlookup), 2);
 	CHECK_INT(atomic_load(&f->nlist), 0);
-	b->ops->destroy(b);
-}
-
-static void test_missing_name_without_listing_is_kept_negative(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-
-	CHECK_INT(do_lookup(b, &versions_p1, "9.9.9"), -ENOENT);
-	clock_set(104.9);
-	CHECK_INT(do_lookup(b, &versions_p1, "9.9.9"), -ENOENT);
-	CHECK_INT(atomic_load(&f->nlookup), 1);
-	clock_set(105.0);
-	CHECK_INT(do_lookup(b, &versions_p1, "9.9.9"), -ENOENT);
-	CHECK_INT(atomic_load(&f->nlookup), 2);
-	b->ops->destroy(b);
-}
-
-static void test_negative_ttl_zero_keeps_no_negative_entry(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 0);
-
-	CHECK_INT(do_list(b, &packages), 0);
-	CHECK_INT(do_lookup(b, &packages, "pkg-zz"), -ENOENT);
-	CHECK_INT(do_lookup(b, &packages, "pkg-zz"), -ENOENT);
-	CHECK_INT(atomic_load(&f->nlookup), 2);
-	b->ops->destroy(b);
-}
-
-static void test_same_name_in_two_collections_is_two_entries(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-
-	/* "1.0.0" is a version of p1 only. */
-	CHECK_INT(do_lookup(b, &versions_p1, "1.0.0"), 0);
-	CHECK_INT(do_lookup(b, &versions_p2, "1.0.0"), -ENOENT);
-	CHECK_INT(do_lookup(b, &versions_p1, "1.0.0"), 0);
-	CHECK_INT(do_lookup(b, &versions_p2, "1.0.0"), -ENOENT);
-	CHECK_INT(atomic_load(&f->nlookup), 2);
-	b->ops->destroy(b);
-}
-
-/* --- errors are shared, not kept ----------------------------------- */
-
-static void test_list_error_is_not_cached(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-
-	f->fail_list = -EIO;
-	CHECK_INT(do_list(b, &packages), -EIO);
-	f->fail_list = 0;
-	CHECK_INT(do_list(b, &packages), 0);
-	CHECK_INT(do_list(b, &packages), 0);
-	CHECK_INT(atomic_load(&f->nlist), 2);
-	b->ops->destroy(b);
-}
-
-static void test_lookup_error_is_not_cached(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-
-	f->fail_lookup = -EIO;
-	CHECK_INT(do_lookup(b, &packages, "pkg-a"), -EIO);
-	CHECK_INT(do_lookup(b, &packages, "pkg-a"), -EIO);
-	f->fail_lookup = 0;
-	CHECK_INT(do_lookup(b, &packages, "pkg-a"), 0);
-	CHECK_INT(do_lookup(b, &packages, "pkg-a"), 0);
-	CHECK_INT(atomic_load(&f->nlookup), 3);
-	b->ops->destroy(b);
-}
-
-static void test_failed_refresh_does_not_serve_the_stale_listing(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-
-	CHECK_INT(do_list(b, &packages), 0);
-	clock_set(130.0);
-	f->fail_list = -EAGAIN;
-	CHECK_INT(do_list(b, &packages), -EAGAIN);
-	CHECK_INT(atomic_load(&f->nlist), 2);
 	b->ops->destroy(b);
 }
 
@@ -740,83 +1060,75 @@ static void run_together(struct fake *f, struct worker *w)
 		pthread_join(t[i], NULL);
 }
 
-static void test_eight_threads_listing_at_once_make_one_request(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-	struct worker w[NTHREADS] = {0};
-	int i;
+/*
+ * Eight threads make the same call at once: one request goes out, all share
+ * its answer, and the answer is kept or not as a lone call's would be.
+ */
+struct flight_case {
+	const char *name;
+	const struct coll *c;
+	const char *lookup; /* NULL: list */
+	int fail;	    /* the fake's answer to the flight's request */
+	int want;	    /* every thread's */
+	int after_calls;    /* the fake's count after one more call */
+};
 
-	for (i = 0; i < NTHREADS; i++)
-		w[i] = (struct worker){.b = b, .c = &providers};
-	run_together(f, w);
-	CHECK_INT(atomic_load(&f->nlist), 1);
-	for (i = 0; i < NTHREADS; i++) {
-		CHECK_INT(w[i].err, 0);
-		CHECK(w[i].l == w[0].l);
-		listing_put(w[i].l);
+static const struct flight_case flight_cases[] = {
+    {"listing at once makes one request", &providers, NULL, 0, 0, 1},
+    {"a list error is shared", &packages, NULL, -EIO, -EIO, 2},
+    {"looking up one name makes one request", &packages, "pkg-c", 0, 0, 1},
+    {"a missing answer is shared", &packages, "nope", 0, -ENOENT, 1},
+};
+
+static void flight_check_worker(const struct flight_case *fc, struct worker *w,
+				struct worker *first)
+{
+	char json[64];
+
+	CHECK_INT(w->err, fc->want);
+	if (!fc->lookup) {
+		CHECK(fc->want ? w->l == NULL : w->l == first->l);
+		if (w->l)
+			listing_put(w->l);
+	} else if (!fc->want) {
+		CHECK_STR(w->r.name, fc->lookup);
+		snprintf(json, sizeof(json), "{\"name\": \"%s\"}\n",
+			 fc->lookup);
+		CHECK_STR(w->r.json, json);
+		resource_clear(&w->r);
 	}
-	CHECK_INT(do_list(b, &providers), 0);
-	CHECK_INT(atomic_load(&f->nlist), 1);
-	b->ops->destroy(b);
 }
 
-static void test_eight_threads_share_one_list_error(void)
+static void test_eight_threads_at_once_share_one_request(void)
 {
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-	struct worker w[NTHREADS] = {0};
+	size_t k;
 	int i;
 
-	for (i = 0; i < NTHREADS; i++)
-		w[i] = (struct worker){.b = b, .c = &packages};
-	f->fail_list = -EIO;
-	run_together(f, w);
-	CHECK_INT(atomic_load(&f->nlist), 1);
-	for (i = 0; i < NTHREADS; i++) {
-		CHECK_INT(w[i].err, -EIO);
-		CHECK(w[i].l == NULL);
+	for (k = 0; k < sizeof(flight_cases) / sizeof(flight_cases[0]); k++) {
+		const struct flight_case *fc = &flight_cases[k];
+		int failed = test_failed;
+		struct fake *f;
+		struct backend *b = setup(&f, 30, 5);
+		struct worker w[NTHREADS] = {0};
+		atomic_int *calls = fc->lookup ? &f->nlookup : &f->nlist;
+
+		for (i = 0; i < NTHREADS; i++)
+			w[i] = (struct worker){
+			    .b = b, .c = fc->c, .name = fc->lookup};
+		f->fail_list = f->fail_lookup = fc->fail;
+		run_together(f, w);
+		CHECK_INT(atomic_load(calls), 1);
+		for (i = 0; i < NTHREADS; i++)
+			flight_check_worker(fc, &w[i], &w[0]);
+		f->fail_list = f->fail_lookup = 0;
+		CHECK_INT(fc->lookup ? do_lookup(b, fc->c, fc->lookup)
+				     : do_list(b, fc->c),
+			  fc->want == -ENOENT ? -ENOENT : 0);
+		CHECK_INT(atomic_load(calls), fc->after_calls);
+		if (test_failed != failed)
+			fprintf(stderr, "flight case: %s\n", fc->name);
+		b->ops->destroy(b);
 	}
-	f->fail_list = 0;
-	CHECK_INT(do_list(b, &packages), 0);
-	CHECK_INT(atomic_load(&f->nlist), 2);
-	b->ops->destroy(b);
-}
-
-static void test_eight_threads_looking_up_one_name_make_one_request(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-	struct worker w[NTHREADS] = {0};
-	int i;
-
-	for (i = 0; i < NTHREADS; i++)
-		w[i] = (struct worker){.b = b, .c = &packages, .name = "pkg-c"};
-	run_together(f, w);
-	CHECK_INT(atomic_load(&f->nlookup), 1);
-	for (i = 0; i < NTHREADS; i++) {
-		CHECK_INT(w[i].err, 0);
-		CHECK_STR(w[i].r.name, "pkg-c");
-		CHECK_STR(w[i].r.json, "{\"name\": \"pkg-c\"}\n");
-		resource_clear(&w[i].r);
-	}
-	b->ops->destroy(b);
-}
-
-static void test_eight_threads_share_one_missing_answer(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-	struct worker w[NTHREADS] = {0};
-	int i;
-
-	for (i = 0; i < NTHREADS; i++)
-		w[i] = (struct worker){.b = b, .c = &packages, .name = "nope"};
-	run_together(f, w);
-	CHECK_INT(atomic_load(&f->nlookup), 1);
-	for (i = 0; i < NTHREADS; i++)
-		CHECK_INT(w[i].err, -ENOENT);
-	b->ops->destroy(b);
 }
 
 static void test_delete_during_a_list_is_not_undone_by_its_answer(void)
@@ -851,6 +1163,23 @@ static void test_delete_during_a_list_is_not_undone_by_its_answer(void)
 
 /* --- interrupts ---------------------------------------------------- */
 
+/*
+ * Holds the fake's lists, starts lead and lets it reach the fake, starts
+ * wait and lets it join lead's flight, then fires cn (one of theirs).
+ */
+static void interrupt_one_of_two(struct fake *f, struct worker *lead,
+				 struct worker *wait, pthread_t *t,
+				 struct cancel *cn)
+{
+	atomic_store(&clock_reads, 0);
+	fake_set_hold(f, FAKE_LIST);
+	pthread_create(&t[0], NULL, worker_run, lead);
+	CHECK(fake_wait_held(f, 1));
+	pthread_create(&t[1], NULL, worker_run, wait);
+	CHECK(wait_clock_reads(2));
+	cancel_fire(cn);
+}
+
 /* The leader is held in the fake; the waiter joins, then is interrupted. */
 static void test_interrupted_waiter_returns_eintr_at_once(void)
 {
@@ -859,23 +1188,17 @@ static void test_interrupted_waiter_returns_eintr_at_once(void)
 	struct cancel cn;
 	struct worker lead = {.b = b, .c = &providers};
 	struct worker wait = {.b = b, .c = &providers, .cn = &cn};
-	pthread_t t1, t2;
+	pthread_t t[2];
 
-	atomic_store(&clock_reads, 0);
-	fake_set_hold(f, FAKE_LIST);
-	pthread_create(&t1, NULL, worker_run, &lead);
-	CHECK(fake_wait_held(f, 1));
-	pthread_create(&t2, NULL, worker_run, &wait);
-	CHECK(wait_clock_reads(2));
-	cancel_fire(&cn);
+	interrupt_one_of_two(f, &lead, &wait, t, &cn);
 	/* It returns while the leader is still held. */
 	CHECK(wait_done(&wait));
 	CHECK_INT(wait.err, -EINTR);
 	CHECK(wait.l == NULL);
 	CHECK(!atomic_load(&lead.done));
 	fake_set_hold(f, 0);
-	pthread_join(t1, NULL);
-	pthread_join(t2, NULL);
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
 	CHECK_INT(lead.err, 0);
 	listing_put(lead.l);
 	/* The leader's answer was kept; the interrupt changed nothing. */
@@ -895,18 +1218,12 @@ static void test_interrupted_leader_does_not_fail_its_waiter(void)
 	struct cancel cn;
 	struct worker lead = {.b = b, .c = &packages, .cn = &cn};
 	struct worker wait = {.b = b, .c = &packages};
-	pthread_t t1, t2;
+	pthread_t t[2];
 
-	atomic_store(&clock_reads, 0);
-	fake_set_hold(f, FAKE_LIST);
-	pthread_create(&t1, NULL, worker_run, &lead);
-	CHECK(fake_wait_held(f, 1));
-	pthread_create(&t2, NULL, worker_run, &wait);
-	CHECK(wait_clock_reads(2));
-	cancel_fire(&cn);
+	interrupt_one_of_two(f, &lead, &wait, t, &cn);
 	fake_set_hold(f, 0);
-	pthread_join(t1, NULL);
-	pthread_join(t2, NULL);
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
 	CHECK_INT(lead.err, -EINTR);
 	CHECK_INT(wait.err, 0);
 	CHECK(wait.l && listing_find(wait.l, "pkg-a") != NULL);
@@ -950,121 +1267,6 @@ static void test_remove_marks_gone_and_lookup_needs_no_request(void)
 	b->ops->destroy(b);
 }
 
-static void test_remove_without_listing_leaves_a_negative_entry(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-
-	CHECK_INT(do_lookup(b, &packages, "pkg-a"), 0);
-	CHECK_INT(do_remove(b, &packages, "pkg-a", 0), 0);
-	CHECK_INT(do_lookup(b, &packages, "pkg-a"), -ENOENT);
-	CHECK_INT(atomic_load(&f->nlookup), 1);
-	clock_set(105.0);
-	CHECK_INT(do_lookup(b, &packages, "pkg-a"), -ENOENT);
-	CHECK_INT(atomic_load(&f->nlookup), 2);
-	b->ops->destroy(b);
-}
-
-static void test_remove_of_a_missing_name_also_marks_it_gone(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-	struct listing *l;
-
-	CHECK_INT(b->ops->list(b, &versions_p1, &l), 0);
-	/* Someone else deleted it: the cloud says 404. */
-	fake_find(f, &versions_p1, "1.2.3")->present = false;
-	CHECK_INT(do_remove(b, &versions_p1, "1.2.3", 0), -ENOENT);
-	CHECK(listing_find(l, "1.2.3") == NULL);
-	CHECK_INT(do_lookup(b, &versions_p1, "1.2.3"), -ENOENT);
-	CHECK_INT(atomic_load(&f->nlookup), 0);
-	listing_put(l);
-	b->ops->destroy(b);
-}
-
-static void test_failed_remove_leaves_the_cache_unchanged(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-
-	CHECK_INT(do_list(b, &packages), 0);
-	CHECK_INT(do_list(b, &versions_p1), 0);
-	f->fail_remove = -EIO;
-	CHECK_INT(do_remove(b, &packages, "pkg-a", 0), -EIO);
-	f->fail_remove = 0;
-	CHECK_INT(do_remove(b, &providers, "p1", 0), -ENOTEMPTY);
-	CHECK_INT(do_lookup(b, &packages, "pkg-a"), 0);
-	CHECK_INT(do_list(b, &versions_p1), 0);
-	CHECK_INT(atomic_load(&f->nlookup), 0);
-	CHECK_INT(atomic_load(&f->nlist), 2);
-	b->ops->destroy(b);
-}
-
-static void test_remove_of_a_provider_drops_its_versions_listing(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-
-	CHECK_INT(do_list(b, &providers), 0);
-	CHECK_INT(do_list(b, &versions_p1), 0);
-	CHECK_INT(do_list(b, &versions_p2), 0);
-	CHECK_INT(do_remove(b, &providers, "p1", BACKEND_CASCADE), 0);
-	CHECK_INT(do_lookup(b, &providers, "p1"), -ENOENT);
-	CHECK_INT(do_list(b, &versions_p1), -ENOENT);
-	CHECK_INT(do_list(b, &versions_p2), 0);
-	CHECK_INT(do_list(b, &providers), 0);
-	CHECK_INT(atomic_load(&f->nlist), 4);
-	CHECK_INT(atomic_load(&f->nlookup), 0);
-	b->ops->destroy(b);
-}
-
-static int fail_estale(struct backend *b, const struct coll *c,
-		       const struct resource *r, unsigned flags)
-{
-	(void)b;
-	(void)c;
-	(void)r;
-	(void)flags;
-	return -ESTALE;
-}
-
-static void test_estale_on_a_provider_drops_the_providers_listing(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-	struct backend_ops stale_ops = fake_ops;
-	struct listing *held;
-
-	CHECK_INT(b->ops->list(b, &providers, &held), 0);
-	CHECK_INT(do_list(b, &packages), 0);
-	stale_ops.remove = fail_estale;
-	f->b.ops = &stale_ops;
-	CHECK_INT(do_remove(b, &providers, "p2", 0), -ESTALE);
-	f->b.ops = &fake_ops;
-	/* A holder keeps its reference, untouched. */
-	CHECK_INT(listing_live(held), 3);
-	CHECK_INT(do_list(b, &providers), 0);
-	CHECK_INT(do_list(b, &packages), 0);
-	CHECK_INT(atomic_load(&f->nlist), 3);
-	listing_put(held);
-	b->ops->destroy(b);
-}
-
-static void test_estale_on_a_version_changes_nothing(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-
-	CHECK_INT(do_list(b, &versions_p2), 0);
-	f->fail_remove = -ESTALE;
-	CHECK_INT(do_remove(b, &versions_p2, "0.1.0", 0), -ESTALE);
-	CHECK_INT(do_list(b, &versions_p2), 0);
-	CHECK_INT(do_lookup(b, &versions_p2, "0.1.0"), 0);
-	CHECK_INT(atomic_load(&f->nlist), 1);
-	CHECK_INT(atomic_load(&f->nlookup), 0);
-	b->ops->destroy(b);
-}
-
 /* --- errors that did not reach the cloud --------------------------- */
 
 static void test_unreachable_lookup_error_is_kept_for_three_seconds(void)
@@ -1093,39 +1295,6 @@ static void test_unreachable_lookup_error_is_kept_for_three_seconds(void)
 	}
 }
 
-/* A timeout takes the whole timeout: the memory counts from its end. */
-static void test_error_memory_counts_from_the_failure(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-
-	f->fail_lookup = -ETIMEDOUT;
-	f->lookup_takes = 10.0;
-	CHECK_INT(do_lookup(b, &packages, "pkg-a"), -ETIMEDOUT);
-	f->lookup_takes = 0;
-	clock_set(112.9);
-	CHECK_INT(do_lookup(b, &packages, "pkg-a"), -ETIMEDOUT);
-	CHECK_INT(atomic_load(&f->nlookup), 1);
-	clock_set(113.0);
-	CHECK_INT(do_lookup(b, &packages, "pkg-a"), -ETIMEDOUT);
-	CHECK_INT(atomic_load(&f->nlookup), 2);
-	b->ops->destroy(b);
-}
-
-static void test_refresh_forgets_a_remembered_error(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-
-	f->fail_lookup = -ETIMEDOUT;
-	CHECK_INT(do_lookup(b, &packages, "pkg-a"), -ETIMEDOUT);
-	f->fail_lookup = 0;
-	b->ops->forget(b, &packages);
-	CHECK_INT(do_lookup(b, &packages, "pkg-a"), 0);
-	CHECK_INT(atomic_load(&f->nlookup), 2);
-	b->ops->destroy(b);
-}
-
 static void test_errors_from_the_cloud_are_not_kept(void)
 {
 	static const int errs[] = {-EIO, -EACCES, -EAGAIN, -EINVAL};
@@ -1145,123 +1314,6 @@ static void test_errors_from_the_cloud_are_not_kept(void)
 }
 
 /* --- expired answers and peek ------------------------------------- */
-
-/* lookup_stale: the error, or -EILSEQ for a wrong name; *stale set. */
-static int do_lookup_stale(struct backend *b, const struct coll *c,
-			   const char *name, bool *stale)
-{
-	struct resource r;
-	int err = b->ops->lookup_stale(b, c, name, &r, stale);
-
-	if (!err && strcmp(r.name, name) != 0)
-		err = -EILSEQ;
-	resource_clear(&r);
-	return err;
-}
-
-static void test_expired_listing_answers_lookup_stale_once(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-	bool stale = false;
-
-	CHECK_INT(do_list(b, &packages), 0);
-	clock_set(500.0);
-	CHECK_INT(do_lookup_stale(b, &packages, "pkg-a", &stale), 0);
-	CHECK(stale);
-	CHECK_INT(atomic_load(&f->nlookup), 0);
-	/* Once: the next asks, and its answer is fresh for the TTL. */
-	CHECK_INT(do_lookup_stale(b, &packages, "pkg-a", &stale), 0);
-	CHECK(!stale);
-	CHECK_INT(atomic_load(&f->nlookup), 1);
-	clock_set(529.9);
-	CHECK_INT(do_lookup_stale(b, &packages, "pkg-a", &stale), 0);
-	CHECK(!stale);
-	CHECK_INT(atomic_load(&f->nlookup), 1);
-	/* That answer, expired in turn, may be given once more. */
-	clock_set(530.0);
-	CHECK_INT(do_lookup_stale(b, &packages, "pkg-a", &stale), 0);
-	CHECK(stale);
-	CHECK_INT(atomic_load(&f->nlookup), 1);
-	/* Each name once; the plain lookup never answers expired. */
-	CHECK_INT(do_lookup_stale(b, &packages, "pkg-b", &stale), 0);
-	CHECK(stale);
-	CHECK_INT(do_lookup(b, &packages, "pkg-c"), 0);
-	CHECK_INT(atomic_load(&f->nlookup), 2);
-	CHECK_INT(atomic_load(&f->nlist), 1);
-	b->ops->destroy(b);
-}
-
-static void test_lookup_stale_never_answers_a_missing_name(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-	bool stale = false;
-
-	CHECK_INT(do_list(b, &packages), 0);
-	CHECK_INT(do_remove(b, &packages, "pkg-a", 0), 0);
-	fake_find(f, &packages, "pkg-b")->present = false;
-	CHECK_INT(do_lookup(b, &packages, "pkg-zz"), -ENOENT);
-	clock_set(500.0);
-	/* Deleted here, never listed, or missing: the cloud decides. */
-	CHECK_INT(do_lookup_stale(b, &packages, "pkg-a", &stale), -ENOENT);
-	CHECK_INT(do_lookup_stale(b, &packages, "pkg-zz", &stale), -ENOENT);
-	CHECK_INT(do_lookup_stale(b, &packages, "pkg-new", &stale), -ENOENT);
-	CHECK(!stale);
-	CHECK_INT(atomic_load(&f->nlookup), 4);
-	/* Listed, then deleted behind our back: once from the listing,
-	 * then the truth. */
-	CHECK_INT(do_lookup_stale(b, &packages, "pkg-b", &stale), 0);
-	CHECK(stale);
-	CHECK_INT(do_lookup_stale(b, &packages, "pkg-b", &stale), -ENOENT);
-	CHECK_INT(atomic_load(&f->nlookup), 5);
-	b->ops->destroy(b);
-}
-
-static void test_lookup_stale_uses_the_newest_answer(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-	bool stale = false;
-
-	/* Listed at 100, found missing at 110: missing wins. */
-	CHECK_INT(do_list(b, &packages), 0);
-	fake_find(f, &packages, "pkg-c")->present = false;
-	clock_set(140.0);
-	CHECK_INT(do_lookup(b, &packages, "pkg-c"), -ENOENT);
-	/* Listed again at 200 with pkg-c back: the listing wins. */
-	fake_find(f, &packages, "pkg-c")->present = true;
-	clock_set(200.0);
-	CHECK_INT(do_list(b, &packages), 0);
-	clock_set(300.0);
-	CHECK_INT(do_lookup_stale(b, &packages, "pkg-c", &stale), 0);
-	CHECK(stale);
-	CHECK_INT(atomic_load(&f->nlookup), 1);
-	/* An expired entry with no listing answers too. */
-	CHECK_INT(do_lookup(b, &providers, "p1"), 0);
-	clock_set(400.0);
-	CHECK_INT(do_lookup_stale(b, &providers, "p1", &stale), 0);
-	CHECK(stale);
-	CHECK_INT(atomic_load(&f->nlookup), 2);
-	b->ops->destroy(b);
-}
-
-static void test_lookup_stale_gives_a_remembered_error(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-	bool stale = false;
-
-	CHECK_INT(do_list(b, &packages), 0);
-	clock_set(500.0);
-	CHECK_INT(do_lookup_stale(b, &packages, "pkg-a", &stale), 0);
-	f->fail_lookup = -ETIMEDOUT;
-	CHECK_INT(do_lookup_stale(b, &packages, "pkg-a", &stale), -ETIMEDOUT);
-	CHECK_INT(do_lookup_stale(b, &packages, "pkg-a", &stale), -ETIMEDOUT);
-	CHECK(!stale);
-	CHECK_INT(atomic_load(&f->nlookup), 1);
-	b->ops->destroy(b);
-}
 
 static void test_peek_returns_only_a_fresh_listing(void)
 {
@@ -1305,87 +1357,7 @@ static void test_ttl_zero_answers_nothing_expired(void)
 	b->ops->destroy(b);
 }
 
-/* --- forget -------------------------------------------------------- */
-
-static void test_forget_drops_one_collection(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-
-	CHECK_INT(do_list(b, &packages), 0);
-	CHECK_INT(do_list(b, &versions_p1), 0);
-	CHECK_INT(do_lookup(b, &packages, "pkg-zz"), -ENOENT);
-	b->ops->forget(b, &packages);
-	CHECK_INT(atomic_load(&f->nforget), 1);
-	CHECK_INT(do_list(b, &packages), 0);
-	CHECK_INT(do_list(b, &versions_p1), 0);
-	CHECK_INT(atomic_load(&f->nlist), 3);
-	/* Its negative entry went too. */
-	CHECK_INT(do_lookup(b, &packages, "pkg-zz"), -ENOENT);
-	CHECK_INT(atomic_load(&f->nlookup), 2);
-	b->ops->destroy(b);
-}
-
-static void test_forget_providers_drops_versions_listings(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-
-	CHECK_INT(do_list(b, &providers), 0);
-	CHECK_INT(do_list(b, &versions_p1), 0);
-	CHECK_INT(do_list(b, &versions_p2), 0);
-	CHECK_INT(do_list(b, &packages), 0);
-	b->ops->forget(b, &providers);
-	CHECK_INT(do_list(b, &providers), 0);
-	CHECK_INT(do_list(b, &versions_p1), 0);
-	CHECK_INT(do_list(b, &versions_p2), 0);
-	CHECK_INT(do_list(b, &packages), 0);
-	CHECK_INT(atomic_load(&f->nlist), 7);
-	b->ops->destroy(b);
-}
-
-static void test_forget_all_drops_everything(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-
-	CHECK_INT(do_list(b, &packages), 0);
-	CHECK_INT(do_list(b, &versions_p2), 0);
-	CHECK_INT(do_lookup(b, &providers, "p3"), 0);
-	CHECK_INT(do_lookup(b, &providers, "p9"), -ENOENT);
-	b->ops->forget(b, NULL);
-	CHECK_INT(atomic_load(&f->nforget), 1);
-	CHECK_INT(do_list(b, &packages), 0);
-	CHECK_INT(do_list(b, &versions_p2), 0);
-	CHECK_INT(do_lookup(b, &providers, "p3"), 0);
-	CHECK_INT(do_lookup(b, &providers, "p9"), -ENOENT);
-	CHECK_INT(atomic_load(&f->nlist), 4);
-	CHECK_INT(atomic_load(&f->nlookup), 4);
-	b->ops->destroy(b);
-}
-
 /* --- no cache, check, destroy -------------------------------------- */
-
-static void test_ttl_zero_passes_everything_through(void)
-{
-	struct fake *f;
-	struct backend *b = setup(&f, 0, 5);
-
-	CHECK_INT(do_list(b, &packages), 0);
-	CHECK_INT(do_list(b, &packages), 0);
-	CHECK_INT(do_lookup(b, &packages, "pkg-a"), 0);
-	CHECK_INT(do_lookup(b, &packages, "pkg-a"), 0);
-	CHECK_INT(do_lookup(b, &packages, "nope"), -ENOENT);
-	CHECK_INT(do_lookup(b, &packages, "nope"), -ENOENT);
-	CHECK_INT(do_remove(b, &packages, "pkg-a", 0), 0);
-	CHECK_INT(do_remove(b, &packages, "pkg-a", 0), -ENOENT);
-	b->ops->forget(b, NULL);
-	CHECK_INT(atomic_load(&f->nlist), 2);
-	CHECK_INT(atomic_load(&f->nlookup), 4);
-	CHECK_INT(atomic_load(&f->nremove), 2);
-	CHECK_INT(atomic_load(&f->nforget), 1);
-	b->ops->destroy(b);
-}
 
 static void test_check_passes_through(void)
 {
@@ -1598,79 +1570,23 @@ static void test_stress_random_calls_stay_consistent(void)
 	b->ops->destroy(b);
 }
 
-/* --- a kind the table does not have ---------------------------------- */
-
-static void test_a_new_kind_is_cached_as_the_others(void)
-{
-	static const struct coll things = {&test_things, NULL};
-	static const struct coll parts_t1 = {&test_parts, "t1"};
-	struct fake *f;
-	struct backend *b = setup(&f, 30, 5);
-
-	CHECK_INT(do_list(b, &things), 0);
-	CHECK_INT(do_list(b, &things), 0);
-	CHECK_INT(do_list(b, &parts_t1), 0);
-	CHECK_INT(do_list(b, &parts_t1), 0);
-	CHECK_INT(atomic_load(&f->nlist), 2);
-	CHECK_INT(do_lookup(b, &parts_t1, "part-1"), 0);
-	CHECK_INT(atomic_load(&f->nlookup), 0);
-	/* An entry with children: ENOTEMPTY, then gone with them. */
-	CHECK_INT(do_remove(b, &things, "t1", 0), -ENOTEMPTY);
-	CHECK_INT(do_remove(b, &things, "t1", BACKEND_CASCADE), 0);
-	CHECK_INT(do_lookup(b, &things, "t1"), -ENOENT);
-	/* Its children's listing went with it: asked again, and gone. */
-	CHECK_INT(do_list(b, &parts_t1), -ENOENT);
-	CHECK_INT(atomic_load(&f->nlist), 3);
-	b->ops->destroy(b);
-}
-
 int main(void)
 {
-	test_a_new_kind_is_cached_as_the_others();
+	test_scripts();
 	test_second_list_within_ttl_makes_no_request();
 	test_list_after_ttl_makes_a_new_request();
-	test_list_ttl_counts_from_the_start_of_the_fetch();
 	test_listings_of_different_collections_are_kept_apart();
 	test_lookup_is_answered_from_a_fresh_listing();
-	test_lookup_with_a_stale_listing_asks_inner();
-	test_missing_name_in_fresh_listing_is_confirmed_once();
-	test_name_created_after_the_listing_is_found_by_inner();
-	test_lookup_answering_enoent_marks_the_listing();
 	test_lookup_without_listing_asks_once_then_caches();
-	test_missing_name_without_listing_is_kept_negative();
-	test_negative_ttl_zero_keeps_no_negative_entry();
-	test_same_name_in_two_collections_is_two_entries();
-	test_list_error_is_not_cached();
-	test_lookup_error_is_not_cached();
-	test_failed_refresh_does_not_serve_the_stale_listing();
-	test_eight_threads_listing_at_once_make_one_request();
-	test_eight_threads_share_one_list_error();
-	test_eight_threads_looking_up_one_name_make_one_request();
-	test_eight_threads_share_one_missing_answer();
+	test_eight_threads_at_once_share_one_request();
 	test_delete_during_a_list_is_not_undone_by_its_answer();
 	test_interrupted_waiter_returns_eintr_at_once();
 	test_interrupted_leader_does_not_fail_its_waiter();
 	test_remove_marks_gone_and_lookup_needs_no_request();
-	test_remove_without_listing_leaves_a_negative_entry();
-	test_remove_of_a_missing_name_also_marks_it_gone();
-	test_failed_remove_leaves_the_cache_unchanged();
-	test_remove_of_a_provider_drops_its_versions_listing();
-	test_estale_on_a_provider_drops_the_providers_listing();
-	test_estale_on_a_version_changes_nothing();
 	test_unreachable_lookup_error_is_kept_for_three_seconds();
-	test_error_memory_counts_from_the_failure();
-	test_refresh_forgets_a_remembered_error();
 	test_errors_from_the_cloud_are_not_kept();
-	test_expired_listing_answers_lookup_stale_once();
-	test_lookup_stale_never_answers_a_missing_name();
-	test_lookup_stale_uses_the_newest_answer();
-	test_lookup_stale_gives_a_remembered_error();
 	test_peek_returns_only_a_fresh_listing();
 	test_ttl_zero_answers_nothing_expired();
-	test_forget_drops_one_collection();
-	test_forget_providers_drops_versions_listings();
-	test_forget_all_drops_everything();
-	test_ttl_zero_passes_everything_through();
 	test_check_passes_through();
 	test_destroy_destroys_inner();
 	test_wrap_refuses_null();
