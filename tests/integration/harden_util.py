@@ -6,6 +6,7 @@ fixture of conftest.py serves the session's plain emulator; these tests
 need emulators that they start, stall, stop and restart themselves."""
 
 import contextlib
+import errno
 import os
 import shutil
 import subprocess
@@ -200,3 +201,29 @@ def expected_names(emu, directory, versions):
 def api_requests(emu):
     """The emulator's request counters that are not 0."""
     return {k: v for k, v in emu.stats()["requests"].items() if v}
+
+
+def tool_list_hostile(emu, knob, directory, want_errno, want_requests,
+                      names, timeout=120):
+    """backend_tool lists directory while the emulator answers with the
+    hostile knob: the exact requests, then the errno (with nothing
+    listed) or every name exactly once. Returns (proc, elapsed)."""
+    emu.clear_faults()
+    emu.faults(hostile=knob)
+    emu.reset()
+    proc, elapsed = run_tool(emu, "list", directory, timeout=timeout)
+    got = api_requests(emu)
+    emu.clear_faults()
+    print("tool %s %s: exit %d, %s, %.2f s" % (knob, directory,
+                                               proc.returncode, got, elapsed))
+    assert got == want_requests
+    if want_errno:
+        assert proc.returncode == 1
+        assert tool_errno(proc) == errno.errorcode[want_errno]
+        assert proc.stdout == ""
+    else:
+        assert proc.returncode == 0, proc.stderr
+        listed = [line.split("\t")[0] for line in proc.stdout.splitlines()]
+        assert len(listed) == len(set(listed))
+        assert set(listed) == names
+    return proc, elapsed
