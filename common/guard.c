@@ -330,11 +330,11 @@ int guard_take(struct guard *g, unsigned long *ticket)
 	if (g->limited && g->used >= g->limit) {
 		ret = -EPERM;
 		if (!g->warned)
-			log_warn("max_deletes: %lld deletes sent, the limit; "
-				 "every further delete is refused until "
-				 "`setfattr -n user.hwcfs.max_deletes -v N` "
-				 "on the mount point",
-				 g->used);
+			log_warn("max_deletes: the limit of %lld deletes is "
+				 "reached; every further delete is refused "
+				 "until `setfattr -n user.hwcfs.max_deletes "
+				 "-v N` on the mount point",
+				 g->limit);
 		g->warned = true;
 	} else if (g->limited) {
 		g->used++;
@@ -363,7 +363,7 @@ void guard_reset(struct guard *g, long long limit)
 	g->gen++;
 	g->warned = false;
 	pthread_mutex_unlock(&g->lock);
-	hwc_log(LOG_NOTICE, "max_deletes: %lld more deletes allowed from now",
+	hwc_log(LOG_NOTICE, "max_deletes: the owner allows %lld more deletes",
 		limit);
 }
 
