@@ -299,16 +299,29 @@ static size_t guard_components(const char *s)
 
 /*
  * With FNM_PATHNAME a '/' of the path matches only a '/' of the pattern,
- * so a pattern of k components can match only below the k-th: one with
- * no more components than path has matched path itself or nothing.
+ * so a pattern can match an entry below path only if it has more
+ * components than path and its first ones match path.
  */
 bool guard_protects_below(const struct guard *g, const char *path)
 {
 	size_t depth = guard_components(path);
+	char head[GUARD_PATTERN_LIMIT + 1];
 
-	for (size_t i = 0; g && i < g->nprotect; i++)
-		if (guard_components(g->protect[i]) > depth)
+	for (size_t i = 0; g && i < g->nprotect; i++) {
+		const char *p = g->protect[i];
+		size_t n = 0, seen = 0;
+
+		if (guard_components(p) <= depth)
+			continue;
+		while (p[n] && !(p[n] == '/' && ++seen == depth))
+			n++;
+		if (n >= sizeof(head))
 			return true;
+		memcpy(head, p, n);
+		head[n] = '\0';
+		if (fnmatch(head, path, FNM_PATHNAME) != FNM_NOMATCH)
+			return true;
+	}
 	return false;
 }
 
