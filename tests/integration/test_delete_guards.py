@@ -219,15 +219,14 @@ def test_min_age_with_cascade_refuses_an_old_provider_with_a_young_version(
 # ------------------------------------------------------------ max_deletes
 
 
-def rm_in_parallel(paths, procs):
-    """procs `rm -f` processes at once, paths dealt out among them; their
+def rm_in_parallel(groups):
+    """One `rm -f` process per group of paths, all at once; their
     combined stderr."""
     env = dict(os.environ, LC_ALL="C", LANG="C")
-    groups = [paths[i::procs] for i in range(procs)]
     running = [subprocess.Popen(["rm", "-f"] + g, env=env,
                                 stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
-               for g in groups if g]
+               for g in groups]
     return "".join(p.communicate(timeout=120)[1] for p in running)
 
 
@@ -237,19 +236,30 @@ def warnings_of(m):
                           r"reached", m.stderr))
 
 
+def versions_left(emulator):
+    return sum(len(p["versions"]) for p in providers(emulator).values())
+
+
 def test_max_deletes_holds_under_16_parallel_rm(emulator, mount, tmp_path):
-    emulator.seed(packages=48)
+    # The kernel runs the unlinks of one directory one at a time: the 16
+    # processes delete in 16 directories, so that their deletes reach
+    # hwcfs together.
+    names = ["p%02d" % i for i in range(16)]
+    for name in names:
+        emulator.add_provider(name, versions=["1.0.0", "1.0.1", "1.0.2"])
     m, audit = mount_with_audit(mount, tmp_path, "max_deletes=10")
-    ids = sorted(os.listdir(m.p(PACKAGES)))
-    assert len(ids) == 48
+    groups = []
+    for name in names:
+        versions = sorted(os.listdir(m.p(PROVIDERS, name)))
+        assert len(versions) == 3
+        groups.append([m.p(PROVIDERS, name, v) for v in versions])
     # Slow DELETEs, so that many are under way at once.
-    emulator.faults(latency_ms=40)
-    err, delta = delta_of(emulator, lambda: rm_in_parallel(
-        [m.p(PACKAGES, i) for i in ids], 16))
+    emulator.faults(latency_ms=100)
+    err, delta = delta_of(emulator, lambda: rm_in_parallel(groups))
     emulator.clear_faults()
-    assert delta == {"iotda.delete": 10, "total": 10}
+    assert delta == {"rfs.delete_version": 10, "total": 10}
     assert len(deletes(emulator)) == 10
-    assert len(package_ids(emulator)) == 38
+    assert versions_left(emulator) == 38
     assert len(refused_names(err)) == 38
     outcomes = [o for v in audit_lines(audit).values() for o in v]
     assert sorted(set(outcomes)) == ["deleted http=204",
@@ -257,7 +267,9 @@ def test_max_deletes_holds_under_16_parallel_rm(emulator, mount, tmp_path):
     assert outcomes.count("deleted http=204") == 10
     # One warning, the first time the limit was hit.
     assert warnings_of(m) == 1, m.stderr
-    assert sorted(os.listdir(m.p(PACKAGES))) == sorted(package_ids(emulator))
+    for name, p in providers(emulator).items():
+        assert sorted(os.listdir(m.p(PROVIDERS, name))) == \
+            sorted(v["provider_version"] for v in p["versions"])
 
 
 def test_setfattr_gives_the_owner_a_new_budget(emulator, mount, tmp_path):
