@@ -7,6 +7,37 @@
 #include "fs.h"
 #include "usage.h"
 
+/* The options of what deletes do, the delete guards among them. */
+static void usage_deletes(void)
+{
+	printf(
+	    "    -o rmdir_cascade        rmdir deletes a provider with its "
+	    "versions [off]\n"
+	    "    -o dry_run              log deletes, do not send them [off]\n"
+	    "    -o min_age=DURATION     refuse to delete what the cloud "
+	    "created\n"
+	    "                            less than DURATION ago: a number "
+	    "and\n"
+	    "                            s, m, h, d or w, e.g. 7d [none]\n"
+	    "    -o max_deletes=N        refuse every delete after N sent by "
+	    "this\n"
+	    "                            mount, until its owner runs "
+	    "`setfattr\n"
+	    "                            -n user.hwcfs.max_deletes -v M "
+	    "MOUNTPOINT`\n"
+	    "                            (M more from then) [no limit]\n"
+	    "    -o protect=PATTERN      never delete a path (relative to the "
+	    "mount\n"
+	    "                            point) matching PATTERN (fnmatch, "
+	    "`*`\n"
+	    "                            stops at `/`), nor what is under it;\n"
+	    "                            repeatable [none]\n"
+	    "                            A refused delete is EPERM and sends "
+	    "nothing.\n"
+	    "    -o ro                   read-only, every change is EROFS "
+	    "[off]\n");
+}
+
 void usage(const char *prog)
 {
 	printf("usage: %s [options] [PROFILE] MOUNTPOINT\n", prog);
@@ -61,32 +92,9 @@ void usage(const char *prog)
 	    "    -o cafile=FILE          an extra CA certificate [none]\n"
 	    "    -o audit_log=FILE       one line per delete\n"
 	    "                            [syslog; stderr with -f]\n"
-	    "    -o signing=auto|sdk|v11 IoTDA signing [auto: by host name]\n"
-	    "    -o rmdir_cascade        rmdir deletes a provider with its "
-	    "versions [off]\n"
-	    "    -o dry_run              log deletes, do not send them [off]\n"
-	    "    -o min_age=DURATION     refuse to delete what the cloud "
-	    "created\n"
-	    "                            less than DURATION ago: a number "
-	    "and\n"
-	    "                            s, m, h, d or w, e.g. 7d [none]\n"
-	    "    -o max_deletes=N        refuse every delete after N sent by "
-	    "this\n"
-	    "                            mount, until its owner runs "
-	    "`setfattr\n"
-	    "                            -n user.hwcfs.max_deletes -v M "
-	    "MOUNTPOINT`\n"
-	    "                            (M more from then) [no limit]\n"
-	    "    -o protect=PATTERN      never delete a path (relative to the "
-	    "mount\n"
-	    "                            point) matching PATTERN (fnmatch, "
-	    "`*`\n"
-	    "                            stops at `/`), nor what is under it;\n"
-	    "                            repeatable [none]\n"
-	    "                            A refused delete is EPERM and sends "
-	    "nothing.\n"
-	    "    -o ro                   read-only, every change is EROFS "
-	    "[off]\n"
+	    "    -o signing=auto|sdk|v11 IoTDA signing [auto: by host name]\n");
+	usage_deletes();
+	printf(
 	    "    -o parallel_list        IoTDA pages in parallel [on]\n"
 	    "    -o no_parallel_list     IoTDA pages one at a time [off]\n"
 	    "    -o config=FILE          the config file [$HWCFS_CONFIG, else\n"
