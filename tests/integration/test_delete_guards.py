@@ -12,12 +12,13 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
 from conftest import HWCFS, clean_env, emulator_opts, is_mounted
 from mountlib import MESSAGES, PACKAGES, PROVIDERS, delta_of, deletes, \
-    errno_of, package_ids, providers, sh
+    errno_of, package_ids, providers, refresh, sh
 
 EXIT_USAGE = 2
 EPERM_MSG = MESSAGES[errno.EPERM]
@@ -325,6 +326,34 @@ def test_setfattr_by_another_user_is_refused(emulator, mount):
     r, delta = delta_of(emulator, lambda: sh(["rm", m.p(PACKAGES, ids[0])]))
     assert r.returncode == 0, r.stderr
     assert delta == {"iotda.delete": 1, "total": 1}
+
+
+def test_a_delete_never_sent_takes_no_slot(emulator, mount, tmp_path):
+    emulator.seed(packages=3, providers=1)
+    m, audit = mount_with_audit(mount, tmp_path, "max_deletes=1",
+                                "auth_hold=1")
+    ids = sorted(os.listdir(m.p(PACKAGES)))
+    (prov,) = os.listdir(m.p(PROVIDERS))
+    # A 401 elsewhere opens the key breaker: the DELETE is refused
+    # EACCES before it is sent, and gives its slot back.
+    emulator.revoke_key()
+    refresh(m.p(PROVIDERS))
+    assert errno_of(os.listdir, m.p(PROVIDERS)) == errno.EACCES
+    r, delta = delta_of(emulator, lambda: sh(["rm", m.p(PACKAGES, ids[0])]))
+    assert r.returncode == 1 and MESSAGES[errno.EACCES] in r.stderr
+    assert delta == {}
+    assert os.getxattr(m.path, "user.hwcfs.max_deletes") == b"1"
+    emulator.reset_keys()
+    time.sleep(1.5)  # the hold ends; the DELETE below is its probe
+    r, delta = delta_of(emulator, lambda: sh(["rm", m.p(PACKAGES, ids[0])]))
+    assert r.returncode == 0, r.stderr
+    assert delta == {"iotda.delete": 1, "total": 1}
+    r, delta = delta_of(emulator, lambda: sh(["rm", m.p(PACKAGES, ids[1])]))
+    assert r.returncode == 1 and EPERM_MSG in r.stderr
+    assert delta == {}
+    assert audit_lines(audit) == {
+        "iotda/packages/" + ids[0]: ["deleted http=204"],
+        "iotda/packages/" + ids[1]: ["refused reason=max_deletes"]}
 
 
 def test_a_dry_run_delete_takes_a_slot(emulator, mount, tmp_path):
