@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "guard.h"
 #include "http.h"
 #include "http_backend.h"
 #include "kinds.h"
@@ -53,6 +54,7 @@ struct http_backend {
 	struct listed_names *listed;
 	size_t nlisted;
 	int ttl; /* cache_ttl: how long a listing counts as fresh; 0: ever */
+	struct guard *guard; /* min_age, max_deletes, protect */
 };
 
 extern const struct backend_ops http_backend_ops;
@@ -80,6 +82,26 @@ void hb_drop_hidden(struct http_backend *hb, const struct coll *c,
 		    struct listing *l);
 /* The audit line's outcome word of a delete that ended with err. */
 const char *hb_outcome(int err);
+
+/* ---- hb_guard.c: the delete guards (common/guard.h) ---- */
+
+/*
+ * protect and min_age for r at path, and with BACKEND_CASCADE for the
+ * children it would take along (one listing, only when a guard could
+ * refuse one). 0, or -EPERM with its audit line, or the listing's error.
+ */
+int hb_guard_check(struct http_backend *hb, const struct coll *c,
+		   const struct resource *r, unsigned flags, const char *path);
+/* A max_deletes slot for the DELETE of path: 0 and *ticket, or -EPERM
+ * with its audit line. */
+int hb_guard_take(struct http_backend *hb, const char *path,
+		  unsigned long *ticket);
+
+/* ---- http_backend.c ---- */
+
+/* A walk of c into l; a listing past its bound is EIO with a log line. */
+int hb_list_into(struct http_backend *hb, const struct coll *c,
+		 struct listing *l);
 
 /* ---- hb_listed.c: names the listings showed ---- */
 

@@ -87,6 +87,7 @@ void hb_destroy(struct backend *b)
 		hb_listed_free(&hb->listed[i]);
 	free(hb->listed);
 	pthread_mutex_destroy(&hb->listed_lock);
+	guard_free(hb->guard);
 	free(hb);
 }
 
@@ -299,7 +300,9 @@ int http_backend_new(const struct hwc_config *cfg, struct backend **out,
 	}
 	hb->ttl = cfg->cache_ttl > 0 ? cfg->cache_ttl : 0;
 	hb->dry_run = cfg->dry_run > 0;
-	ret = copy_str(&hb->project_id, cfg->project_id);
+	ret = guard_new(cfg, &hb->guard);
+	if (!ret)
+		ret = copy_str(&hb->project_id, cfg->project_id);
 	if (!ret)
 		ret = copy_str(&hb->region, cfg->region);
 	if (!ret)
@@ -368,4 +371,9 @@ fail:
 const char *http_backend_project_id(const struct backend *b)
 {
 	return ((const struct http_backend *)b)->project_id;
+}
+
+struct guard *http_backend_guard(struct backend *b)
+{
+	return hb_of(b)->guard;
 }

@@ -54,8 +54,8 @@ static int coll_ready(struct http_backend *hb, const struct coll *c)
 }
 
 /* A walk into l; a listing past its bound is EIO with one log line. */
-static int list_into(struct http_backend *hb, const struct coll *c,
-		     struct listing *l)
+int hb_list_into(struct http_backend *hb, const struct coll *c,
+		 struct listing *l)
 {
 	char dir[512];
 	int ret = c->kind->ops->list(hb_svc(hb, c->kind), c, l);
@@ -105,7 +105,7 @@ static int hb_list(struct backend *b, const struct coll *c,
 		return -ENOMEM;
 	/* A hostile server's endless pages must not hold `ls` forever. */
 	http_limit_begin(hb->h, &limit);
-	ret = list_into(hb, c, l);
+	ret = hb_list_into(hb, c, l);
 	if (http_limit_end(&limit)) {
 		char dir[512];
 
@@ -173,7 +173,7 @@ static int has_children(struct http_backend *hb, const struct coll *c,
 	l = listing_new();
 	if (!l)
 		return -ENOMEM;
-	ret = list_into(hb, &vc, l);
+	ret = hb_list_into(hb, &vc, l);
 	*any = false;
 	for (i = 0; !ret && i < l->count && !*any; i++)
 		if (!hb_is_hidden(hb, &vc, l->items[i].name))
@@ -188,6 +188,7 @@ static int hb_remove(struct backend *b, const struct coll *c,
 	struct http_backend *hb = hb_of(b);
 	struct http_result res;
 	char path[1024], outcome[48];
+	unsigned long ticket;
 	bool any;
 	int ret;
 
@@ -211,6 +212,10 @@ static int hb_remove(struct backend *b, const struct coll *c,
 			path, c->kind->noun);
 		return -EINVAL;
 	}
+	/* Refused by protect or min_age: nothing is sent. */
+	ret = hb_guard_check(hb, c, r, flags, path);
+	if (ret)
+		return ret;
 	if (c->kind->child && !(flags & BACKEND_CASCADE)) {
 		ret = has_children(hb, c, r, &any);
 		if (ret)
@@ -218,16 +223,26 @@ static int hb_remove(struct backend *b, const struct coll *c,
 		if (any)
 			return -ENOTEMPTY;
 	}
+	/* A dry-run delete takes its slot too: it rehearses the real run,
+	 * which would stop at the same place (docs/hwcfs.md). */
+	ret = hb_guard_take(hb, path, &ticket);
+	if (ret)
+		return ret;
 	if (hb->dry_run) {
 		ret = hb_hide(hb, path);
-		if (ret)
+		if (ret) {
+			guard_refund(hb->guard, ticket);
 			return ret;
+		}
 		log_info("dry run: would delete %s", path);
 		audit_delete(path, NULL, "dry-run");
 		return 0;
 	}
 	ret = c->kind->ops->remove(hb_svc(hb, c->kind), c, r, &res);
-	if (res.attempts) {
+	/* A DELETE never sent (interrupted, the key breaker) costs none. */
+	if (!res.attempts) {
+		guard_refund(hb->guard, ticket);
+	} else {
 		snprintf(outcome, sizeof(outcome), "%s%s%.0ld", hb_outcome(ret),
 			 res.status ? " http=" : "", res.status);
 		audit_delete(path,

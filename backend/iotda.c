@@ -112,7 +112,8 @@ static int iotda_package(const cJSON *obj, const char *want, struct listing *l,
 	r->name = strdup(id);
 	if (!r->name)
 		return -ENOMEM;
-	r->mtime = iotda_parse_time(http_json_str(obj, "create_time", 32));
+	r->ctime = iotda_parse_time(http_json_str(obj, "create_time", 32));
+	r->mtime = r->ctime;
 	ret = http_json_resource(obj, iotda_show_only, r);
 	if (!ret && r->json_len > SVC_MAX_ENTRY_JSON) {
 		log_warn("iotda: skipping package %s: metadata of %zu bytes",

@@ -40,6 +40,7 @@ int resource_copy(struct resource *dst, const struct resource *src)
 	dst->name = dup_or_null(src->name, &failed);
 	dst->provider_id = dup_or_null(src->provider_id, &failed);
 	dst->mtime = src->mtime;
+	dst->ctime = src->ctime;
 	if (src->json) {
 		dst->json = malloc(src->json_len + 1);
 		if (dst->json) {

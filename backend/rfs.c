@@ -114,10 +114,10 @@ static int rfs_entry(const cJSON *obj, const struct rfs_family *fam,
 		log_warn("rfs: %s %s has no valid %s", key, name, fam->id_key);
 	}
 	t = http_json_str(obj, "update_time", 64);
+	r->ctime = rfs_parse_time(http_json_str(obj, "create_time", 64));
 	r->mtime = rfs_parse_time(t);
 	if (!r->mtime)
-		r->mtime =
-		    rfs_parse_time(http_json_str(obj, "create_time", 64));
+		r->mtime = r->ctime;
 	ret =
 	    http_json_resource(obj, version ? fam->version_show_only : NULL, r);
 	if (!ret && r->json_len > SVC_MAX_ENTRY_JSON) {

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "config_ini.h"
 #include "endpoint.h"
+#include "guard.h"
 #include "regions.h"
 
 void config_secret_free(char *s)
@@ -37,6 +38,7 @@ void config_init(struct hwc_config *cfg)
 	cfg->dry_run = -1;
 	cfg->ro = -1;
 	cfg->parallel_list = -1;
+	guard_config_init(cfg);
 }
 
 /* ---- where each value came from ---- */
@@ -101,6 +103,7 @@ void config_free(struct hwc_config *cfg)
 	free(cfg->cafile);
 	free(cfg->audit_log);
 	free(cfg->signing);
+	guard_config_free(cfg);
 	cred_clear(&cfg->cred);
 	config_init(cfg);
 }
@@ -281,6 +284,9 @@ int config_set(struct hwc_config *cfg, const char *key, const char *value,
 	const struct config_key *k = config_key_find(key);
 	int v;
 
+	if (guard_config_key(key))
+		return guard_config_set(cfg, key, value, false, "command line",
+					err, errlen);
 	if (!k || (k->type != CONFIG_INT && k->type != CONFIG_BOOL)) {
 		snprintf(err, errlen, "%s is not a number or flag option", key);
 		return -EINVAL;
@@ -303,9 +309,20 @@ static int config_apply(struct hwc_config *cfg, struct credentials *prof,
 			size_t errlen)
 {
 	const struct config_key *k = config_key_find(e->key);
-	char **sp, msg[160];
+	char **sp, msg[160], origin[600];
 	int *ip, v = 0;
 
+	if (!k) {
+		/* a guard's key: a bad value, empty too, is a usage error */
+		snprintf(origin, sizeof(origin), "profile %s of %s",
+			 cfg->profile, ini->path);
+		v = guard_config_set(cfg, e->key, e->value, true, origin, msg,
+				     sizeof(msg));
+		if (v == -ERANGE)
+			snprintf(err, errlen, "%s:%d: %s", ini->path, e->line,
+				 msg);
+		return v;
+	}
 	if (*e->value == '\0') {
 		snprintf(err, errlen, "%s:%d: %s has an empty value", ini->path,
 			 e->line, e->key);
@@ -376,7 +393,7 @@ static int config_load_file(struct hwc_config *cfg, bool named,
 	for (size_t i = 0; i < ini.count; i++) {
 		const struct config_ini_entry *e = &ini.entries[i];
 
-		if (!config_key_find(e->key)) {
+		if (!config_key_find(e->key) && !guard_config_key(e->key)) {
 			snprintf(err, errlen, "%s:%d: unknown key %s", ini.path,
 				 e->line, e->key);
 			rc = -EINVAL;
@@ -696,6 +713,7 @@ void config_print(const struct hwc_config *cfg, FILE *out)
 		origin ? origin : "no HOME");
 	for (size_t i = 0; i < CONFIG_NKEYS; i++)
 		config_print_key(cfg, &config_keys[i], out);
+	guard_config_print(cfg, out);
 }
 
 void config_forget_secrets(struct hwc_config *cfg)

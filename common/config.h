@@ -29,6 +29,12 @@ struct config_origin {
 	char *text;	 /* "command line", "profile prod of FILE", ... */
 };
 
+/* One protect pattern and where it came from (common/guard.c). */
+struct config_pattern {
+	char *pattern;
+	char *origin;
+};
+
 struct hwc_config {
 	char *profile;	   /* default "default" */
 	char *config_file; /* default: see config_default_path() */
@@ -50,6 +56,11 @@ struct hwc_config {
 	int dry_run;
 	int ro;
 	int parallel_list; /* IoTDA offset pages at once: 1 (default) or 0 */
+	/* The delete guards (common/guard.h): -1 and none when unset. */
+	int min_age;	 /* seconds a resource must have existed */
+	int max_deletes; /* deletes this mount may send */
+	struct config_pattern *protect; /* paths never deleted */
+	size_t nprotect;
 	/* Set by config_finish: no IoTDA or RFS endpoint was given, so both
 	 * came from the region's tables (an unset one is not offered there). */
 	int derived_endpoints;

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "guard.h"
+
 /* A line longer than this is not a settings line; refuse it. */
 #define CONFIG_LINE_MAX 65536
 
@@ -53,7 +55,7 @@ static int config_ini_add(struct config_ini *ini, const char *section,
 {
 	struct config_ini_entry *v, *e;
 
-	if (config_ini_get(ini, section, key))
+	if (!guard_config_repeats(key) && config_ini_get(ini, section, key))
 		return -EEXIST;
 	v = realloc(ini->entries, (ini->count + 1) * sizeof(*v));
 	if (!v)

@@ -405,10 +405,11 @@ static void fs_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	/*
 	 * A package's DELETE needs only its id and says itself whether it
-	 * existed (404). Kinds with a strong id need the id the delete must
-	 * match; a dry run asks, to fail as a real one would.
+	 * existed (404). Kinds with a strong id need the id it must match;
+	 * a dry run asks, to fail as a real one would; min_age, for the age.
 	 */
-	if (c.kind->delete_by_name && fs->cfg->dry_run <= 0)
+	if (c.kind->delete_by_name && fs->cfg->dry_run <= 0 &&
+	    fs->cfg->min_age <= 0)
 		ret = resource_named(&r, name);
 	else {
 		call_begin(req, &cn);

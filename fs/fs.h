@@ -20,6 +20,10 @@ struct fs;
  */
 int fs_new(const struct hwc_config *cfg, struct fs **out);
 void fs_set_backend(struct fs *fs, struct backend *b);
+struct guard;
+/* The backend's delete guards, whose max_deletes budget the mount point's
+ * user.hwcfs.max_deletes attribute resets (docs/hwcfs.md). */
+void fs_set_guard(struct fs *fs, struct guard *g);
 const struct fuse_lowlevel_ops *fs_ops(void);
 
 /*

@@ -42,6 +42,7 @@ struct stale_delete {
 };
 
 struct missing_table;
+struct guard;
 
 struct fs {
 	const struct hwc_config *cfg;
@@ -55,6 +56,7 @@ struct fs {
 	double negative_timeout; /* of a missing name; 0: no negative entry */
 	struct missing_table *missing;	     /* the negative entries sent */
 	bool has_service[KIND_MAX_SERVICES]; /* by kind_services index */
+	struct guard *guard; /* the backend's delete guards, or NULL */
 
 	/*
 	 * Notifications are sent from their own thread: the kernel may hold
@@ -144,6 +146,13 @@ void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 void fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi);
 void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+
+/* limit.c: user.hwcfs.max_deletes of the mount point; false when name
+ * is not that attribute (nothing replied). */
+bool limit_setxattr(fuse_req_t req, struct fs *fs, struct node *n,
+		    const char *name, const char *value, size_t size);
+bool limit_getxattr(fuse_req_t req, struct fs *fs, struct node *n,
+		    const char *name, size_t size);
 
 /* xattr.c */
 void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,

@@ -144,12 +144,14 @@ void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	struct fs *fs = req_fs(req);
 	struct node *n = inode_get(fs->it, ino);
 
-	(void)value, (void)size, (void)flags;
+	(void)flags;
 	log_debug("setxattr %" PRIu64 " %s", (uint64_t)ino, name);
 	if (!n) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
+	if (limit_setxattr(req, fs, n, name, value, size))
+		return;
 	if (strcmp(name, XATTR_REFRESH) != 0) {
 		fuse_reply_err(req, refused(fs));
 		return;
@@ -182,6 +184,8 @@ void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}
+	if (limit_getxattr(req, fs, n, name, size))
+		return;
 	if (!node_entry_kind(n) || !node_entry_kind(n)->xattrs ||
 	    strncmp(name, XATTR_PREFIX, strlen(XATTR_PREFIX)) != 0) {
 		fuse_reply_err(req, ENODATA);

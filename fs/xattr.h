@@ -11,6 +11,7 @@
 
 #define XATTR_PREFIX "user.hwc."
 #define XATTR_REFRESH "user.hwcfs.refresh"
+#define XATTR_MAX_DELETES "user.hwcfs.max_deletes"
 
 /*
  * The names of every attribute of the JSON object json, each ending in

@@ -31,6 +31,7 @@ struct resource {
 	char *name;	   /* package_id, provider_name or provider_version */
 	char *provider_id; /* the strong id (kind->strong_id), else NULL */
 	time_t mtime;	   /* update time, else create time; 0 if unknown */
+	time_t ctime;	   /* the cloud's create time; 0 if unknown */
 	char *json;	   /* metadata, pretty-printed, ending in '\n' */
 	size_t json_len;
 };

@@ -20,4 +20,12 @@ int http_backend_new(const struct hwc_config *cfg, struct backend **out,
 /* The project id in use: configured, or the one IAM told; may be NULL. */
 const char *http_backend_project_id(const struct backend *b);
 
+struct guard;
+/*
+ * The delete guards the backend enforces (common/guard.h), made from the
+ * config; the filesystem resets their max_deletes budget on the owner's
+ * setfattr. Lives as long as the backend.
+ */
+struct guard *http_backend_guard(struct backend *b);
+
 #endif

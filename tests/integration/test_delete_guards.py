@@ -1,0 +1,473 @@
+"""test_delete_guards.py - acceptance tests of issue 15, guards for
+deleting at scale: `-o protect=PATTERN`, `-o min_age=DURATION` and `-o
+max_deletes=N` (with the owner's `setfattr -n user.hwcfs.max_deletes`).
+A refused delete is EPERM, sends no request, leaves the entry where it was
+and writes `outcome=refused reason=WHY` to the audit log; `rm -r` goes on
+with the other names. Bad values are usage errors (exit 2) on the command
+line and in a profile, and `hwcfs --check` prints the guards that are
+set. Request counts come from the emulator's counters."""
+
+import errno
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import HWCFS, clean_env, emulator_opts, is_mounted
+from mountlib import MESSAGES, PACKAGES, PROVIDERS, delta_of, deletes, \
+    errno_of, package_ids, providers, refresh, sh
+
+EXIT_USAGE = 2
+EPERM_MSG = MESSAGES[errno.EPERM]
+
+
+def audit_lines(path):
+    """{resource path: outcome} of the audit log (one delete each)."""
+    out = {}
+    for line in path.read_text().splitlines():
+        m = re.match(r"^\S+ delete (\S+) request_id=\S+ outcome=(.*)$", line)
+        assert m, line
+        out.setdefault(m.group(1), []).append(m.group(2))
+    return out
+
+
+def refused_names(stderr):
+    """The paths rm/find said "Operation not permitted" of."""
+    return set(re.findall(r"'([^']+)': %s" % EPERM_MSG, stderr))
+
+
+def mount_with_audit(mount, tmp_path, *opts):
+    audit = tmp_path / "audit.log"
+    return mount("audit_log=%s" % audit, *opts), audit
+
+
+# ------------------------------------------------------------ protect
+
+
+def test_protect_refuses_rm_without_a_request(emulator, mount, tmp_path):
+    for pid in ("keep-1", "keep-2", "scrap-1"):
+        emulator.add_package(package_id=pid, age_days=100)
+    m, audit = mount_with_audit(mount, tmp_path,
+                                "protect=iotda/packages/keep-*")
+    assert sorted(os.listdir(m.p(PACKAGES))) == ["keep-1", "keep-2",
+                                                 "scrap-1"]
+    r, delta = delta_of(emulator, lambda: sh(["rm", m.p(PACKAGES, "keep-1")]))
+    assert r.returncode == 1
+    assert refused_names(r.stderr) == {m.p(PACKAGES, "keep-1")}, r.stderr
+    assert delta == {}
+    # The kernel's view is as it was: listed and there, at no cost.
+    r, delta = delta_of(emulator, lambda: (
+        sorted(os.listdir(m.p(PACKAGES))), os.stat(m.p(PACKAGES, "keep-1"))))
+    assert r[0] == ["keep-1", "keep-2", "scrap-1"]
+    assert delta == {}
+    r, delta = delta_of(emulator, lambda: sh(["rm", m.p(PACKAGES,
+                                                        "scrap-1")]))
+    assert r.returncode == 0, r.stderr
+    assert delta == {"iotda.delete": 1, "total": 1}
+    assert package_ids(emulator) == {"keep-1", "keep-2"}
+    assert audit_lines(audit) == {
+        "iotda/packages/keep-1": ["refused reason=protect"],
+        "iotda/packages/scrap-1": ["deleted http=204"]}
+
+
+def test_rm_r_of_a_provider_with_a_protected_version_keeps_both(
+        emulator, mount, tmp_path):
+    emulator.add_provider("app", versions=["1.0.0", "2.0.0", "3.0.0"])
+    m, audit = mount_with_audit(mount, tmp_path,
+                                "protect=rfs/providers/app/2.0.0")
+    assert sorted(os.listdir(m.p(PROVIDERS, "app"))) == \
+        ["1.0.0", "2.0.0", "3.0.0"]
+    r, delta = delta_of(emulator, lambda: sh(["rm", "-r",
+                                             m.p(PROVIDERS, "app")]))
+    assert r.returncode == 1
+    assert refused_names(r.stderr) == {m.p(PROVIDERS, "app", "2.0.0")}
+    # Two DELETEs; nothing for 2.0.0. rm -r knows the provider is not
+    # empty and leaves it; an rmdir of it is ENOTEMPTY.
+    assert delta == {"rfs.delete_version": 2, "total": 2}
+    assert errno_of(os.rmdir, m.p(PROVIDERS, "app")) == errno.ENOTEMPTY
+    assert sorted(d["resource"] for d in deletes(emulator)) == \
+        ["app/1.0.0", "app/3.0.0"]
+    assert [v["provider_version"]
+            for v in providers(emulator)["app"]["versions"]] == ["2.0.0"]
+    assert os.listdir(m.p(PROVIDERS, "app")) == ["2.0.0"]
+    assert audit_lines(audit) == {
+        "rfs/providers/app/1.0.0": ["deleted http=204"],
+        "rfs/providers/app/2.0.0": ["refused reason=protect"],
+        "rfs/providers/app/3.0.0": ["deleted http=204"]}
+
+
+def test_protecting_a_provider_protects_its_versions(emulator, mount,
+                                                     tmp_path):
+    emulator.add_provider("prod", versions=["1.0.0"])
+    m, audit = mount_with_audit(mount, tmp_path, "protect=rfs/providers/pr*")
+    assert os.listdir(m.p(PROVIDERS, "prod")) == ["1.0.0"]
+    r, delta = delta_of(emulator, lambda: sh(["rm", "-r",
+                                             m.p(PROVIDERS, "prod")]))
+    assert r.returncode == 1
+    assert refused_names(r.stderr) == {m.p(PROVIDERS, "prod", "1.0.0")}
+    assert delta == {}
+    # The provider itself too, by its name, before any request.
+    r, delta = delta_of(emulator, lambda: errno_of(os.rmdir,
+                                                   m.p(PROVIDERS, "prod")))
+    assert (r, delta) == (errno.EPERM, {})
+    assert audit_lines(audit) == {
+        "rfs/providers/prod/1.0.0": ["refused reason=protect"],
+        "rfs/providers/prod": ["refused reason=protect"]}
+
+
+def test_cascade_refuses_a_provider_with_a_protected_version(
+        emulator, mount, tmp_path):
+    emulator.add_provider("app", versions=["1.0.0", "2.0.0"])
+    m, audit = mount_with_audit(mount, tmp_path, "rmdir_cascade",
+                                "protect=rfs/providers/*/2.0.0")
+    assert "app" in os.listdir(m.p(PROVIDERS))
+    r, delta = delta_of(emulator, lambda: sh(["rmdir",
+                                             m.p(PROVIDERS, "app")]))
+    assert r.returncode == 1
+    assert EPERM_MSG in r.stderr, r.stderr
+    # The one DELETE would take 2.0.0 along: the versions are asked, and
+    # no DELETE is sent.
+    assert delta == {"rfs.list_versions": 1, "total": 1}
+    assert deletes(emulator) == []
+    assert len(providers(emulator)["app"]["versions"]) == 2
+    assert audit_lines(audit) == {
+        "rfs/providers/app": ["refused reason=protect"]}
+
+
+def test_protect_lines_of_a_profile_all_hold(emulator, mount, tmp_path):
+    for pid in ("a-1", "b-1", "c-1"):
+        emulator.add_package(package_id=pid, age_days=10)
+    conf = tmp_path / "config"
+    conf.write_text("[p]\nprotect = iotda/packages/a-*\n"
+                    "protect = iotda/packages/b-1\n")
+    conf.chmod(0o600)
+    m = mount("config=%s" % conf, "profile=p")
+    assert len(os.listdir(m.p(PACKAGES))) == 3
+    r, delta = delta_of(emulator, lambda: sh(
+        ["rm", "-f"] + [m.p(PACKAGES, p) for p in ("a-1", "b-1", "c-1")]))
+    assert r.returncode == 1
+    assert refused_names(r.stderr) == {m.p(PACKAGES, "a-1"),
+                                       m.p(PACKAGES, "b-1")}
+    assert delta == {"iotda.delete": 1, "total": 1}
+    assert package_ids(emulator) == {"a-1", "b-1"}
+
+
+# ------------------------------------------------------------ min_age
+
+
+def test_min_age_find_delete_spares_the_young_packages(emulator, mount,
+                                                       tmp_path):
+    old = {emulator.add_package(age_days=d)["package_id"]
+           for d in (40, 90, 400)}
+    young = {emulator.add_package(age_days=d)["package_id"]
+             for d in (0.01, 3, 29)}
+    m, audit = mount_with_audit(mount, tmp_path, "min_age=30d")
+    assert set(os.listdir(m.p(PACKAGES))) == old | young
+    # A cleanup whose -mtime test was forgotten: the guard stops it.
+    r, delta = delta_of(emulator, lambda: sh(
+        ["find", m.p(PACKAGES), "-type", "f", "-delete"]))
+    assert r.returncode == 1
+    assert refused_names(r.stderr) == {m.p(PACKAGES, p) for p in young}
+    # The creation times came with the listing: one DELETE per old one.
+    assert delta == {"iotda.delete": 3, "total": 3}
+    assert package_ids(emulator) == young
+    assert set(os.listdir(m.p(PACKAGES))) == young
+    lines = audit_lines(audit)
+    assert {p: lines["iotda/packages/" + p] for p in young} == \
+        {p: ["refused reason=min_age"] for p in young}
+    assert {p: lines["iotda/packages/" + p] for p in old} == \
+        {p: ["deleted http=204"] for p in old}
+
+
+def test_min_age_refuses_a_young_version(emulator, mount, tmp_path):
+    emulator.add_provider("app", age_days=100, versions=[
+        {"provider_version": "1.0.0", "age_days": 90},
+        {"provider_version": "2.0.0", "age_days": 0.4}])
+    m, audit = mount_with_audit(mount, tmp_path, "min_age=12h")
+    assert sorted(os.listdir(m.p(PROVIDERS, "app"))) == ["1.0.0", "2.0.0"]
+    r, delta = delta_of(emulator, lambda: sh(
+        ["rm", m.p(PROVIDERS, "app", "2.0.0")]))
+    assert r.returncode == 1 and EPERM_MSG in r.stderr, r.stderr
+    assert delta == {}
+    r, delta = delta_of(emulator, lambda: sh(
+        ["rm", m.p(PROVIDERS, "app", "1.0.0")]))
+    assert r.returncode == 0, r.stderr
+    assert delta == {"rfs.delete_version": 1, "total": 1}
+    assert audit_lines(audit) == {
+        "rfs/providers/app/2.0.0": ["refused reason=min_age"],
+        "rfs/providers/app/1.0.0": ["deleted http=204"]}
+
+
+def test_min_age_with_cascade_refuses_an_old_provider_with_a_young_version(
+        emulator, mount, tmp_path):
+    emulator.add_provider("app", age_days=100, versions=[
+        {"provider_version": "1.0.0", "age_days": 1}])
+    m, audit = mount_with_audit(mount, tmp_path, "rmdir_cascade",
+                                "min_age=1w")
+    assert "app" in os.listdir(m.p(PROVIDERS))
+    r, delta = delta_of(emulator, lambda: sh(["rmdir",
+                                             m.p(PROVIDERS, "app")]))
+    assert r.returncode == 1 and EPERM_MSG in r.stderr, r.stderr
+    assert delta == {"rfs.list_versions": 1, "total": 1}
+    assert "app" in providers(emulator)
+    assert audit_lines(audit) == {"rfs/providers/app":
+                                  ["refused reason=min_age"]}
+
+
+# ------------------------------------------------------------ max_deletes
+
+
+def rm_in_parallel(groups):
+    """One `rm -f` process per group of paths, all at once; their
+    combined stderr."""
+    env = dict(os.environ, LC_ALL="C", LANG="C")
+    running = [subprocess.Popen(["rm", "-f"] + g, env=env,
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+               for g in groups]
+    return "".join(p.communicate(timeout=120)[1] for p in running)
+
+
+def warnings_of(m):
+    """How many times the daemon warned that max_deletes was reached."""
+    return len(re.findall(r"max_deletes: the limit of \d+ deletes is "
+                          r"reached", m.stderr))
+
+
+def versions_left(emulator):
+    return sum(len(p["versions"]) for p in providers(emulator).values())
+
+
+def test_max_deletes_holds_under_16_parallel_rm(emulator, mount, tmp_path):
+    # The kernel runs the unlinks of one directory one at a time: the 16
+    # processes delete in 16 directories, so that their deletes reach
+    # hwcfs together.
+    names = ["p%02d" % i for i in range(16)]
+    for name in names:
+        emulator.add_provider(name, versions=["1.0.0", "1.0.1", "1.0.2"])
+    m, audit = mount_with_audit(mount, tmp_path, "max_deletes=10")
+    groups = []
+    for name in names:
+        versions = sorted(os.listdir(m.p(PROVIDERS, name)))
+        assert len(versions) == 3
+        groups.append([m.p(PROVIDERS, name, v) for v in versions])
+    # Slow DELETEs, so that many are under way at once.
+    emulator.faults(latency_ms=100)
+    err, delta = delta_of(emulator, lambda: rm_in_parallel(groups))
+    emulator.clear_faults()
+    assert delta == {"rfs.delete_version": 10, "total": 10}
+    assert len(deletes(emulator)) == 10
+    assert versions_left(emulator) == 38
+    assert len(refused_names(err)) == 38
+    outcomes = [o for v in audit_lines(audit).values() for o in v]
+    assert sorted(set(outcomes)) == ["deleted http=204",
+                                     "refused reason=max_deletes"]
+    assert outcomes.count("deleted http=204") == 10
+    # One warning, the first time the limit was hit.
+    assert warnings_of(m) == 1, m.stderr
+    for name, p in providers(emulator).items():
+        assert sorted(os.listdir(m.p(PROVIDERS, name))) == \
+            sorted(v["provider_version"] for v in p["versions"])
+
+
+def test_setfattr_gives_the_owner_a_new_budget(emulator, mount, tmp_path):
+    emulator.seed(packages=12)
+    m, audit = mount_with_audit(mount, tmp_path, "max_deletes=2")
+    ids = sorted(os.listdir(m.p(PACKAGES)))
+    r = sh(["rm", "-f"] + [m.p(PACKAGES, i) for i in ids[:4]])
+    assert r.returncode == 1 and len(refused_names(r.stderr)) == 2
+    assert len(deletes(emulator)) == 2
+    assert os.getxattr(m.path, "user.hwcfs.max_deletes") == b"0"
+    r = sh(["setfattr", "-n", "user.hwcfs.max_deletes", "-v", "5", m.path])
+    assert r.returncode == 0, r.stderr
+    assert os.getxattr(m.path, "user.hwcfs.max_deletes") == b"5"
+    r, delta = delta_of(emulator, lambda: sh(
+        ["rm", "-f"] + [m.p(PACKAGES, i) for i in ids[2:]]))
+    assert r.returncode == 1 and len(refused_names(r.stderr)) == 5
+    assert delta == {"iotda.delete": 5, "total": 5}
+    assert len(package_ids(emulator)) == 5
+    # Hit again after the reset: warned again, once.
+    assert warnings_of(m) == 2, m.stderr
+    # Not a number: refused, the budget unchanged.
+    r = sh(["setfattr", "-n", "user.hwcfs.max_deletes", "-v", "x", m.path])
+    assert r.returncode == 1
+    assert os.getxattr(m.path, "user.hwcfs.max_deletes") == b"0"
+
+
+def test_setfattr_by_another_user_is_refused(emulator, mount):
+    emulator.seed(packages=2)
+    m = mount("allow_other", "max_deletes=0")
+    ids = sorted(os.listdir(m.p(PACKAGES)))
+    # Opened by root (the owner), used by nobody: only the attribute's
+    # own permission is tested, not the path to the mount point.
+    code = (
+        "import os, sys\n"
+        "fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)\n"
+        "os.setgroups([]); os.setresgid(65534, 65534, 65534)\n"
+        "os.setresuid(65534, 65534, 65534)\n"
+        "try:\n"
+        "    os.setxattr(fd, 'user.hwcfs.max_deletes', b'100')\n"
+        "    print(0)\n"
+        "except OSError as e:\n"
+        "    print(e.errno)\n")
+    r = subprocess.run([sys.executable, "-c", code, m.path],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert int(r.stdout) == errno.EACCES
+    assert os.getxattr(m.path, "user.hwcfs.max_deletes") == b"0"
+    r, delta = delta_of(emulator, lambda: sh(["rm", m.p(PACKAGES, ids[0])]))
+    assert r.returncode == 1 and EPERM_MSG in r.stderr
+    assert delta == {}
+    # The owner may.
+    os.setxattr(m.path, "user.hwcfs.max_deletes", b"1")
+    r, delta = delta_of(emulator, lambda: sh(["rm", m.p(PACKAGES, ids[0])]))
+    assert r.returncode == 0, r.stderr
+    assert delta == {"iotda.delete": 1, "total": 1}
+
+
+def test_a_delete_never_sent_takes_no_slot(emulator, mount, tmp_path):
+    emulator.seed(packages=3, providers=1)
+    m, audit = mount_with_audit(mount, tmp_path, "max_deletes=1",
+                                "auth_hold=1")
+    ids = sorted(os.listdir(m.p(PACKAGES)))
+    (prov,) = os.listdir(m.p(PROVIDERS))
+    # A 401 elsewhere opens the key breaker: the DELETE is refused
+    # EACCES before it is sent, and gives its slot back.
+    emulator.revoke_key()
+    refresh(m.p(PROVIDERS))
+    assert errno_of(os.listdir, m.p(PROVIDERS)) == errno.EACCES
+    r, delta = delta_of(emulator, lambda: sh(["rm", m.p(PACKAGES, ids[0])]))
+    assert r.returncode == 1 and MESSAGES[errno.EACCES] in r.stderr
+    assert delta == {}
+    assert os.getxattr(m.path, "user.hwcfs.max_deletes") == b"1"
+    emulator.reset_keys()
+    time.sleep(1.5)  # the hold ends; the DELETE below is its probe
+    r, delta = delta_of(emulator, lambda: sh(["rm", m.p(PACKAGES, ids[0])]))
+    assert r.returncode == 0, r.stderr
+    assert delta == {"iotda.delete": 1, "total": 1}
+    r, delta = delta_of(emulator, lambda: sh(["rm", m.p(PACKAGES, ids[1])]))
+    assert r.returncode == 1 and EPERM_MSG in r.stderr
+    assert delta == {}
+    assert audit_lines(audit) == {
+        "iotda/packages/" + ids[0]: ["deleted http=204"],
+        "iotda/packages/" + ids[1]: ["refused reason=max_deletes"]}
+
+
+def test_a_dry_run_delete_takes_a_slot(emulator, mount, tmp_path):
+    emulator.seed(packages=3)
+    m, audit = mount_with_audit(mount, tmp_path, "dry_run", "max_deletes=2")
+    ids = sorted(os.listdir(m.p(PACKAGES)))
+    r, delta = delta_of(emulator, lambda: sh(
+        ["rm"] + [m.p(PACKAGES, i) for i in ids]))
+    assert r.returncode == 1
+    assert refused_names(r.stderr) == {m.p(PACKAGES, ids[2])}
+    assert deletes(emulator) == []
+    assert delta.get("iotda.delete", 0) == 0
+    outcomes = sorted(o for v in audit_lines(audit).values() for o in v)
+    assert outcomes == ["dry-run", "dry-run", "refused reason=max_deletes"]
+
+
+def test_without_guards_the_attribute_is_absent_and_rm_works(emulator,
+                                                             mount):
+    emulator.seed(packages=1)
+    m = mount()
+    assert errno_of(os.getxattr, m.path, "user.hwcfs.max_deletes") == \
+        errno.ENODATA
+    (pid,) = os.listdir(m.p(PACKAGES))
+    r, delta = delta_of(emulator, lambda: sh(["rm", m.p(PACKAGES, pid)]))
+    assert r.returncode == 0, r.stderr
+    assert delta == {"iotda.delete": 1, "total": 1}
+
+
+# ------------------------------------------------------------ settings
+
+
+def run_hwcfs(emulator, args, opts, tmp_path):
+    """hwcfs run to its end with the emulator's settings, and the requests
+    it sent; a mount it should not have made is undone at once."""
+    env, _ = clean_env(emulator)
+    argv = [HWCFS, "-o", ",".join(emulator_opts(emulator) + opts)] + args
+    emulator.reset()
+    proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        mnt = args[-1]
+        if is_mounted(mnt):
+            subprocess.run(["fusermount3", "-u", mnt], timeout=30)
+        out, err = proc.communicate(timeout=30)
+    return proc.returncode, out, err, emulator.stats()["total"]
+
+
+BAD = [
+    ("min_age", "-1d"), ("min_age", "7"), ("min_age", "7y"),
+    ("min_age", "1d12h"), ("min_age", "d"), ("min_age", "3651d"),
+    ("min_age", ""), ("max_deletes", "x"), ("max_deletes", "-1"),
+    ("max_deletes", "1e3"), ("max_deletes", ""),
+    ("max_deletes", "1000000001"), ("protect", ""),
+    ("protect", "/iotda/packages/x"), ("protect", "rfs/providers/"),
+]
+
+
+@pytest.mark.parametrize("where", ["command_line", "profile"])
+@pytest.mark.parametrize("key,value", BAD)
+def test_a_bad_guard_value_is_a_usage_error(emulator, tmp_path, key, value,
+                                            where):
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    opts = []
+    if where == "command_line":
+        opts.append("%s=%s" % (key, value))
+    else:
+        conf = tmp_path / "config"
+        conf.write_text("[default]\nprotect = rfs/providers/ok\n"
+                        "%s = %s\n" % (key, value))
+        conf.chmod(0o600)
+        opts.append("config=%s" % conf)
+    for args in (["--check"], ["-f", str(mnt)]):
+        code, _, err, total = run_hwcfs(emulator, args, opts, tmp_path)
+        assert code == EXIT_USAGE, err
+        assert "hwcfs: " in err and key in err, err
+        if where == "profile":
+            assert "%s:3: %s" % (conf, key) in err, err
+        assert total == 0
+        assert not is_mounted(str(mnt))
+
+
+def test_check_prints_the_guards_that_are_set(emulator, tmp_path):
+    conf = tmp_path / "config"
+    conf.write_text("[p]\nprotect = rfs/providers/prod\n"
+                    "protect = iotda/packages/keep-*\nmin_age = 36h\n"
+                    "max_deletes = 7\n")
+    conf.chmod(0o600)
+    code, out, err, _ = run_hwcfs(
+        emulator, ["--check", "p"],
+        ["config=%s" % conf, "min_age=2w", "protect=rfs/providers/*/1.0.0"],
+        tmp_path)
+    assert code == 0, err
+    lines = out.splitlines()
+    in_profile = "profile p of %s" % conf
+    assert "min_age: 2w (command line)" in lines
+    assert "max_deletes: 7 (%s)" % in_profile in lines
+    assert [x for x in lines if x.startswith("protect: ")] == [
+        "protect: rfs/providers/*/1.0.0 (command line)",
+        "protect: rfs/providers/prod (%s)" % in_profile,
+        "protect: iotda/packages/keep-* (%s)" % in_profile]
+    code, out, err, _ = run_hwcfs(emulator, ["--check"], [], tmp_path)
+    assert code == 0, err
+    assert not re.search(r"^(min_age|max_deletes|protect):", out, re.M)
+
+
+def test_help_lists_the_guards(tmp_path):
+    env, _ = clean_env()
+    r = subprocess.run([HWCFS, "--help"], env=env, capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0
+    for opt in ("-o min_age=DURATION", "-o max_deletes=N",
+                "-o protect=PATTERN", "user.hwcfs.max_deletes"):
+        assert opt in r.stdout, opt
