@@ -278,8 +278,8 @@ cat /out/list /out/conffiles | while read -r path _; do
 	case $path in "" | /.) continue ;; esac
 	if [ -L "$path" ] || [ -e "$path" ]; then
 		if [ -d "$path" ]; then
-			owner=$(dpkg-query -S "$path" 2>/dev/null | head -n1) ||
-				owner=""
+			owner=$(dpkg-query -S "$path" 2>/dev/null | head -n1 |
+				cut -d, -f1 | cut -d: -f1) || owner=""
 			echo "dir $path $owner"
 		else
 			echo "file $path"
