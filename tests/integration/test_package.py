@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import uuid
 
 import pytest
@@ -79,6 +78,7 @@ def test_source_tree_stays_clean(builds):
              "debian"])
     assert r.returncode == 0, r.stderr
     assert r.stdout == "", r.stdout
+    assert [n for n in os.listdir(REPO) if n.startswith("obj-")] == []
 
 
 def test_two_builds_are_byte_identical(builds):
