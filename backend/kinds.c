@@ -24,7 +24,14 @@ const struct kind_service kind_services[] = {
 const size_t kind_nservices = KIND_SVC_COUNT;
 
 /* Rows in the order their directories get their inode numbers. */
-enum { K_PACKAGES, K_PROVIDERS, K_VERSIONS, K_COUNT };
+enum {
+	K_PACKAGES,
+	K_PROVIDERS,
+	K_VERSIONS,
+	K_MODULES,
+	K_MODULE_VERSIONS,
+	K_COUNT
+};
 
 const struct kind kind_table[] = {
     [K_PACKAGES] =
@@ -58,6 +65,28 @@ const struct kind kind_table[] = {
 	    .strong_id = true,
 	    .xattrs = true,
 	    .ops = &rfs_version_ops,
+	},
+    [K_MODULES] =
+	{
+	    .name = "modules",
+	    .noun = "module",
+	    .service = &kind_services[KIND_SVC_RFS],
+	    .child = &kind_table[K_MODULE_VERSIONS],
+	    .name_valid = name_module_valid,
+	    .strong_id = true,
+	    .xattrs = true,
+	    .ops = &rfs_module_ops,
+	},
+    [K_MODULE_VERSIONS] =
+	{
+	    .name = "module-versions",
+	    .noun = "module version",
+	    .service = &kind_services[KIND_SVC_RFS],
+	    .parent = &kind_table[K_MODULES],
+	    .name_valid = name_version_valid,
+	    .strong_id = true,
+	    .xattrs = true,
+	    .ops = &rfs_module_version_ops,
 	},
 };
 const size_t kind_count = K_COUNT;

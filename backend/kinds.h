@@ -44,6 +44,8 @@ extern const struct kind_ops iotda_package_ops;
 /* rfs.c */
 extern const struct kind_service_ops rfs_service_ops;
 extern const struct kind_ops rfs_provider_ops, rfs_version_ops;
+/* rfs_modules.c */
+extern const struct kind_ops rfs_module_ops, rfs_module_version_ops;
 
 /*
  * The two kinds of an RFS resource with versions (struct rfs_family,

@@ -86,6 +86,7 @@ struct rfs_family {
 };
 
 extern const struct rfs_family rfs_providers;
+extern const struct rfs_family rfs_modules; /* rfs_modules.c */
 
 int rfs_list_names(const struct rfs *r, const struct rfs_family *fam,
 		   struct listing *l);

@@ -24,6 +24,12 @@
 bool name_package_valid(const char *name);
 bool name_provider_valid(const char *name);
 bool name_version_valid(const char *name);
+/*
+ * module_name: 1-128 characters, the first a CJK ideograph (U+4E00 to
+ * U+9FA5, in UTF-8) or an ASCII letter, the others also ASCII digits,
+ * '_' or '-'.
+ */
+bool name_module_valid(const char *name);
 /* name matches kind's pattern (kind->name_valid); false for NULL. */
 bool name_valid(const struct kind *kind, const char *name);
 

@@ -4,6 +4,7 @@
  * strtoull for the version parts. Input: one byte choosing the kind, then
  * the name (up to its first NUL).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <regex.h>
 #include <stdbool.h>
@@ -52,6 +53,43 @@ static bool version_parts_fit(const char *s)
 	return true;
 }
 
+/*
+ * The registry rule read another way: decode every UTF-8 sequence to a
+ * code point first (any length), then judge the code points.
+ */
+static bool registry_reference(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t chars = 0;
+
+	while (*p) {
+		unsigned cp = *p, more = 0;
+		bool ok;
+
+		if (cp >= 0xf0 && cp < 0xf8)
+			more = 3, cp &= 0x07;
+		else if (cp >= 0xe0)
+			more = 2, cp &= 0x0f;
+		else if (cp >= 0xc0)
+			more = 1, cp &= 0x1f;
+		else if (cp >= 0x80)
+			return false;
+		p++;
+		for (; more; more--, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (*p & 0x3fu);
+		}
+		ok = (cp >= 0x4e00 && cp <= 0x9fa5) ||
+		     (cp < 0x80 && isalpha((int)cp)) ||
+		     (chars > 0 && cp < 0x80 &&
+		      (isdigit((int)cp) || cp == '_' || cp == '-'));
+		if (!ok || ++chars > 128)
+			return false;
+	}
+	return chars > 0;
+}
+
 static bool reference(const struct kind *kind, const char *s)
 {
 	size_t n = strlen(s);
@@ -60,7 +98,10 @@ static bool reference(const struct kind *kind, const char *s)
 		return !regexec(&re_package, s, 0, NULL, 0);
 	if (kind == kind_find("providers"))
 		return !regexec(&re_provider, s, 0, NULL, 0);
-	if (kind == kind_find("versions"))
+	if (kind == kind_find("modules"))
+		return registry_reference(s);
+	if (kind == kind_find("versions") ||
+	    kind == kind_find("module-versions"))
 		return n >= 5 && n <= 128 &&
 		       !regexec(&re_version, s, 0, NULL, 0) &&
 		       version_parts_fit(s);

@@ -302,6 +302,48 @@ static void test_safe_names(void)
 	CHECK_STR(name_unsafe_reason(NAME_SLASH), "holds a '/'");
 }
 
+/* module_name: CJK ideographs or letters first, 1-128 characters. */
+static void test_module_names(void)
+{
+	static const struct {
+		const char *name;
+		bool valid;
+	} cases[] = {
+	    {"a", true},
+	    {"Z", true},
+	    {"my_module-2", true},
+	    {"\xe4\xb8\x80", true},		/* U+4E00, the first */
+	    {"\xe9\xbe\xa5x_1", true},		/* U+9FA5, the last */
+	    {"\xe6\xa8\xa1\xe5\x9d\x97", true}, /* two ideographs */
+	    {"", false},
+	    {"1abc", false},
+	    {"_abc", false},
+	    {"-abc", false},
+	    {"a.b", false},
+	    {"a b", false},
+	    {"a/b", false},
+	    {"\xe9\xbe\xa6", false},	  /* U+9FA6, past the range */
+	    {"\xe3\x80\x80", false},	  /* U+3000, a space */
+	    {"\xc3\xa9t\xc3\xa9", false}, /* Latin letters with accents */
+	    {"\xe4\xb8", false},	  /* cut short */
+	    {"a\xe4", false},
+	};
+	char longest[128 * 3 + 2];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK(name_module_valid(cases[i].name) == cases[i].valid);
+	/* 128 characters, not bytes: 128 ideographs (384 bytes) pass. */
+	for (size_t i = 0; i < 128; i++)
+		memcpy(longest + 3 * i, "\xe4\xb8\x80", 3);
+	longest[384] = '\0';
+	CHECK(name_module_valid(longest));
+	memcpy(longest + 384, "a", 2);
+	CHECK(!name_module_valid(longest));
+	memset(longest, 'a', 128);
+	longest[128] = '\0';
+	CHECK(name_module_valid(longest));
+}
+
 static void test_escape_keeps_printable_ascii_only(void)
 {
 	char buf[64], small[8];
@@ -324,6 +366,7 @@ int main(void)
 	test_good_package_ids();
 	test_good_provider_names();
 	test_good_versions();
+	test_module_names();
 	test_version_limits();
 	test_length_edges();
 	test_unknown_kind_is_invalid();
