@@ -265,6 +265,25 @@ static int setup_endpoints(struct http_backend *hb,
 	return 0;
 }
 
+/* A kind whose paths hold the project id is not shown without it. */
+static int hb_check_project(const struct http_backend *hb,
+			    const struct hwc_config *cfg, char *err,
+			    size_t errlen)
+{
+	for (size_t i = 0; i < kind_count && !hb->project_id; i++) {
+		const struct kind *k = &kind_table[i];
+
+		if (k->in_project && !k->parent &&
+		    kind_service_configured(k->service, cfg)) {
+			snprintf(err, errlen,
+				 "%s: project_id is needed for %s/%s",
+				 k->service->dir, k->service->dir, k->name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* Both locks, or none. */
 static int hb_init_locks(struct http_backend *hb)
 {
@@ -336,11 +355,9 @@ int http_backend_new(const struct hwc_config *cfg, struct backend **out,
 		}
 		log_info("project id of %s: %s", hb->region, hb->project_id);
 	}
-	if (hb->has_iotda && !hb->project_id) {
-		snprintf(err, errlen, "iotda: project_id is needed");
-		ret = -EINVAL;
+	ret = hb_check_project(hb, cfg, err, errlen);
+	if (ret)
 		goto fail;
-	}
 	if (hb->project_id && keys) {
 		ret = http_client_set_project(hb->h, hb->project_id);
 		if (ret)
@@ -350,7 +367,8 @@ int http_backend_new(const struct hwc_config *cfg, struct backend **out,
 				   .ep = &hb->iotda_ep,
 				   .project_id = hb->project_id,
 				   .parallel = cfg->parallel_list != 0};
-	hb->rfs = (struct rfs){.h = hb->h, .ep = &hb->rfs_ep};
+	hb->rfs = (struct rfs){
+	    .h = hb->h, .ep = &hb->rfs_ep, .project_id = hb->project_id};
 	hb->svc[KIND_SVC_IOTDA] = hb->has_iotda ? &hb->iotda : NULL;
 	hb->svc[KIND_SVC_RFS] = hb->has_rfs ? &hb->rfs : NULL;
 	*out = &hb->base;

@@ -157,14 +157,18 @@ static int hb_lookup(struct backend *b, const struct coll *c, const char *name,
 	return c->kind->ops->show(hb_svc(hb, c->kind), c, name, out);
 }
 
-/* Whether an entry (a provider) still has children (versions), as the
- * cloud says; in dry run, children already "deleted" do not count. */
+/*
+ * Whether an entry (a provider) still has children (versions), as the
+ * cloud says; in dry run, children already "deleted" do not count, nor,
+ * for a kind that keeps_a_child, one of those left (which one the cloud
+ * keeps is its own business: a dry run does not ask).
+ */
 static int has_children(struct http_backend *hb, const struct coll *c,
 			const struct resource *r, bool *any)
 {
 	struct coll vc = {c->kind->child, r->name};
+	size_t i, left = 0;
 	struct listing *l;
-	size_t i;
 	int ret;
 
 	if (!hb->dry_run)
@@ -174,10 +178,10 @@ static int has_children(struct http_backend *hb, const struct coll *c,
 	if (!l)
 		return -ENOMEM;
 	ret = list_into(hb, &vc, l);
-	*any = false;
-	for (i = 0; !ret && i < l->count && !*any; i++)
+	for (i = 0; !ret && i < l->count; i++)
 		if (!hb_is_hidden(hb, &vc, l->items[i].name))
-			*any = true;
+			left++;
+	*any = left > (c->kind->keeps_a_child ? 1u : 0u);
 	listing_put(l);
 	return ret;
 }

@@ -30,6 +30,10 @@ enum {
 	K_VERSIONS,
 	K_MODULES,
 	K_MODULE_VERSIONS,
+	K_HOOKS,
+	K_HOOK_VERSIONS,
+	K_TEMPLATES,
+	K_TEMPLATE_VERSIONS,
 	K_COUNT
 };
 
@@ -42,6 +46,7 @@ const struct kind kind_table[] = {
 	    .name_valid = name_package_valid,
 	    .delete_by_name = true,
 	    .xattrs = true,
+	    .in_project = true,
 	    .ops = &iotda_package_ops,
 	},
     [K_PROVIDERS] =
@@ -87,6 +92,59 @@ const struct kind kind_table[] = {
 	    .strong_id = true,
 	    .xattrs = true,
 	    .ops = &rfs_module_version_ops,
+	},
+    /* A hook's default version goes only with the hook (rfs_hooks.c). */
+    [K_HOOKS] =
+	{
+	    .name = "hooks",
+	    .noun = "hook",
+	    .service = &kind_services[KIND_SVC_RFS],
+	    .child = &kind_table[K_HOOK_VERSIONS],
+	    .name_valid = name_hook_valid,
+	    .strong_id = true,
+	    .keeps_a_child = true,
+	    .xattrs = true,
+	    .ops = &rfs_hook_ops,
+	},
+    [K_HOOK_VERSIONS] =
+	{
+	    .name = "hook-versions",
+	    .noun = "hook version",
+	    .service = &kind_services[KIND_SVC_RFS],
+	    .parent = &kind_table[K_HOOKS],
+	    .name_valid = name_version_valid,
+	    .strong_id = true,
+	    .xattrs = true,
+	    .ops = &rfs_hook_version_ops,
+	},
+    /*
+     * Templates live under the project id, and a template's last version
+     * goes only with the template (rfs_templates.c).
+     */
+    [K_TEMPLATES] =
+	{
+	    .name = "templates",
+	    .noun = "template",
+	    .service = &kind_services[KIND_SVC_RFS],
+	    .child = &kind_table[K_TEMPLATE_VERSIONS],
+	    .name_valid = name_template_valid,
+	    .strong_id = true,
+	    .keeps_a_child = true,
+	    .in_project = true,
+	    .xattrs = true,
+	    .ops = &rfs_template_ops,
+	},
+    [K_TEMPLATE_VERSIONS] =
+	{
+	    .name = "template-versions",
+	    .noun = "template version",
+	    .service = &kind_services[KIND_SVC_RFS],
+	    .parent = &kind_table[K_TEMPLATES],
+	    .name_valid = name_template_version_valid,
+	    .strong_id = true,
+	    .in_project = true,
+	    .xattrs = true,
+	    .ops = &rfs_template_version_ops,
 	},
 };
 const size_t kind_count = K_COUNT;

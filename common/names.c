@@ -93,6 +93,18 @@ bool name_module_valid(const char *s)
 	return name_registry_valid(s);
 }
 
+/* RFS hook_name: the same rule. */
+bool name_hook_valid(const char *s)
+{
+	return name_registry_valid(s);
+}
+
+/* RFS template_name: the same rule. */
+bool name_template_valid(const char *s)
+{
+	return name_registry_valid(s);
+}
+
 /*
  * One decimal component of a version, without leading zeros and fitting
  * uint64; *end is left on the byte after it.
@@ -132,6 +144,16 @@ bool name_version_valid(const char *s)
 			return false;
 	}
 	return *p == '\0';
+}
+
+/* RFS template version_id: V and a decimal from 1, fitting uint64. */
+bool name_template_version_valid(const char *s)
+{
+	const char *end;
+
+	if (s[0] != 'V' || s[1] == '0' || !name_version_part(s + 1, &end))
+		return false;
+	return *end == '\0';
 }
 
 bool name_valid(const struct kind *kind, const char *name)

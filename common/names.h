@@ -30,6 +30,11 @@ bool name_version_valid(const char *name);
  * '_' or '-'.
  */
 bool name_module_valid(const char *name);
+/* hook_name and template_name: the rule of module_name. */
+bool name_hook_valid(const char *name);
+bool name_template_valid(const char *name);
+/* A template's version_id: "V" and a decimal from 1, fitting uint64. */
+bool name_template_version_valid(const char *name);
 /* name matches kind's pattern (kind->name_valid); false for NULL. */
 bool name_valid(const struct kind *kind, const char *name);
 

@@ -55,6 +55,15 @@ struct kind {
 	bool delete_by_name;
 	/* Entries show their metadata members as user.hwc.* attributes. */
 	bool xattrs;
+	/*
+	 * An entry keeps one child that the API deletes only with the
+	 * entry (a hook's default version, a template's last): rmdir does
+	 * not count it, and deletes the entry with it (docs/hwcfs.md).
+	 */
+	bool keeps_a_child;
+	/* Its paths start with /v1/{project_id}: a mount showing it needs
+	 * the project id. */
+	bool in_project;
 	const struct kind_ops *ops;
 };
 

@@ -15,7 +15,7 @@
 #include "fuzz_feed.h"
 #include "names.h"
 
-static regex_t re_package, re_provider, re_version;
+static regex_t re_package, re_provider, re_version, re_template_version;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -33,6 +33,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	    !regcomp(&re_version,
 		     "^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$",
 		     REG_EXTENDED | REG_NOSUB));
+	FUZZ_CHECK(!regcomp(&re_template_version, "^V[1-9][0-9]*$",
+			    REG_EXTENDED | REG_NOSUB));
 	return 0;
 }
 
@@ -98,10 +100,15 @@ static bool reference(const struct kind *kind, const char *s)
 		return !regexec(&re_package, s, 0, NULL, 0);
 	if (kind == kind_find("providers"))
 		return !regexec(&re_provider, s, 0, NULL, 0);
-	if (kind == kind_find("modules"))
+	if (kind == kind_find("modules") || kind == kind_find("hooks") ||
+	    kind == kind_find("templates"))
 		return registry_reference(s);
+	if (kind == kind_find("template-versions"))
+		return !regexec(&re_template_version, s, 0, NULL, 0) &&
+		       (errno = 0, strtoull(s + 1, NULL, 10), errno != ERANGE);
 	if (kind == kind_find("versions") ||
-	    kind == kind_find("module-versions"))
+	    kind == kind_find("module-versions") ||
+	    kind == kind_find("hook-versions"))
 		return n >= 5 && n <= 128 &&
 		       !regexec(&re_version, s, 0, NULL, 0) &&
 		       version_parts_fit(s);

@@ -344,6 +344,34 @@ static void test_module_names(void)
 	CHECK(name_module_valid(longest));
 }
 
+/* Hooks and templates follow the module rule; template versions are Vn. */
+static void test_hook_template_names_and_template_versions(void)
+{
+	static const struct {
+		const char *name;
+		bool valid;
+	} versions[] = {
+	    {"V1", true},
+	    {"V10", true},
+	    {"V18446744073709551615", true},
+	    {"V0", false},
+	    {"V01", false},
+	    {"V", false},
+	    {"v1", false},
+	    {"1", false},
+	    {"V1.0", false},
+	    {"V18446744073709551616", false},
+	    {"", false},
+	};
+
+	CHECK(name_hook_valid("my-hook_1") && name_template_valid("tpl"));
+	CHECK(!name_hook_valid("1hook") && !name_template_valid("-tpl"));
+	CHECK(name_template_valid("\xe6\xa8\xa1\xe6\x9d\xbf"));
+	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
+		CHECK(name_template_version_valid(versions[i].name) ==
+		      versions[i].valid);
+}
+
 static void test_escape_keeps_printable_ascii_only(void)
 {
 	char buf[64], small[8];
@@ -367,6 +395,7 @@ int main(void)
 	test_good_provider_names();
 	test_good_versions();
 	test_module_names();
+	test_hook_template_names_and_template_versions();
 	test_version_limits();
 	test_length_edges();
 	test_unknown_kind_is_invalid();
