@@ -273,11 +273,12 @@ static int hb_check_project(const struct http_backend *hb,
 	for (size_t i = 0; i < kind_count && !hb->project_id; i++) {
 		const struct kind *k = &kind_table[i];
 
-		if (k->in_project && !k->parent &&
-		    kind_service_configured(k->service, cfg)) {
+		if (k->in_project && !k->parent && kind_shown(k, cfg)) {
 			snprintf(err, errlen,
-				 "%s: project_id is needed for %s/%s",
-				 k->service->dir, k->service->dir, k->name);
+				 "%s: project_id is needed for %s/%s (or leave "
+				 "%s out of kinds)",
+				 k->service->dir, k->service->dir, k->name,
+				 k->name);
 			return -EINVAL;
 		}
 	}
@@ -371,6 +372,8 @@ int http_backend_new(const struct hwc_config *cfg, struct backend **out,
 	    .h = hb->h, .ep = &hb->rfs_ep, .project_id = hb->project_id};
 	hb->svc[KIND_SVC_IOTDA] = hb->has_iotda ? &hb->iotda : NULL;
 	hb->svc[KIND_SVC_RFS] = hb->has_rfs ? &hb->rfs : NULL;
+	for (size_t i = 0; i < kind_count; i++)
+		hb->shown[i] = kind_shown(&kind_table[i], cfg);
 	*out = &hb->base;
 	return 0;
 nomem:

@@ -24,11 +24,16 @@
 
 /* ---- the operations ---- */
 
-/* The state of k's service (kinds.h), NULL when it is not configured. */
+/*
+ * The state of k's service (kinds.h), NULL when it is not configured or
+ * the kinds setting leaves k out: nothing is ever asked about such a kind.
+ */
 static const void *hb_svc(const struct http_backend *hb, const struct kind *k)
 {
-	return k && k->service->id < KIND_SVC_COUNT ? hb->svc[k->service->id]
-						    : NULL;
+	if (!k || k < kind_table || k >= kind_table + kind_count ||
+	    !hb->shown[kind_index(k)] || k->service->id >= KIND_SVC_COUNT)
+		return NULL;
+	return hb->svc[k->service->id];
 }
 
 /* Whether the collection's service is configured and its names valid. */

@@ -55,6 +55,7 @@ struct fs {
 	double negative_timeout; /* of a missing name; 0: no negative entry */
 	struct missing_table *missing;	     /* the negative entries sent */
 	bool has_service[KIND_MAX_SERVICES]; /* by kind_services index */
+	bool has_kind[KIND_MAX];	     /* by kind_table index */
 
 	/*
 	 * Notifications are sent from their own thread: the kernel may hold

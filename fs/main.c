@@ -15,9 +15,11 @@
 #include <sysexits.h>
 
 #include "cache.h"
+#include "cli.h"
 #include "config.h"
 #include "fs.h"
 #include "http_backend.h"
+#include "kind.h"
 #include "log.h"
 #include "secrets.h"
 
@@ -77,6 +79,7 @@ static const struct fuse_opt hwc_opts[] = {
     HWC_OPT("cafile=%s", cafile, 0),
     HWC_OPT("audit_log=%s", audit_log, 0),
     HWC_OPT("signing=%s", signing, 0),
+    HWC_OPT("kinds=%s", kinds, 0),
     HWC_OPT("config=%s", config_file, 0),
     HWC_OPT("profile=%s", profile, 0),
     /* parsed by config_set, as the same keys of a profile are */
@@ -197,96 +200,6 @@ static int opt_proc(void *data, const char *arg, int key,
 	default:
 		return 1;
 	}
-}
-
-static void usage(const char *prog)
-{
-	printf("usage: %s [options] [PROFILE] MOUNTPOINT\n", prog);
-	printf("       %s --check [options] [PROFILE]\n\n", prog);
-	printf(
-	    "Mounts a Huawei Cloud project: IoTDA OTA upgrade packages\n"
-	    "(firmware, software and module packages) under iotda/packages/,\n"
-	    "RFS private providers under rfs/providers/.\n"
-	    "PROFILE names a section of the config file (default "
-	    "\"default\").\n"
-	    "Credentials are never given on the command line: they come from\n"
-	    "HUAWEICLOUD_SDK_AK/SK (or _SECURITY_TOKEN), the SDK credentials\n"
-	    "file, the config file or a KooCLI profile.\n\n"
-	    "    --check                 mount nothing: print each setting "
-	    "and\n"
-	    "                            where it came from (never a secret),\n"
-	    "                            and try one request per service (at\n"
-	    "                            most 3 with IAM); exit as the mount\n"
-	    "                            would\n\n"
-	    "hwcfs options (default in brackets):\n"
-	    "    -o region=REGION        region id, e.g. cn-north-4; the\n"
-	    "                            endpoints not given are derived from\n"
-	    "                            it as the SDKs do [profile]\n"
-	    "    -o project_id=ID        project id [asked of IAM by region]\n"
-	    "    -o iotda_endpoint=URL   IoTDA endpoint, shows iotda/\n"
-	    "                            "
-	    "[https://iotda.REGION.myhuaweicloud.com"
-	    "\n"
-	    "                            if the SDKs list the region; an\n"
-	    "                            instance's own host is never "
-	    "derived]\n"
-	    "    -o instance_id=ID       IoTDA Instance-Id header [none]\n"
-	    "    -o rfs_endpoint=URL     RFS endpoint, shows rfs/\n"
-	    "                            "
-	    "[https://rfs.REGION.myhuaweicloud.com\n"
-	    "                            if the SDKs list the region]\n"
-	    "                            Giving either endpoint mounts only "
-	    "the\n"
-	    "                            services given.\n"
-	    "    -o iam_endpoint=URL     IAM endpoint [$HUAWEICLOUD_SDK_IAM_"
-	    "ENDPOINT,\n"
-	    "                            else https://iam.REGION.myhuaweicloud."
-	    "com,\n"
-	    "                            else https://iam.myhuaweicloud.com]\n"
-	    "    -o cache_ttl=SECONDS    life of cached listings, 0: no cache "
-	    "[30]\n"
-	    "    -o negative_ttl=SECONDS life of a confirmed-missing name [5]\n"
-	    "    -o timeout=SECONDS      time limit of one operation [10]\n"
-	    "    -o retries=N            retries of a failed request [4]\n"
-	    "    -o auth_hold=SECONDS    after a 401, send nothing signed for\n"
-	    "                            this long, then one probe [300]\n"
-	    "    -o cafile=FILE          an extra CA certificate [none]\n"
-	    "    -o audit_log=FILE       one line per delete\n"
-	    "                            [syslog; stderr with -f]\n"
-	    "    -o signing=auto|sdk|v11 IoTDA signing [auto: by host name]\n"
-	    "    -o rmdir_cascade        rmdir deletes a provider with its "
-	    "versions [off]\n"
-	    "    -o dry_run              log deletes, do not send them [off]\n"
-	    "    -o ro                   read-only, every change is EROFS "
-	    "[off]\n"
-	    "    -o parallel_list        IoTDA pages in parallel [on]\n"
-	    "    -o no_parallel_list     IoTDA pages one at a time [off]\n"
-	    "    -o config=FILE          the config file [$HWCFS_CONFIG, else\n"
-	    "                            $XDG_CONFIG_HOME/hwcfs/config, else\n"
-	    "                            ~/.config/hwcfs/config]\n"
-	    "    -o profile=NAME         its profile [PROFILE, else default]\n"
-	    "    -o _netdev,nofail,auto,noauto,user,users,nouser\n"
-	    "                            fstab options, accepted and ignored\n"
-	    "    -o allow_other          other users may use the mount; turns\n"
-	    "                            on default_permissions [off]\n"
-	    "    -o max_threads=N        worker threads at most; this, not\n"
-	    "                            libfuse's default below [64]\n"
-	    "    -o max_idle_threads=N   idle worker threads kept [16]\n"
-	    "    -o clone_fd             a /dev/fuse descriptor per worker "
-	    "[off]\n\n"
-	    "Refresh: SIGUSR2 drops every cached entry; `setfattr -n\n"
-	    "user.hwcfs.refresh -v 1 DIR` drops one directory's listing.\n\n"
-	    "Exit status: 0 unmounted cleanly (--check: the mount would "
-	    "work);\n"
-	    "1 could not start (settings, no credentials, a service that does\n"
-	    "not answer, a mount point that is not a directory); 2 usage "
-	    "error\n"
-	    "(unknown option, number out of range, credential on the command\n"
-	    "line); 77 the cloud refused the credentials (401): fix them\n"
-	    "before trying again, as five failures lock the key.\n\n");
-	printf("FUSE options:\n");
-	fuse_cmdline_help();
-	fuse_lowlevel_help();
 }
 
 static const char *prog_name(const char *argv0)
@@ -457,6 +370,10 @@ static int finish_settings(struct cmdline *cl, struct fuse_args *args)
 		fprintf(stderr, "hwcfs: %s\n", err[0] ? err : strerror(-ret));
 		return ret == -ERANGE ? EXIT_USAGE : EXIT_STARTUP;
 	}
+	if (kind_check_selection(&cl->cfg, err, sizeof(err))) {
+		fprintf(stderr, "hwcfs: %s\n", err);
+		return EXIT_USAGE;
+	}
 	/* after mount(8)'s "rw", which it passes unless fstab says ro */
 	if (cl->cfg.ro > 0 && fuse_opt_add_arg(args, "-oro") == -1) {
 		fprintf(stderr, "hwcfs: out of memory\n");
@@ -542,6 +459,7 @@ static int run_check(struct cmdline *cl, struct fuse_args *args,
 	log_init(true, opts->debug);
 	ret = open_backend(&cl->cfg, &b);
 	config_print(&cl->cfg, stdout);
+	cli_print_tree(&cl->cfg, stdout);
 	config_forget_secrets(&cl->cfg);
 	for (size_t i = 0; i < kind_nservices && b; i++) {
 		const char *ep = service_endpoint(&cl->cfg, i);
@@ -732,7 +650,7 @@ static int parse_cmdline(const char *argv0, struct fuse_args *args,
 		return EXIT_USAGE;
 	}
 	if (opts->show_help) {
-		usage(argv0);
+		cli_usage(argv0);
 		return EXIT_SUCCESS;
 	}
 	if (opts->show_version) {
