@@ -8,6 +8,8 @@ import time
 import signer
 from errors import ApiError
 from faults import apply_faults
+from rfs_kinds import (KINDS, add_record_version, drop_record_version,
+                       list_object, make_record)
 from state import PACKAGE_TYPES, empty_stats, parse_time_field, seed_types
 from routes import first, param_dict, path_segment
 
@@ -69,7 +71,8 @@ class Control:
             return 200, self.set_faults(req)
         if parts == ["seed"] and method == "POST":
             counts = {}
-            for k in ("packages", "providers", "versions"):
+            for k in ("packages", "providers", "versions", "modules",
+                      "hooks", "templates"):
                 counts[k] = int(req.get(k, 0))
                 if counts[k] < 0:
                     raise ApiError(400, {"error": "%s must be >= 0" % k})
@@ -77,8 +80,9 @@ class Control:
             with cloud.lock:
                 cloud.seed(clear=bool(req.get("clear")),
                            package_types=types, **counts)
-                return 200, {"packages": len(cloud.packages),
-                             "providers": len(cloud.providers)}
+                out = {"packages": len(cloud.packages)}
+                out.update((k, len(v)) for k, v in cloud.rfs.items())
+                return 200, out
         if parts == ["packages"] and method == "POST":
             return 201, self.control_add_package(req)
         if len(parts) == 2 and parts[0] == "packages" and method == "DELETE":
@@ -107,8 +111,96 @@ class Control:
                     raise ApiError(404, {"error": "no such version"})
                 del prov["versions"][parts[3]]
             return 200, {"ok": True}
+        if parts and parts[0] == "rfs":
+            return self.control_rfs(method, parts[1:], req)
         raise ApiError(404, {"error": "unknown control call %s %s"
                              % (method, path)})
+
+    def control_rfs(self, method, rest, req):
+        """/_emu/rfs/KIND[/NAME[/versions[/VERSION]]]: records of any RFS
+        kind made and removed behind a client's back (docs/emulator.md)."""
+        cloud = self.server.cloud
+        if not rest or rest[0] not in KINDS:
+            raise ApiError(404, {"error": "kind: one of %s"
+                                 % ", ".join(KINDS)})
+        kind, rest = KINDS[rest[0]], rest[1:]
+        if not rest and method == "POST":
+            return 201, self.control_add_rfs(kind, req)
+        with cloud.lock:
+            recs = cloud.rfs[kind.key]
+            if len(rest) == 1 and method == "DELETE":
+                if rest[0] not in recs:
+                    raise ApiError(404, {"error": "no such name"})
+                cloud.remove_rfs(kind.key, rest[0])
+                return 200, {"ok": True}
+            if len(rest) >= 2 and rest[1] == "versions" and \
+                    rest[0] not in recs:
+                raise ApiError(404, {"error": "no such name"})
+            if len(rest) == 2 and rest[1] == "versions" and \
+                    method == "POST":
+                return 201, self.control_add_rfs_version(
+                    kind, recs[rest[0]], req, time.time(), None)
+            if len(rest) == 3 and rest[1] == "versions" and \
+                    method == "DELETE":
+                if rest[2] not in recs[rest[0]]["versions"]:
+                    raise ApiError(404, {"error": "no such version"})
+                drop_record_version(kind, recs[rest[0]], rest[2])
+                return 200, {"ok": True}
+        raise ApiError(404, {"error": "unknown rfs control call %s" % method})
+
+    def control_add_rfs(self, kind, req):
+        """A name of a kind with its versions: a list of version strings
+        or objects ({"version", "description", "age_days"|"create_time"}),
+        or a count (1.0.0... / V1...)."""
+        cloud = self.server.cloud
+        name = req.get("name")
+        if not isinstance(name, str) or not name:
+            raise ApiError(400, {"error": "name is required"})
+        now = time.time()
+        when = parse_time_field(req, now)
+        epoch_ms = int(round((now if when is None else when) * 1000))
+        versions = req.get("versions", [])
+        if isinstance(versions, int):
+            versions = [kind.version_name(i) for i in range(versions)]
+        with cloud.lock:
+            if name in cloud.rfs[kind.key]:
+                raise ApiError(409, {"error": "name exists"})
+            if kind.key == "providers":
+                rec = cloud.make_provider(name, epoch_ms,
+                                          req.get("description"))
+            else:
+                rec = make_record(cloud, kind, name, epoch_ms,
+                                  req.get("description"))
+            for i, v in enumerate(versions):
+                spec = v if isinstance(v, dict) else {"version": v}
+                self.control_add_rfs_version(kind, rec, spec, now,
+                                             epoch_ms + (i + 1) * 1000)
+            if kind.key == "hooks" and "default_version" in req:
+                rec["obj"]["default_version"] = str(req["default_version"])
+            cloud.insert_rfs(kind.key, name, rec)
+            out = dict(list_object(kind, rec))
+            out["versions"] = [dict(v["obj"])
+                               for v in rec["versions"].values()]
+            return out
+
+    def control_add_rfs_version(self, kind, rec, spec, now, default_ms):
+        """One version of rec (cloud.lock held); templates may leave the
+        version out (the next Vn)."""
+        version = spec.get("version")
+        if version is None and kind.key != "templates":
+            raise ApiError(400, {"error": "version is required"})
+        if version is not None:
+            version = str(version)
+            if not version or version in rec["versions"]:
+                raise ApiError(409, {"error": "version exists or is empty"})
+        when = parse_time_field(spec, now)
+        if when is not None:
+            vms = int(round(when * 1000))
+        else:
+            vms = default_ms if default_ms is not None else int(now * 1000)
+        return add_record_version(self.server.cloud, kind, rec, version, vms,
+                                  spec.get("description"),
+                                  spec.get("function_graph_urn"))
 
     def control_keys(self, method, rest, req):
         """Access keys, as an account admin changes them behind a live

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """emulator.py - a local stand-in for Huawei Cloud IoTDA, RFS and IAM.
 
-One process, one loopback port. It answers the OTA package, private provider
-and IAM token APIs as docs/cloud-api.md describes them, verifies AK/SK
+One process, one loopback port. It answers the OTA package, RFS registry
+(private providers, modules, hooks, templates) and IAM token APIs as docs/cloud-api.md describes them, verifies AK/SK
 signatures and tokens, can inject faults, and counts every request so that
 tests can assert exactly what a client sent. Control API under /_emu/ (no auth).
 Python 3 standard library only; see docs/emulator.md.
@@ -41,7 +41,11 @@ def parse_args(argv):
                     help="comma-separated types the seeded packages take "
                     "in turn (default firmwarePackage,softwarePackage)")
     ap.add_argument("--providers", type=int, default=0)
-    ap.add_argument("--versions", type=int, default=0)
+    ap.add_argument("--versions", type=int, default=0,
+                    help="versions of each seeded RFS name, every kind")
+    ap.add_argument("--modules", type=int, default=0)
+    ap.add_argument("--hooks", type=int, default=0)
+    ap.add_argument("--templates", type=int, default=0)
     ap.add_argument("--latency-ms", type=int, default=0)
     ap.add_argument("--seed-file")
     ap.add_argument("--random-seed", type=int, default=1)
@@ -61,7 +65,8 @@ def parse_args(argv):
 def load_seed_file(cloud, path):
     with open(path) as f:
         spec = json.load(f)
-    counts = {k: spec[k] for k in ("packages", "providers", "versions")
+    counts = {k: spec[k] for k in ("packages", "providers", "versions",
+                                   "modules", "hooks", "templates")
               if isinstance(spec.get(k), int)}
     types = seed_types(spec.get("package_types"))
     with cloud.lock:
@@ -75,6 +80,9 @@ def load_seed_file(cloud, path):
     for p in spec.get("providers", []) if isinstance(
             spec.get("providers"), list) else []:
         fake.control_add_provider(p)
+    for kind, records in (spec.get("rfs") or {}).items():
+        for r in records:
+            fake.control_rfs("POST", [kind], r)
     if isinstance(spec.get("faults"), dict):
         apply_faults(cloud, spec["faults"])
 
@@ -102,7 +110,8 @@ def main(argv=None):
         sys.exit("emulator: --package-types: %s" % e.body["error"])
     with cloud.lock:
         cloud.seed(args.packages, args.providers, args.versions,
-                   package_types=types)
+                   package_types=types, modules=args.modules,
+                   hooks=args.hooks, templates=args.templates)
     if args.seed_file:
         load_seed_file(cloud, args.seed_file)
     faults = {}

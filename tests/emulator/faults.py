@@ -5,12 +5,15 @@ and corrupts answers.
 
 from errors import (ApiError, GW_THROTTLED, IOTDA_THROTTLED, RF_THROTTLED,
                     iotda_error, rfs_error)
+from rfs_kinds import KINDS
 
 
 # The list operations whose first pages the `inject` knob can add raw JSON
 # to, and the member that holds their entries.
-LIST_ENTRIES = {"iotda.list": "packages", "rfs.list_providers": "providers",
-                "rfs.list_versions": "versions"}
+LIST_ENTRIES = {"iotda.list": "packages"}
+LIST_ENTRIES.update({k.ops["list"]: k.key for k in KINDS.values()})
+LIST_ENTRIES.update({k.ops["list_versions"]: "versions"
+                     for k in KINDS.values()})
 
 HOSTILE = (None, "marker_stuck", "next_marker_loop", "duplicates",
            "bad_names", "huge_body", "deep_json", "negative_count",

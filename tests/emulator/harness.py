@@ -75,7 +75,8 @@ class Emulator:
                  latency_ms=0, seed_file=None, random_seed=1,
                  token_ttl=None, faults=None, host="127.0.0.1",
                  verbose=False, extra_args=None, timeout=30.0,
-                 tls_cert=None, tls_key=None, port=0, package_types=None):
+                 tls_cert=None, tls_key=None, port=0, package_types=None,
+                 modules=0, hooks=0, templates=0):
         self.region = region
         self.project_id = project_id
         self.keys = list(keys) if keys else [(AK, SK)]
@@ -85,7 +86,8 @@ class Emulator:
                             versions=versions, latency_ms=latency_ms,
                             seed_file=seed_file, random_seed=random_seed,
                             token_ttl=token_ttl, faults=faults,
-                            package_types=package_types)
+                            package_types=package_types, modules=modules,
+                            hooks=hooks, templates=templates)
         self.host = host
         self.verbose = verbose
         self.extra_args = list(extra_args or [])
@@ -111,6 +113,8 @@ class Emulator:
                "--packages", str(o["packages"]),
                "--providers", str(o["providers"]),
                "--versions", str(o["versions"]),
+               "--modules", str(o["modules"]), "--hooks", str(o["hooks"]),
+               "--templates", str(o["templates"]),
                "--latency-ms", str(o["latency_ms"]),
                "--random-seed", str(o["random_seed"])]
         for ak, sk in self.keys:
@@ -291,11 +295,14 @@ class Emulator:
         return self.control("POST", "keys", {"reset": True})
 
     def seed(self, packages=0, providers=0, versions=0, clear=False,
-             package_types=None):
+             package_types=None, modules=0, hooks=0, templates=0):
         """Adds seeded resources; packages take package_types (a list of
-        IoTDA package types) in turn, firmware/software by default."""
+        IoTDA package types) in turn, firmware/software by default; every
+        RFS name seeded gets versions versions (hooks and templates at
+        least one)."""
         body = {"packages": packages, "providers": providers,
-                "versions": versions, "clear": clear}
+                "versions": versions, "clear": clear, "modules": modules,
+                "hooks": hooks, "templates": templates}
         if package_types is not None:
             body["package_types"] = list(package_types)
         return self.control("POST", "seed", body)
@@ -324,6 +331,44 @@ class Emulator:
         return self.control("POST", "providers/%s/versions" %
                             urllib.parse.quote(provider_name, safe=""),
                             fields)
+
+    def add_rfs(self, kind, name, versions=(), **fields):
+        """A name of an RFS kind (providers, modules, hooks, templates)
+        with versions: strings, {"version", "description", "age_days"}
+        objects, or a count. Returns its listing object and versions."""
+        fields.update(name=name, versions=versions if isinstance(
+            versions, int) else list(versions))
+        return self.control("POST", "rfs/" + kind, fields)
+
+    def delete_rfs(self, kind, name):
+        """Removes a name and its versions behind the client's back."""
+        return self.control("DELETE", "rfs/%s/%s" % (
+            kind, urllib.parse.quote(name, safe="")))
+
+    def add_rfs_version(self, kind, name, version=None, **fields):
+        """One more version (templates: None = the next Vn)."""
+        if version is not None:
+            fields["version"] = version
+        return self.control("POST", "rfs/%s/%s/versions" % (
+            kind, urllib.parse.quote(name, safe="")), fields)
+
+    def delete_rfs_version(self, kind, name, version):
+        return self.control("DELETE", "rfs/%s/%s/versions/%s" % (
+            kind, urllib.parse.quote(name, safe=""),
+            urllib.parse.quote(version, safe="")))
+
+    def rfs_path(self, kind, name=None, version=None, project=None):
+        """The API path of a kind's collection, a name or a version."""
+        p = {"providers": "/v1/private-providers",
+             "modules": "/v1/private-modules",
+             "hooks": "/v1/private-hooks",
+             "templates": "/v1/%s/templates" % (project or self.project_id)
+             }[kind]
+        if name is not None:
+            p += "/" + urllib.parse.quote(name, safe="")
+        if version is not None:
+            p += "/versions/" + urllib.parse.quote(version, safe="")
+        return p
 
     def count(self, op):
         return self.stats()["requests"][op]
@@ -407,6 +452,30 @@ class Emulator:
         if package_id is not None:
             p += "/" + urllib.parse.quote(package_id, safe="")
         return p
+
+
+RFS_KINDS = ("providers", "modules", "hooks", "templates")
+RFS_ACTIONS = ("list", "show", "delete", "list_versions", "show_version",
+               "delete_version", "create", "create_version")
+_RFS_SINGULAR = {"providers": "provider", "modules": "module",
+                 "hooks": "hook", "templates": "template"}
+
+
+def rfs_op(kind, action):
+    """The counter of an RFS operation (docs/emulator.md): providers keep
+    their names (rfs.list_versions...), the others name their kind
+    (rfs.list_modules, rfs.delete_hook_version...)."""
+    if action not in RFS_ACTIONS:
+        raise ValueError("action: one of %s" % (RFS_ACTIONS,))
+    one = _RFS_SINGULAR[kind]
+    if action == "list":
+        return "rfs.list_" + kind
+    verb, _, rest = action.partition("_")
+    if kind == "providers":
+        return "rfs.%s_%s" % (verb, rest or one)
+    if rest == "versions":
+        return "rfs.%s_%s_versions" % (verb, one)
+    return "rfs.%s_%s%s" % (verb, one, "_" + rest if rest else "")
 
 
 @contextlib.contextmanager

@@ -1,22 +1,34 @@
-"""rfs.py - RFS private providers and their versions: list (markers,
-sorting), show, delete and create.
+"""rfs.py - The RFS registry's list, show and delete operations, one code
+path for the four kinds (private providers, modules, hooks, templates: the
+table of their differences is rfs_kinds.py), with markers and sorting.
+Creates are in rfs_create.py.
 """
 
 import base64
 import bisect
 import hashlib
 import json
-import time
 import uuid
 
-from errors import (ApiError, RF_BAD_MARKER, RF_BAD_PARAM, RF_CONFLICT,
-                    RF_ID_MISMATCH, RF_NO_PROVIDER, RF_NO_VERSION, rfs_error)
+from errors import (ApiError, RF_BAD_MARKER, RF_BAD_PARAM, RF_FORBIDDEN,
+                    RF_ID_MISMATCH, RF_NO_PROVIDER, RF_NO_VERSION,
+                    RF_REFUSED, rfs_error)
 from faults import ENDLESS_ENTRIES, FAT_PAD, REPEAT_PAGES
-from state import PROVIDER_RE, UINT_RE, VERSION_RE, rfs_time
+from rfs_create import RfsCreate
+from rfs_kinds import (OP_KIND, drop_record_version, list_object,
+                       show_version_object)
 from routes import first
+from state import UINT_RE
+
+ENDLESS = ("endless_pages", "endless_fat_pages")
 
 
-class Rfs:
+def label(kind):
+    return "template" if kind.key == "templates" else \
+        "private " + kind.singular
+
+
+class Rfs(RfsCreate):
     """The Handler's RFS operations (op_rfs_*)."""
 
     def rfs_common(self):
@@ -28,46 +40,63 @@ class Rfs:
             raise rfs_error(400, RF_BAD_PARAM,
                             "Client-Request-Id must be 36 to 128 chars")
 
-    def provider_arg(self, name):
-        """A provider name of the path: one a record has (whatever its
-        characters), else one of the name pattern."""
+    def rfs_dispatch(self, kind, action, args, params, body):
+        """Every operation of a kind: templates' project id first (like
+        IoTDA's), then the Client-Request-Id, then the operation."""
+        if kind.project:
+            if args[0] != self.server.cloud.project_id:
+                raise rfs_error(403, RF_FORBIDDEN,
+                                "project_id in the path is not the "
+                                "project of the credentials")
+            args = args[1:]
+        self.rfs_common()
+        return getattr(self, "rfs_" + action)(kind, args, params, body)
+
+    def name_arg(self, kind, name):
+        """A name of the path: one a record has (whatever its characters),
+        else one of the kind's name pattern."""
         with self.server.cloud.lock:
-            if name in self.server.cloud.providers:
+            if name in self.server.cloud.rfs[kind.key]:
                 return name
-        if not PROVIDER_RE.match(name):
-            raise rfs_error(400, RF_BAD_PARAM, "provider_name is invalid")
+        if not kind.name_re.match(name):
+            raise rfs_error(400, RF_BAD_PARAM, "%s is invalid" % kind.name)
         return name
 
-    def version_arg(self, version, name=None):
-        """A version of the path: one that provider name has, else one
-        of the version pattern."""
+    def version_arg(self, kind, version, name=None):
+        """A version of the path: one that name has, else one of the
+        kind's version pattern."""
         with self.server.cloud.lock:
-            prov = self.server.cloud.providers.get(name)
-            if prov is not None and version in prov["versions"]:
+            rec = self.server.cloud.rfs[kind.key].get(name)
+            if rec is not None and version in rec["versions"]:
                 return version
-        m = VERSION_RE.match(version)
-        if not m or len(version) < 5 or len(version) > 128 or any(
-                int(g) >= 1 << 64 for g in m.groups()):
-            raise rfs_error(400, RF_BAD_PARAM, "provider_version is invalid")
+        if not kind.version_ok(version):
+            raise rfs_error(400, RF_BAD_PARAM, "%s is invalid" % kind.version)
         return version
 
-    def provider_id_param(self, value):
-        if value is not None and len(value) != 36:
+    def id_param(self, kind, value):
+        if value is not None and (not isinstance(value, str) or
+                                  len(value) != 36):
             raise rfs_error(400, RF_BAD_PARAM,
-                            "provider_id must be 36 characters")
+                            "%s must be 36 characters" % kind.id)
         return value
 
-    def find_provider(self, name, provider_id):
-        """The provider record (cloud.lock held by caller)."""
-        prov = self.server.cloud.providers.get(name)
-        if prov is None:
+    def find_record(self, kind, name, ident):
+        """The record of name (cloud.lock held by caller): 404 when there
+        is none, 400 when ident is given and is not its id."""
+        rec = self.server.cloud.rfs[kind.key].get(name)
+        if rec is None:
             raise rfs_error(404, RF_NO_PROVIDER,
-                            "The private provider does not exist.")
-        if provider_id is not None and \
-                provider_id != prov["obj"]["provider_id"]:
-            raise rfs_error(400, RF_ID_MISMATCH,
-                            "provider_id does not match provider_name")
-        return prov
+                            "The %s does not exist." % label(kind))
+        if ident is not None and ident != rec["obj"][kind.id]:
+            raise rfs_error(400, RF_ID_MISMATCH, "%s does not match %s"
+                            % (kind.id, kind.name))
+        return rec
+
+    def find_named(self, kind, args, params):
+        """(name, record) of the path's name, its id query checked."""
+        name = self.name_arg(kind, args[0])
+        ident = self.id_param(kind, first(params, kind.id))
+        return name, self.find_record(kind, name, ident)
 
     def sort_params(self, params):
         keys = params.get("sort_key", [])
@@ -206,218 +235,172 @@ class Rfs:
             info["next_marker"] = self.encode_marker([n + 1, "e"], phash)
         return out, info
 
-    @staticmethod
-    def endless_provider(n, i, fat):
-        return {"provider_id": str(uuid.UUID(int=n << 32 | i)),
-                "provider_name": "endless-%d-%d" % (n, i),
-                "provider_description": "x" * FAT_PAD if fat
-                else "Endless provider",
-                "create_time": rfs_time(1700000000000)}
+    def endless_rfs_page(self, params, scope, make, fat):
+        """A full page of entries never seen before and a fresh
+        next_marker, until ENDLESS_ENTRIES; make(n, i, fat) builds entry
+        i of page n."""
+        limit = self.limit_param(params)
+        phash = self.params_hash(scope, params)
+        n = 0
+        if "marker" in params:
+            after, _ = self.decode_marker(first(params, "marker"), phash)
+            n = after[0] if after else 0
+        out = [make(n, i, fat) for i in range(limit)]
+        info = {"current_count": limit}
+        if (n + 1) * limit < ENDLESS_ENTRIES:
+            info["next_marker"] = self.encode_marker([n + 1, "e"], phash)
+        return out, info
 
     @staticmethod
-    def endless_version(name):
+    def endless_name(kind):
         def make(n, i, fat):
-            return {"provider_id": str(uuid.UUID(int=n << 32 | i)),
-                    "provider_name": name,
-                    "provider_version": "1.%d.%d" % (n, i),
-                    "version_description": "x" * FAT_PAD if fat
-                    else "Endless version",
-                    "create_time": rfs_time(1700000000000)}
+            return {kind.id: str(uuid.UUID(int=n << 32 | i)),
+                    kind.name: "endless-%d-%d" % (n, i),
+                    kind.desc: "x" * FAT_PAD if fat
+                    else "Endless %s" % kind.singular,
+                    "create_time": kind.time(1700000000000)}
         return make
 
-    def without_ids(self, objs):
-        """Copies of objs without provider_id under no_provider_id."""
+    @staticmethod
+    def endless_version(kind, name):
+        def make(n, i, fat):
+            return {kind.id: str(uuid.UUID(int=n << 32 | i)),
+                    kind.name: name,
+                    kind.version: "1.%d.%d" % (n, i),
+                    kind.vdesc: "x" * FAT_PAD if fat
+                    else "Endless version",
+                    "create_time": kind.time(1700000000000)}
+        return make
+
+    def without_ids(self, kind, objs):
+        """Copies of objs without the kind's id under no_provider_id."""
         if self.server.cloud.faults["hostile"] != "no_provider_id":
             return objs
-        return [{k: v for k, v in o.items() if k != "provider_id"}
-                for o in objs]
+        return [{k: v for k, v in o.items() if k != kind.id} for o in objs]
 
-    def op_rfs_list_providers(self, args, params, body):
+    def listing(self, kind, keys, params, scope):
+        """The page of keys a list answers (all of them, oldest first,
+        for a kind without paging), its page_info (None without paging)
+        and the hostile knob that shaped it."""
+        if not kind.paged:
+            return list(keys), None, self.server.cloud.faults["hostile"]
+        return self.rfs_page(keys, params, scope)
+
+    @staticmethod
+    def with_bad_names(field, names, out, fallback):
+        """bad_names: fake entries with the field set to each of names,
+        in front of the page's."""
+        fakes = []
+        for value in names:
+            fake = dict(out[0]) if out else dict(fallback)
+            fake[field] = value
+            fakes.append(fake)
+        return fakes + out
+
+    def rfs_list(self, kind, args, params, body):
         cloud = self.server.cloud
-        self.rfs_common()
         hostile = cloud.faults["hostile"]
-        if hostile in ("endless_pages", "endless_fat_pages"):
+        if kind.paged and hostile in ENDLESS:
             out, info = self.endless_rfs_page(
-                params, "providers", self.endless_provider,
+                params, kind.key, self.endless_name(kind),
                 hostile == "endless_fat_pages")
-            return 200, {"providers": out, "page_info": info}, None, []
+            return 200, {kind.key: out, "page_info": info}, None, []
         with cloud.lock:
-            keys = cloud.sorted_provider_keys()
-            page, info, hostile = self.rfs_page(keys, params, "providers")
+            keys = cloud.sorted_keys(kind.key)
+            page, info, hostile = self.listing(kind, keys, params, kind.key)
+            recs = cloud.rfs[kind.key]
             out = self.without_ids(
-                [cloud.providers[name]["obj"] for _, name in page])
+                kind, [list_object(kind, recs[name]) for _, name in page])
         if hostile == "bad_names" and "marker" not in params:
-            fakes = []
-            for name in ("..", "evil/name", "../../etc"):
-                fake = dict(out[0]) if out else {}
-                fake["provider_name"] = name
-                fakes.append(fake)
-            out = fakes + out
-        return 200, {"providers": out, "page_info": info}, None, []
+            out = self.with_bad_names(kind.name, ("..", "evil/name",
+                                                  "../../etc"), out, {})
+        ans = {kind.key: out}
+        if info is not None:
+            ans["page_info"] = info
+        return 200, ans, None, []
 
-    def op_rfs_show_provider(self, args, params, body):
-        cloud = self.server.cloud
-        self.rfs_common()
-        name = self.provider_arg(args[0])
-        pid = self.provider_id_param(first(params, "provider_id"))
-        with cloud.lock:
-            prov = self.find_provider(name, pid)
-            return 200, self.without_ids([prov["obj"]])[0], None, []
+    def rfs_show(self, kind, args, params, body):
+        with self.server.cloud.lock:
+            _, rec = self.find_named(kind, args, params)
+            return 200, self.without_ids(kind, [dict(rec["obj"])])[0], \
+                None, []
 
-    def op_rfs_delete_provider(self, args, params, body):
+    def rfs_delete(self, kind, args, params, body):
         cloud = self.server.cloud
-        self.rfs_common()
-        name = self.provider_arg(args[0])
-        pid = self.provider_id_param(first(params, "provider_id"))
         with cloud.lock:
-            self.find_provider(name, pid)
-            cloud.remove_provider(name)
+            name, _ = self.find_named(kind, args, params)
+            cloud.remove_rfs(kind.key, name)
         return 204, None, None, []
 
-    def op_rfs_list_versions(self, args, params, body):
+    def rfs_list_versions(self, kind, args, params, body):
         cloud = self.server.cloud
-        self.rfs_common()
-        name = self.provider_arg(args[0])
-        pid = self.provider_id_param(first(params, "provider_id"))
         with cloud.lock:
-            prov = self.find_provider(name, pid)
+            name, rec = self.find_named(kind, args, params)
+            scope = "%s/%s/versions" % (kind.key, name)
             hostile = cloud.faults["hostile"]
-            if hostile in ("endless_pages", "endless_fat_pages"):
+            if kind.paged and hostile in ENDLESS:
                 out, info = self.endless_rfs_page(
-                    params, "versions/" + name, self.endless_version(name),
+                    params, scope, self.endless_version(kind, name),
                     hostile == "endless_fat_pages")
                 return 200, {"versions": out, "page_info": info}, None, []
             keys = sorted((v["epoch_ms"], ver)
-                          for ver, v in prov["versions"].items())
-            page, info, hostile = self.rfs_page(keys, params,
-                                                "versions/" + name)
+                          for ver, v in rec["versions"].items())
+            page, info, hostile = self.listing(kind, keys, params, scope)
             out = self.without_ids(
-                [prov["versions"][ver]["obj"] for _, ver in page])
+                kind, [rec["versions"][ver]["obj"] for _, ver in page])
         if hostile == "bad_names" and "marker" not in params:
-            fakes = []
-            for ver in ("..", "../1.0.0", "1.0.0/evil"):
-                fake = dict(out[0]) if out else {"provider_name": name}
-                fake["provider_version"] = ver
-                fakes.append(fake)
-            out = fakes + out
-        return 200, {"versions": out, "page_info": info}, None, []
+            out = self.with_bad_names(kind.version, ("..", "../1.0.0",
+                                                     "1.0.0/evil"), out,
+                                      {kind.name: name})
+        ans = {"versions": out}
+        if info is not None:
+            ans["page_info"] = info
+        return 200, ans, None, []
 
-    def op_rfs_show_version(self, args, params, body):
-        cloud = self.server.cloud
-        self.rfs_common()
-        name = self.provider_arg(args[0])
-        version = self.version_arg(args[1], name)
-        pid = self.provider_id_param(first(params, "provider_id"))
-        with cloud.lock:
-            prov = self.find_provider(name, pid)
-            v = prov["versions"].get(version)
-            if v is None:
-                raise rfs_error(404, RF_NO_VERSION,
-                                "The provider version does not exist.")
-            out = dict(v["obj"])
-            out["provider_source"] = prov["obj"]["provider_source"]
-        return 200, self.without_ids([out])[0], None, []
+    def find_version(self, kind, args, params):
+        """(name, record, version) of the path (cloud.lock held)."""
+        name = self.name_arg(kind, args[0])
+        version = self.version_arg(kind, args[1], name)
+        ident = self.id_param(kind, first(params, kind.id))
+        rec = self.find_record(kind, name, ident)
+        if version not in rec["versions"]:
+            raise rfs_error(404, RF_NO_VERSION,
+                            "The %s version does not exist." % label(kind))
+        return name, rec, version
 
-    def op_rfs_delete_version(self, args, params, body):
-        cloud = self.server.cloud
-        self.rfs_common()
-        name = self.provider_arg(args[0])
-        version = self.version_arg(args[1], name)
-        pid = self.provider_id_param(first(params, "provider_id"))
-        with cloud.lock:
-            prov = self.find_provider(name, pid)
-            if version not in prov["versions"]:
-                raise rfs_error(404, RF_NO_VERSION,
-                                "The provider version does not exist.")
-            del prov["versions"][version]
+    def rfs_show_version(self, kind, args, params, body):
+        with self.server.cloud.lock:
+            _, rec, version = self.find_version(kind, args, params)
+            out = show_version_object(kind, rec, version)
+        return 200, self.without_ids(kind, [out])[0], None, []
+
+    def rfs_delete_version(self, kind, args, params, body):
+        with self.server.cloud.lock:
+            _, rec, version = self.find_version(kind, args, params)
+            if kind.protect == "default" and \
+                    rec["obj"].get("default_version") == version:
+                raise rfs_error(403, RF_REFUSED,
+                                "The default version of a private hook "
+                                "can only be deleted with the hook.")
+            if kind.protect == "last" and len(rec["versions"]) == 1:
+                raise rfs_error(403, RF_REFUSED,
+                                "The only version of a template can only "
+                                "be deleted with the template.")
+            drop_record_version(kind, rec, version)
         return 204, None, None, []
 
-    def rfs_body(self, body):
-        try:
-            req = json.loads(body or b"null")
-        except ValueError:
-            raise rfs_error(400, RF_BAD_PARAM, "malformed JSON body")
-        if not isinstance(req, dict):
-            raise rfs_error(400, RF_BAD_PARAM, "body must be an object")
-        return req
 
-    def check_urn(self, urn):
-        cloud = self.server.cloud
-        if not isinstance(urn, str) or not 32 <= len(urn) <= 256 or \
-                not urn.startswith("urn:fss:%s:" % cloud.region):
-            raise rfs_error(400, RF_BAD_PARAM,
-                            "function_graph_urn is invalid")
+def _install():
+    """op_rfs_* for every (kind, action) of the table, but the creates
+    of providers, which rfs_create.py keeps as they were."""
+    for op, (kind, action) in OP_KIND.items():
+        meth = "op_" + op.replace(".", "_")
+        if hasattr(Rfs, meth):
+            continue
 
-    def check_text(self, req, name, most):
-        val = req.get(name)
-        if val is not None and (not isinstance(val, str) or len(val) > most):
-            raise rfs_error(400, RF_BAD_PARAM, "%s is invalid" % name)
-        return val
+        def handler(self, args, params, body, _k=kind, _a=action):
+            return self.rfs_dispatch(_k, _a, args, params, body)
+        setattr(Rfs, meth, handler)
 
-    def op_rfs_create_provider(self, args, params, body):
-        cloud = self.server.cloud
-        self.rfs_common()
-        req = self.rfs_body(body)
-        name = req.get("provider_name")
-        if not isinstance(name, str):
-            raise rfs_error(400, RF_BAD_PARAM, "provider_name is required")
-        self.provider_arg(name)
-        desc = self.check_text(req, "provider_description", 1024)
-        vdesc = self.check_text(req, "version_description", 1024)
-        version, urn = req.get("provider_version"), req.get(
-            "function_graph_urn")
-        if (version is None) != (urn is None):
-            raise rfs_error(400, RF_BAD_PARAM,
-                            "provider_version and function_graph_urn go "
-                            "together")
-        if version is not None:
-            if not isinstance(version, str):
-                raise rfs_error(400, RF_BAD_PARAM,
-                                "provider_version is invalid")
-            self.version_arg(version)
-            self.check_urn(urn)
-        if req.get("provider_agency_name") and \
-                req.get("provider_agency_urn"):
-            raise rfs_error(400, RF_BAD_PARAM,
-                            "give provider_agency_name or "
-                            "provider_agency_urn, not both")
-        with cloud.lock:
-            if name in cloud.providers:
-                raise rfs_error(409, RF_CONFLICT,
-                                "The private provider already exists.")
-            now_ms = int(time.time() * 1000)
-            prov = cloud.make_provider(name, now_ms, desc)
-            for k in ("provider_agency_name", "provider_agency_urn"):
-                if isinstance(req.get(k), str):
-                    prov["obj"][k] = req[k]
-            if version is not None:
-                cloud.add_version(prov, version, now_ms, urn, vdesc)
-            cloud.insert_provider(prov)
-            obj = prov["obj"]
-        return 201, {"provider_id": obj["provider_id"],
-                     "provider_source": obj["provider_source"]}, None, []
 
-    def op_rfs_create_version(self, args, params, body):
-        cloud = self.server.cloud
-        self.rfs_common()
-        name = self.provider_arg(args[0])
-        req = self.rfs_body(body)
-        version = req.get("provider_version")
-        if not isinstance(version, str):
-            raise rfs_error(400, RF_BAD_PARAM, "provider_version is required")
-        self.version_arg(version)
-        urn = req.get("function_graph_urn")
-        self.check_urn(urn)
-        vdesc = self.check_text(req, "version_description", 1024)
-        pid = req.get("provider_id")
-        if pid is not None and (not isinstance(pid, str) or len(pid) != 36):
-            raise rfs_error(400, RF_BAD_PARAM,
-                            "provider_id must be 36 characters")
-        with cloud.lock:
-            prov = self.find_provider(name, pid)
-            if version in prov["versions"]:
-                raise rfs_error(409, RF_CONFLICT,
-                                "The provider version already exists.")
-            cloud.add_version(prov, version, int(time.time() * 1000), urn,
-                              vdesc)
-        return 201, None, None, []
+_install()

@@ -5,6 +5,7 @@ that decode path segments and query parameters.
 import re
 import urllib.parse
 
+from rfs_kinds import kind_routes
 
 
 ROUTES = [
@@ -12,18 +13,7 @@ ROUTES = [
      {"GET": "iotda.list", "POST": "iotda.create"}),
     (re.compile(r"^/v5/iot/([^/]+)/ota-upgrades/packages/([^/]+)$"),
      {"GET": "iotda.show", "DELETE": "iotda.delete"}),
-    (re.compile(r"^/v1/private-providers$"),
-     {"GET": "rfs.list_providers", "POST": "rfs.create_provider"}),
-    (re.compile(r"^/v1/private-providers/([^/]+)/metadata$"),
-     {"GET": "rfs.show_provider"}),
-    (re.compile(r"^/v1/private-providers/([^/]+)$"),
-     {"DELETE": "rfs.delete_provider"}),
-    (re.compile(r"^/v1/private-providers/([^/]+)/versions$"),
-     {"GET": "rfs.list_versions", "POST": "rfs.create_version"}),
-    (re.compile(r"^/v1/private-providers/([^/]+)/versions/([^/]+)/metadata$"),
-     {"GET": "rfs.show_version"}),
-    (re.compile(r"^/v1/private-providers/([^/]+)/versions/([^/]+)$"),
-     {"DELETE": "rfs.delete_version"}),
+] + kind_routes() + [
     (re.compile(r"^/v3/auth/tokens$"), {"POST": "iam.token"}),
     (re.compile(r"^/v3/projects$"), {"GET": "iam.projects"}),
 ]

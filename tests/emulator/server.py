@@ -19,6 +19,7 @@ from routes import first, param_dict, route
 from auth import Auth
 from iotda import Iotda
 from rfs import Rfs
+from rfs_kinds import OP_KIND
 from iam import Iam
 from control import Control
 
@@ -156,17 +157,7 @@ class Handler(Auth, Faults, Iotda, Rfs, Iam, Control,
                 del log[:cut]
                 cloud.stats["log_dropped"] += cut
             if method == "DELETE":
-                if op == "rfs.delete_version":
-                    res = "%s/%s" % (args[0], args[1])
-                elif op == "rfs.delete_provider":
-                    res = args[0]
-                elif op == "iotda.delete":
-                    res = args[1]
-                else:
-                    res = raw_path
-                delete_entry = {"op": op, "resource": res,
-                                "provider_id": first(params, "provider_id"),
-                                "status": None}
+                delete_entry = self.delete_entry(op, args, raw_path, params)
                 cloud.stats["deletes"].append(delete_entry)
             faults = dict(cloud.faults)
             drop = faults["drop_rate"] > 0 and \
@@ -211,6 +202,22 @@ class Handler(Auth, Faults, Iotda, Rfs, Iam, Control,
             self.drop()
             return
         self.send(status, raw, headers)
+
+    @staticmethod
+    def delete_entry(op, args, raw_path, params):
+        """The stats' record of one DELETE: what it names (an RFS name or
+        NAME/VERSION, a package id) and the strong-match id it gave."""
+        kind = OP_KIND.get(op, (None, None))[0]
+        entry = {"op": op, "resource": raw_path, "kind": None, "id": None,
+                 "provider_id": first(params, "provider_id"),
+                 "status": None}
+        if op == "iotda.delete":
+            entry["resource"] = args[1]
+        elif kind is not None:
+            names = args[1:] if kind.project else args
+            entry.update(resource="/".join(names), kind=kind.key,
+                         id=first(params, kind.id))
+        return entry
 
     def api_answer(self, op, args, method, raw_path, pairs, params, body,
                    entry):

@@ -15,6 +15,8 @@ import uuid
 
 from errors import ApiError
 from faults import default_faults
+from rfs_kinds import (KINDS, RFS_OPS, add_record_version, list_object,
+                       make_record)
 
 
 DEFAULT_REGION = "cn-north-4"
@@ -31,14 +33,10 @@ MAX_MARKER = "ffffffffffffffffffffffff"
 # Seeded packages take these types in turn unless told others.
 SEED_TYPES = ("firmwarePackage", "softwarePackage")
 
-OPS = ("iotda.list", "iotda.show", "iotda.delete", "iotda.create",
-       "rfs.list_providers", "rfs.show_provider", "rfs.delete_provider",
-       "rfs.list_versions", "rfs.show_version", "rfs.delete_version",
-       "rfs.create_provider", "rfs.create_version",
-       "iam.token", "iam.projects", "other")
+# The RFS registry kinds, in the order state shows them; their differences
+# are the table in rfs_kinds.py.
+RFS_KIND_NAMES = tuple(KINDS)
 
-PROVIDER_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$")
-VERSION_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 PACKAGE_ID_RE = re.compile(r"^[A-Za-z0-9-]{1,36}$")
 IDENT_RE = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 PKG_VERSION_RE = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
@@ -112,8 +110,15 @@ def seed_types(value):
     return tuple(value)
 
 
+def all_ops():
+    """Every counter of /_emu/stats: IoTDA, the RFS kinds' (rfs_kinds.py),
+    IAM, other."""
+    return ("iotda.list", "iotda.show", "iotda.delete", "iotda.create") + \
+        RFS_OPS + ("iam.token", "iam.projects", "other")
+
+
 def empty_stats():
-    return {"requests": {op: 0 for op in OPS}, "total": 0,
+    return {"requests": {op: 0 for op in all_ops()}, "total": 0,
             "auth_failures": 0, "tls_failures": 0, "deletes": [], "log": [],
             "log_dropped": 0}
 
@@ -147,9 +152,12 @@ class Cloud:
         self.filter_counts = {}
         self.seq = 0
         self.last_api_epoch = 0
-        self.providers = {}
-        self.provider_keys = None  # sorted (epoch_ms, name), lazily built
-        self.provider_counter = 0
+        # kind -> name -> record; per kind the sorted (epoch_ms, name)
+        # keys (built lazily) and the number of the last seeded name.
+        self.rfs = {k: {} for k in RFS_KIND_NAMES}
+        self.providers = self.rfs["providers"]
+        self.rfs_keys = {k: None for k in RFS_KIND_NAMES}
+        self.rfs_counter = {k: 0 for k in RFS_KIND_NAMES}
         self.tokens = {}
         self.token_seq = 0
         self.token_floor = 0  # tokens with seq <= floor count as expired
@@ -264,13 +272,19 @@ class Cloud:
         return {"obj": obj, "epoch_ms": int(epoch_ms), "versions": {}}
 
     def insert_provider(self, prov):
-        self.providers[prov["obj"]["provider_name"]] = prov
-        self.provider_keys = None
+        self.insert_rfs("providers", prov["obj"]["provider_name"], prov)
 
     def remove_provider(self, name):
-        prov = self.providers.pop(name)
-        self.provider_keys = None
-        return prov
+        return self.remove_rfs("providers", name)
+
+    def insert_rfs(self, kind, name, rec):
+        self.rfs[kind][name] = rec
+        self.rfs_keys[kind] = None
+
+    def remove_rfs(self, kind, name):
+        rec = self.rfs[kind].pop(name)
+        self.rfs_keys[kind] = None
+        return rec
 
     def default_urn(self, name, version):
         return "urn:fss:%s:%s:function:default:%s-%s:latest" % (
@@ -293,10 +307,13 @@ class Cloud:
         return v
 
     def sorted_provider_keys(self):
-        if self.provider_keys is None:
-            self.provider_keys = sorted(
-                (p["epoch_ms"], n) for n, p in self.providers.items())
-        return self.provider_keys
+        return self.sorted_keys("providers")
+
+    def sorted_keys(self, kind):
+        if self.rfs_keys[kind] is None:
+            self.rfs_keys[kind] = sorted(
+                (p["epoch_ms"], n) for n, p in self.rfs[kind].items())
+        return self.rfs_keys[kind]
 
     # ------------------------------------------------------- seeding
 
@@ -306,12 +323,13 @@ class Cloud:
         for t in self.by_type:
             self.by_type[t] = []
         self.filter_counts.clear()
-        self.providers.clear()
-        self.provider_keys = None
-        self.provider_counter = 0  # seeded names restart at 00001
+        for kind in RFS_KIND_NAMES:
+            self.rfs[kind].clear()
+            self.rfs_keys[kind] = None
+            self.rfs_counter[kind] = 0  # seeded names restart at 00001
 
     def seed(self, packages=0, providers=0, versions=0, clear=False,
-             package_types=None):
+             package_types=None, modules=0, hooks=0, templates=0):
         now = time.time()
         if clear:
             self.clear()
@@ -322,20 +340,36 @@ class Cloud:
             ptype = types[i % len(types)]
             recs.append(self.make_package({"package_type": ptype}, epoch))
         self.insert_packages(recs)
-        for j in range(providers):
-            age = spread_age(j, providers)
+        counts = {"providers": providers, "modules": modules, "hooks": hooks,
+                  "templates": templates}
+        for kind in RFS_KIND_NAMES:
+            self.seed_rfs(kind, counts[kind], versions, now)
+
+    def seed_rfs(self, kind_name, count, versions, now):
+        """count names emu-KIND-00001... spread over 400 days, each with
+        versions versions an hour apart at most (hooks and templates at
+        least one: the API never leaves them without)."""
+        kind = KINDS[kind_name]
+        if kind.protect:
+            versions = max(versions, 1)
+        for j in range(count):
+            age = spread_age(j, count)
             epoch_ms = int(round((now - age) * 1000))
-            self.provider_counter += 1
-            name = "emu-provider-%05d" % self.provider_counter
-            while name in self.providers:
-                self.provider_counter += 1
-                name = "emu-provider-%05d" % self.provider_counter
-            prov = self.make_provider(name, epoch_ms)
+            while True:
+                self.rfs_counter[kind_name] += 1
+                name = "emu-%s-%05d" % (kind.singular,
+                                        self.rfs_counter[kind_name])
+                if name not in self.rfs[kind_name]:
+                    break
+            if kind_name == "providers":
+                rec = self.make_provider(name, epoch_ms)
+            else:
+                rec = make_record(self, kind, name, epoch_ms)
             step = min(3600 * 1000, int(age * 1000) // (versions + 1))
             for k in range(versions):
-                self.add_version(prov, "1.0.%d" % k,
-                                 epoch_ms + (k + 1) * step)
-            self.insert_provider(prov)
+                add_record_version(self, kind, rec, kind.version_name(k),
+                                   epoch_ms + (k + 1) * step)
+            self.insert_rfs(kind_name, name, rec)
 
     # ------------------------------------------------------- tokens
 
@@ -374,20 +408,28 @@ class Cloud:
             p["create_epoch"] = rec["epoch"]
             p["record_id"] = rid
             pkgs.append(p)
-        provs = []
-        for _, name in reversed(self.sorted_provider_keys()):
-            prov = self.providers[name]
-            p = dict(prov["obj"])
-            p["create_epoch_ms"] = prov["epoch_ms"]
+        out = {"packages": pkgs}
+        for kind in RFS_KIND_NAMES:
+            out[kind] = self.rfs_state(kind)
+        out.update(region=self.region, project_id=self.project_id,
+                   domain_id=self.domain_id)
+        return out
+
+    def rfs_state(self, kind_name):
+        """A kind's names, newest first, as listed, with create_epoch_ms
+        and their versions (oldest first)."""
+        kind = KINDS[kind_name]
+        out = []
+        for _, name in reversed(self.sorted_keys(kind_name)):
+            rec = self.rfs[kind_name][name]
+            p = dict(list_object(kind, rec))
+            p["create_epoch_ms"] = rec["epoch_ms"]
             vs = []
-            for v in sorted(prov["versions"].values(),
-                            key=lambda v: (v["epoch_ms"],
-                                           v["obj"]["provider_version"])):
+            for ver, v in sorted(rec["versions"].items(),
+                                 key=lambda kv: (kv[1]["epoch_ms"], kv[0])):
                 d = dict(v["obj"])
                 d["create_epoch_ms"] = v["epoch_ms"]
                 vs.append(d)
             p["versions"] = vs
-            provs.append(p)
-        return {"packages": pkgs, "providers": provs,
-                "region": self.region, "project_id": self.project_id,
-                "domain_id": self.domain_id}
+            out.append(p)
+        return out

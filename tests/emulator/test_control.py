@@ -12,7 +12,8 @@ import uuid
 
 import pytest
 
-from emulator.harness import Emulator, EmulatorError, PYTHON, SCRIPT
+from emulator.harness import (Emulator, EmulatorError, PYTHON, RFS_ACTIONS,
+                              RFS_KINDS, SCRIPT, rfs_op)
 
 DAY = 86400
 FW = {"package_type": "firmwarePackage"}
@@ -39,20 +40,42 @@ def test_every_operation_is_counted_once(emu):
     emu.sign_and_request("DELETE", PROVIDERS + "/emu-provider-00002")
     emu.sign_and_request("POST", PROVIDERS, body={"provider_name": "n"})
     emu.sign_and_request("POST", PROVIDERS + "/n/versions", body={})
+    for kind in RFS_KINDS[1:]:
+        every_rfs_operation(emu, kind)
     emu.iam_token()
     emu.sign_and_request("GET", "/v3/projects", {"name": "cn-north-4"})
     emu.sign_and_request("GET", "/v9/nothing")
     stats = emu.stats()
-    assert stats["requests"] == {
-        "iotda.list": 1, "iotda.show": 1, "iotda.delete": 1,
-        "iotda.create": 1, "rfs.list_providers": 1, "rfs.show_provider": 1,
-        "rfs.delete_provider": 1, "rfs.list_versions": 1,
-        "rfs.show_version": 1, "rfs.delete_version": 1,
-        "rfs.create_provider": 1, "rfs.create_version": 1,
-        "iam.token": 1, "iam.projects": 1, "other": 1}
-    assert stats["total"] == 15
-    assert len(stats["log"]) == 15
+    want = {"iotda.list": 1, "iotda.show": 1, "iotda.delete": 1,
+            "iotda.create": 1, "rfs.list_providers": 1,
+            "rfs.show_provider": 1, "rfs.delete_provider": 1,
+            "rfs.list_versions": 1, "rfs.show_version": 1,
+            "rfs.delete_version": 1, "rfs.create_provider": 1,
+            "rfs.create_version": 1, "iam.token": 1, "iam.projects": 1,
+            "other": 1}
+    want.update((rfs_op(k, a), 1) for k in RFS_KINDS for a in RFS_ACTIONS)
+    assert stats["requests"] == want
+    assert stats["total"] == 15 + 3 * 8
+    assert len(stats["log"]) == 15 + 3 * 8
     assert stats["log"][-1]["status"] == 404
+
+
+def every_rfs_operation(emu, kind):
+    """Each of a kind's eight operations once, on its seeded names."""
+    first, second = "emu-%s-00001" % kind[:-1], "emu-%s-00002" % kind[:-1]
+    emu.add_rfs(kind, first, ["V1" if kind == "templates" else "1.0.0"])
+    emu.add_rfs(kind, second)
+    version = "V1" if kind == "templates" else "1.0.0"
+    emu.sign_and_request("GET", emu.rfs_path(kind))
+    emu.sign_and_request("GET", emu.rfs_path(kind, first) + "/metadata")
+    emu.sign_and_request("GET", emu.rfs_path(kind, first) + "/versions")
+    emu.sign_and_request("GET", emu.rfs_path(kind, first, version) +
+                         "/metadata")
+    emu.sign_and_request("DELETE", emu.rfs_path(kind, first, version))
+    emu.sign_and_request("DELETE", emu.rfs_path(kind, second))
+    emu.sign_and_request("POST", emu.rfs_path(kind), body={})
+    emu.sign_and_request("POST", emu.rfs_path(kind, "n") + "/versions",
+                         body={})
 
 
 def test_control_calls_are_not_counted(emu):
@@ -92,18 +115,19 @@ def test_delete_log_lists_every_delete_with_outcome(emu):
     emu.sign_and_request("DELETE", PROVIDERS + "/hello",
                          {"provider_id": str(uuid.uuid4())})
     emu.sign_and_request("DELETE", PROVIDERS + "/hello", {"provider_id": pid})
+    bad = emu.stats()["deletes"][3]["provider_id"]
     assert emu.stats()["deletes"] == [
         {"op": "iotda.delete", "resource": pkg, "provider_id": None,
-         "status": 204},
+         "kind": None, "id": None, "status": 204},
         {"op": "iotda.delete", "resource": pkg, "provider_id": None,
-         "status": 404},
+         "kind": None, "id": None, "status": 404},
         {"op": "rfs.delete_version", "resource": "hello/1.0.0",
-         "provider_id": None, "status": 204},
+         "provider_id": None, "kind": "providers", "id": None,
+         "status": 204},
         {"op": "rfs.delete_provider", "resource": "hello",
-         "provider_id": emu.stats()["deletes"][3]["provider_id"],
-         "status": 400},
+         "provider_id": bad, "kind": "providers", "id": bad, "status": 400},
         {"op": "rfs.delete_provider", "resource": "hello",
-         "provider_id": pid, "status": 204}]
+         "provider_id": pid, "kind": "providers", "id": pid, "status": 204}]
 
 
 def test_reset_zeroes_stats_but_keeps_state(emu):
@@ -122,7 +146,8 @@ def test_reset_zeroes_stats_but_keeps_state(emu):
 
 def test_seed_counts_split_and_names(emu):
     r = emu.seed(packages=11, providers=3, versions=4)
-    assert r == {"packages": 11, "providers": 3}
+    assert r == {"packages": 11, "providers": 3, "modules": 0, "hooks": 0,
+                 "templates": 0}
     st = emu.state()
     types = [p["package_type"] for p in st["packages"]]
     assert types.count("firmwarePackage") == 6
