@@ -33,6 +33,8 @@ class RfsKind:
         self.keeps = keeps
         self.name_rule = name_rule
         self.version_rule = version_rule
+        # Templates are listed whole: no limit, no marker.
+        self.paged = kind != "templates"
 
     def __str__(self):
         return self.kind
