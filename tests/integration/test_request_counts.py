@@ -20,7 +20,6 @@ from conftest import requests_during
 from rfs_kinds import KINDS
 
 PACKAGES = "iotda/packages"
-PROVIDERS = "rfs/providers"
 PAGE = 50
 MAX_OFFSET = 500
 FW, SW, MOD = "firmwarePackage", "softwarePackage", "modulePackage"
