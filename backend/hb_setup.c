@@ -265,6 +265,23 @@ static int setup_endpoints(struct http_backend *hb,
 	return 0;
 }
 
+/*
+ * The kinds the kinds setting shows, and the RFS family the start-up
+ * check lists: the first shown, so that nothing is asked about a kind
+ * left out.
+ */
+static void hb_choose_kinds(struct http_backend *hb,
+			    const struct hwc_config *cfg)
+{
+	for (size_t i = kind_count; i-- > 0;) {
+		hb->shown[i] = kind_shown(&kind_table[i], cfg);
+		/* RFS kinds' ops hold their family (kinds.h). */
+		if (hb->shown[i] && !kind_table[i].parent &&
+		    kind_table[i].service->id == KIND_SVC_RFS)
+			hb->rfs.check = kind_table[i].ops->data;
+	}
+}
+
 /* A kind whose paths hold the project id is not shown without it. */
 static int hb_check_project(const struct http_backend *hb,
 			    const struct hwc_config *cfg, char *err,
@@ -372,8 +389,7 @@ int http_backend_new(const struct hwc_config *cfg, struct backend **out,
 	    .h = hb->h, .ep = &hb->rfs_ep, .project_id = hb->project_id};
 	hb->svc[KIND_SVC_IOTDA] = hb->has_iotda ? &hb->iotda : NULL;
 	hb->svc[KIND_SVC_RFS] = hb->has_rfs ? &hb->rfs : NULL;
-	for (size_t i = 0; i < kind_count; i++)
-		hb->shown[i] = kind_shown(&kind_table[i], cfg);
+	hb_choose_kinds(hb, cfg);
 	*out = &hb->base;
 	return 0;
 nomem:

@@ -246,6 +246,7 @@ static void kind_known(char *buf, size_t len)
 int kind_check_selection(const struct hwc_config *cfg, char *err, size_t errlen)
 {
 	const char *p = cfg->kinds, *name;
+	bool endpoints = false;
 	char known[256];
 	size_t len;
 
@@ -265,9 +266,14 @@ int kind_check_selection(const struct hwc_config *cfg, char *err, size_t errlen)
 			 (int)(len > 64 ? 64 : len), name, known);
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < kind_nservices; i++)
+	for (size_t i = 0; i < kind_nservices; i++) {
 		if (kind_service_configured(&kind_services[i], cfg))
 			return 0;
+		endpoints |= kind_endpoint_set(&kind_services[i], cfg);
+	}
+	/* No endpoint at all is the backend's to tell (http_backend_new). */
+	if (!endpoints)
+		return 0;
 	snprintf(err, errlen, "kinds=%s shows none of the services configured",
 		 cfg->kinds);
 	return -EINVAL;

@@ -590,15 +590,21 @@ int rfs_delete_version(const struct rfs *r, const struct rfs_family *fam,
 int rfs_check(const struct rfs *r, struct http_result *res)
 {
 	static const struct sign_param params[] = {{"limit", "10"}};
+	const struct rfs_family *fam = r->check ? r->check : &rfs_providers;
 	struct http_request req = {.ep = r->ep,
 				   .method = "GET",
-				   .path = rfs_providers.path,
 				   .params = params,
-				   .nparams = 1,
+				   .nparams = fam->unpaged ? 0 : 1,
 				   .op = ERRMAP_READ};
+	char path[RFS_PATH_MAX];
 	cJSON *root;
 	int ret;
 
+	memset(res, 0, sizeof(*res));
+	ret = path_fmt(path, sizeof(path), r, fam, NULL, "", NULL, "");
+	if (ret)
+		return ret;
+	req.path = path;
 	ret = http_do(r->h, &req, res);
 	if (!ret) {
 		ret = http_json_body(&req, res, &root);

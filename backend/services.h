@@ -67,6 +67,9 @@ struct rfs {
 	struct http_client *h;
 	const struct http_endpoint *ep;
 	const char *project_id; /* for a family in_project; may be NULL */
+	/* The family the start-up check lists: the first one shown, so
+	 * that no request concerns a kind left out (NULL: providers). */
+	const struct rfs_family *check;
 };
 
 /*
