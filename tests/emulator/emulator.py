@@ -2,9 +2,10 @@
 """emulator.py - a local stand-in for Huawei Cloud IoTDA, RFS and IAM.
 
 One process, one loopback port. It answers the OTA package, RFS registry
-(private providers, modules, hooks, templates) and IAM token APIs as docs/cloud-api.md describes them, verifies AK/SK
-signatures and tokens, can inject faults, and counts every request so that
-tests can assert exactly what a client sent. Control API under /_emu/ (no auth).
+(private providers, modules, hooks, templates) and IAM token APIs as
+docs/cloud-api.md describes them, verifies AK/SK signatures and tokens, can
+inject faults, and counts every request so that tests can assert exactly
+what a client sent. Control API under /_emu/ (no auth).
 Python 3 standard library only; see docs/emulator.md.
 
 This file is the entry point (command line, seeding, serving); the modules

@@ -14,7 +14,8 @@ PROVIDER_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$")
 VERSION_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 # Chinese characters, letters, digits, _ and -; a Chinese character or a
 # letter first; 1-128 characters (modules, hooks, templates).
-NAME_RE = re.compile("^[\u4e00-\u9fa5A-Za-z][\u4e00-\u9fa5A-Za-z0-9_-]{0,127}$")
+CJK = "\u4e00-\u9fa5"
+NAME_RE = re.compile("^[%sA-Za-z][%sA-Za-z0-9_-]{0,127}$" % (CJK, CJK))
 TEMPLATE_VERSION_RE = re.compile(r"^V[1-9][0-9]{0,18}$")
 
 ACTIONS = ("list", "show", "delete", "list_versions", "show_version",

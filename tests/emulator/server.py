@@ -206,17 +206,18 @@ class Handler(Auth, Faults, Iotda, Rfs, Iam, Control,
     @staticmethod
     def delete_entry(op, args, raw_path, params):
         """The stats' record of one DELETE: what it names (an RFS name or
-        NAME/VERSION, a package id) and the strong-match id it gave."""
+        NAME/VERSION, a package id) and the strong-match id it gave,
+        under the kind's own id field (provider_id, module_id, hook_id,
+        template_id; provider_id for the rest, as before the kinds)."""
         kind = OP_KIND.get(op, (None, None))[0]
-        entry = {"op": op, "resource": raw_path, "kind": None, "id": None,
-                 "provider_id": first(params, "provider_id"),
-                 "status": None}
+        id_field = kind.id if kind is not None else "provider_id"
+        entry = {"op": op, "resource": raw_path,
+                 id_field: first(params, id_field), "status": None}
         if op == "iotda.delete":
             entry["resource"] = args[1]
         elif kind is not None:
             names = args[1:] if kind.project else args
-            entry.update(resource="/".join(names), kind=kind.key,
-                         id=first(params, kind.id))
+            entry["resource"] = "/".join(names)
         return entry
 
     def api_answer(self, op, args, method, raw_path, pairs, params, body,
