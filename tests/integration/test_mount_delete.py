@@ -50,9 +50,9 @@ def test_rm_package_is_gone_from_the_next_ls(emulator, mount):
 P = pytest.mark.parametrize("kind", KINDS, ids=str)
 
 
-def rfs_deletes(emulator):
-    """The RFS DELETEs as (op, resource, id, status)."""
-    return [(d["op"], d["resource"], d["id"], d["status"])
+def rfs_deletes(emulator, kind):
+    """The RFS DELETEs as (op, resource, the kind's id, status)."""
+    return [(d["op"], d["resource"], d.get(kind.id_key), d["status"])
             for d in deletes(emulator)]
 
 
@@ -69,7 +69,7 @@ def test_rm_version_sends_exactly_one_delete_with_its_id(emulator, mount,
         ["rm", m.p(kind.dir, "hello", v[1])]))
     assert r.returncode == 0, r.stderr
     assert delta == {kind.op("delete_version"): 1, "total": 1}
-    assert rfs_deletes(emulator) == [(kind.op("delete_version"),
+    assert rfs_deletes(emulator, kind) == [(kind.op("delete_version"),
                                       "hello/" + v[1], rid, 204)]
     assert kind.version_names(emulator, "hello") == [v[0], v[2]]
 
@@ -127,7 +127,7 @@ def test_rmdir_of_an_empty_name_sends_one_delete(emulator, mount, kind):
     assert "empty-one" in os.listdir(m.p(kind.dir))
     r = sh(["rmdir", m.p(kind.dir, "empty-one")])
     assert r.returncode == 0, r.stderr
-    assert rfs_deletes(emulator) == [(kind.op("delete"), "empty-one", rid,
+    assert rfs_deletes(emulator, kind) == [(kind.op("delete"), "empty-one", rid,
                                       204)]
     assert "empty-one" not in os.listdir(m.p(kind.dir))
     assert "empty-one" not in kind.state(emulator)
@@ -146,7 +146,7 @@ def test_rm_r_deletes_versions_then_the_name(emulator, mount, kind):
         assert rmdir.returncode == 0, rmdir.stderr
     else:
         assert r.returncode == 0, r.stderr
-    log = rfs_deletes(emulator)
+    log = rfs_deletes(emulator, kind)
     assert [d[0] for d in log] == [kind.op("delete_version")] * 3 + \
         [kind.op("delete")]
     assert sorted(d[1] for d in log[:3]) == ["goner/" + x for x in v]
@@ -213,7 +213,7 @@ def test_rmdir_cascade_deletes_the_name_and_versions_in_one_delete(
     r, delta = delta_of(emulator, lambda: sh(
         ["rmdir", m.p(kind.dir, "cascade")]))
     assert r.returncode == 0, r.stderr
-    assert rfs_deletes(emulator) == [(kind.op("delete"), "cascade", rid,
+    assert rfs_deletes(emulator, kind) == [(kind.op("delete"), "cascade", rid,
                                       204)]
     assert delta == {kind.op("delete"): 1, "total": 1}
     assert "cascade" not in kind.state(emulator)
@@ -237,7 +237,7 @@ def test_rmdir_of_a_name_recreated_behind_our_back_is_estale(emulator, mount,
     assert MESSAGES[errno.ESTALE] in r.stderr, r.stderr
     # The new one is untouched; whatever was sent named the old id.
     assert kind.id_of(emulator, "phoenix") == new_id
-    assert all(d[2] == old_id and d[3] == 400 for d in rfs_deletes(emulator))
+    assert all(d[2] == old_id and d[3] == 400 for d in rfs_deletes(emulator, kind))
     log = emulator.stats()["log"]
     assert any(e["params"].get(kind.id_key) == [old_id] for e in log)
     for e in log:
@@ -259,7 +259,7 @@ def test_rm_r_of_a_recreated_name_with_versions_is_estale(emulator, mount,
     assert r.returncode == 1
     assert MESSAGES[errno.ESTALE] in r.stderr, r.stderr
     assert kind.state(emulator)["phoenix"] == new
-    assert all(d[3] == 400 for d in rfs_deletes(emulator))
+    assert all(d[3] == 400 for d in rfs_deletes(emulator, kind))
 
 
 @P
@@ -273,7 +273,7 @@ def test_every_rfs_delete_carries_the_names_id(emulator, mount, kind):
     assert sh(["rm", m.p(kind.dir, "a-prov", v[1])]).returncode == 0
     kind.rm_r(m.p(kind.dir, "b-prov"))
     assert "b-prov" not in kind.state(emulator)
-    log = rfs_deletes(emulator)
+    log = rfs_deletes(emulator, kind)
     assert len(log) == 3
     for d in log:
         assert d[2] == ids[d[1].split("/")[0]], d

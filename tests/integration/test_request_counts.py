@@ -273,7 +273,7 @@ def test_rm_r_of_a_name_with_20_versions(emulator, mount, kind):
     deletes = emulator.stats()["deletes"]
     assert [d["op"] for d in deletes] == \
         [kind.op("delete_version")] * 20 + [kind.op("delete")]
-    assert all(d["id"] == rid for d in deletes)
+    assert all(d[kind.id_key] == rid for d in deletes)
     assert emulator.state()[kind.kind] == []
 
 
