@@ -69,8 +69,8 @@ def test_rm_version_sends_exactly_one_delete_with_its_id(emulator, mount,
         ["rm", m.p(kind.dir, "hello", v[1])]))
     assert r.returncode == 0, r.stderr
     assert delta == {kind.op("delete_version"): 1, "total": 1}
-    assert rfs_deletes(emulator, kind) == [(kind.op("delete_version"),
-                                      "hello/" + v[1], rid, 204)]
+    assert rfs_deletes(emulator, kind) == [
+        (kind.op("delete_version"), "hello/" + v[1], rid, 204)]
     assert kind.version_names(emulator, "hello") == [v[0], v[2]]
 
 
@@ -127,8 +127,8 @@ def test_rmdir_of_an_empty_name_sends_one_delete(emulator, mount, kind):
     assert "empty-one" in os.listdir(m.p(kind.dir))
     r = sh(["rmdir", m.p(kind.dir, "empty-one")])
     assert r.returncode == 0, r.stderr
-    assert rfs_deletes(emulator, kind) == [(kind.op("delete"), "empty-one", rid,
-                                      204)]
+    assert rfs_deletes(emulator, kind) == [
+        (kind.op("delete"), "empty-one", rid, 204)]
     assert "empty-one" not in os.listdir(m.p(kind.dir))
     assert "empty-one" not in kind.state(emulator)
 
@@ -213,8 +213,8 @@ def test_rmdir_cascade_deletes_the_name_and_versions_in_one_delete(
     r, delta = delta_of(emulator, lambda: sh(
         ["rmdir", m.p(kind.dir, "cascade")]))
     assert r.returncode == 0, r.stderr
-    assert rfs_deletes(emulator, kind) == [(kind.op("delete"), "cascade", rid,
-                                      204)]
+    assert rfs_deletes(emulator, kind) == [
+        (kind.op("delete"), "cascade", rid, 204)]
     assert delta == {kind.op("delete"): 1, "total": 1}
     assert "cascade" not in kind.state(emulator)
     assert "cascade" not in os.listdir(m.p(kind.dir))
@@ -237,7 +237,8 @@ def test_rmdir_of_a_name_recreated_behind_our_back_is_estale(emulator, mount,
     assert MESSAGES[errno.ESTALE] in r.stderr, r.stderr
     # The new one is untouched; whatever was sent named the old id.
     assert kind.id_of(emulator, "phoenix") == new_id
-    assert all(d[2] == old_id and d[3] == 400 for d in rfs_deletes(emulator, kind))
+    assert all(d[2] == old_id and d[3] == 400
+               for d in rfs_deletes(emulator, kind))
     log = emulator.stats()["log"]
     assert any(e["params"].get(kind.id_key) == [old_id] for e in log)
     for e in log:
