@@ -72,13 +72,16 @@ static size_t name_registry_char(const unsigned char *s, bool first)
 
 /*
  * An RFS registry name (module_name): 1-128 characters, the first a CJK
- * ideograph or a letter, the others also digits, '_' or '-'.
+ * ideograph or a letter, the others also digits, '_' or '-'; and at most
+ * NAME_MAX_BYTES, as every file name (128 ideographs are 384 bytes).
  */
 static bool name_registry_valid(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t chars = 0, n;
 
+	if (strlen(s) > NAME_MAX_BYTES)
+		return false;
 	for (; *p; p += n, chars++) {
 		n = name_registry_char(p, chars == 0);
 		if (!n || chars == 128)

@@ -27,7 +27,7 @@ bool name_version_valid(const char *name);
 /*
  * module_name: 1-128 characters, the first a CJK ideograph (U+4E00 to
  * U+9FA5, in UTF-8) or an ASCII letter, the others also ASCII digits,
- * '_' or '-'.
+ * '_' or '-'; at most NAME_MAX_BYTES bytes, as any file name.
  */
 bool name_module_valid(const char *name);
 /* hook_name and template_name: the rule of module_name. */

@@ -65,10 +65,14 @@ static bool registry_reference(const char *s)
 	size_t chars = 0;
 
 	while (*p) {
-		unsigned cp = *p, more = 0;
+		/* the least code point each length may encode: no overlong */
+		static const unsigned least[] = {0, 0x80, 0x800, 0x10000};
+		unsigned cp = *p, more = 0, len;
 		bool ok;
 
-		if (cp >= 0xf0 && cp < 0xf8)
+		if (cp >= 0xf8)
+			return false;
+		if (cp >= 0xf0)
 			more = 3, cp &= 0x07;
 		else if (cp >= 0xe0)
 			more = 2, cp &= 0x0f;
@@ -77,11 +81,13 @@ static bool registry_reference(const char *s)
 		else if (cp >= 0x80)
 			return false;
 		p++;
-		for (; more; more--, p++) {
+		for (len = more; more; more--, p++) {
 			if ((*p & 0xc0) != 0x80)
 				return false;
 			cp = cp << 6 | (*p & 0x3fu);
 		}
+		if (cp < least[len])
+			return false;
 		ok = (cp >= 0x4e00 && cp <= 0x9fa5) ||
 		     (cp < 0x80 && isalpha((int)cp)) ||
 		     (chars > 0 && cp < 0x80 &&
@@ -89,7 +95,7 @@ static bool registry_reference(const char *s)
 		if (!ok || ++chars > 128)
 			return false;
 	}
-	return chars > 0;
+	return chars > 0 && strlen(s) <= 255;
 }
 
 static bool reference(const struct kind *kind, const char *s)

@@ -332,12 +332,17 @@ static void test_module_names(void)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		CHECK(name_module_valid(cases[i].name) == cases[i].valid);
-	/* 128 characters, not bytes: 128 ideographs (384 bytes) pass. */
+	/* 85 ideographs are 255 bytes, the longest file name; 86 or the
+	 * API's 128 (384 bytes) can never be one. */
 	for (size_t i = 0; i < 128; i++)
 		memcpy(longest + 3 * i, "\xe4\xb8\x80", 3);
-	longest[384] = '\0';
+	longest[255] = '\0';
 	CHECK(name_module_valid(longest));
-	memcpy(longest + 384, "a", 2);
+	longest[255] = '\xe4';
+	longest[258] = '\0';
+	CHECK(!name_module_valid(longest));
+	longest[258] = '\xe4';
+	longest[384] = '\0';
 	CHECK(!name_module_valid(longest));
 	memset(longest, 'a', 128);
 	longest[128] = '\0';
