@@ -43,6 +43,8 @@ struct http_backend {
 	/* Each kind_services row's state (iotda, rfs), NULL when the
 	 * service is not configured: what a kind's functions get. */
 	const void *svc[KIND_SVC_COUNT];
+	/* Each kind_table row the kinds setting shows (kind_shown). */
+	bool shown[KIND_MAX];
 	bool dry_run;
 	/* Dry run: what this backend pretends to have deleted, as
 	 * coll_path + "/" + name, until forget(). */

@@ -266,6 +266,43 @@ static int setup_endpoints(struct http_backend *hb,
 	return 0;
 }
 
+/*
+ * The kinds the kinds setting shows, and the RFS family the start-up
+ * check lists: the first shown, so that nothing is asked about a kind
+ * left out.
+ */
+static void hb_choose_kinds(struct http_backend *hb,
+			    const struct hwc_config *cfg)
+{
+	for (size_t i = kind_count; i-- > 0;) {
+		hb->shown[i] = kind_shown(&kind_table[i], cfg);
+		/* RFS kinds' ops hold their family (kinds.h). */
+		if (hb->shown[i] && !kind_table[i].parent &&
+		    kind_table[i].service->id == KIND_SVC_RFS)
+			hb->rfs.check = kind_table[i].ops->data;
+	}
+}
+
+/* A kind whose paths hold the project id is not shown without it. */
+static int hb_check_project(const struct http_backend *hb,
+			    const struct hwc_config *cfg, char *err,
+			    size_t errlen)
+{
+	for (size_t i = 0; i < kind_count && !hb->project_id; i++) {
+		const struct kind *k = &kind_table[i];
+
+		if (k->in_project && !k->parent && kind_shown(k, cfg)) {
+			snprintf(err, errlen,
+				 "%s: project_id is needed for %s/%s (or leave "
+				 "%s out of kinds)",
+				 k->service->dir, k->service->dir, k->name,
+				 k->name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* Both locks, or none. */
 static int hb_init_locks(struct http_backend *hb)
 {
@@ -339,11 +376,9 @@ int http_backend_new(const struct hwc_config *cfg, struct backend **out,
 		}
 		log_info("project id of %s: %s", hb->region, hb->project_id);
 	}
-	if (hb->has_iotda && !hb->project_id) {
-		snprintf(err, errlen, "iotda: project_id is needed");
-		ret = -EINVAL;
+	ret = hb_check_project(hb, cfg, err, errlen);
+	if (ret)
 		goto fail;
-	}
 	if (hb->project_id && keys) {
 		ret = http_client_set_project(hb->h, hb->project_id);
 		if (ret)
@@ -353,9 +388,11 @@ int http_backend_new(const struct hwc_config *cfg, struct backend **out,
 				   .ep = &hb->iotda_ep,
 				   .project_id = hb->project_id,
 				   .parallel = cfg->parallel_list != 0};
-	hb->rfs = (struct rfs){.h = hb->h, .ep = &hb->rfs_ep};
+	hb->rfs = (struct rfs){
+	    .h = hb->h, .ep = &hb->rfs_ep, .project_id = hb->project_id};
 	hb->svc[KIND_SVC_IOTDA] = hb->has_iotda ? &hb->iotda : NULL;
 	hb->svc[KIND_SVC_RFS] = hb->has_rfs ? &hb->rfs : NULL;
+	hb_choose_kinds(hb, cfg);
 	*out = &hb->base;
 	return 0;
 nomem:

@@ -24,11 +24,16 @@
 
 /* ---- the operations ---- */
 
-/* The state of k's service (kinds.h), NULL when it is not configured. */
+/*
+ * The state of k's service (kinds.h), NULL when it is not configured or
+ * the kinds setting leaves k out: nothing is ever asked about such a kind.
+ */
 static const void *hb_svc(const struct http_backend *hb, const struct kind *k)
 {
-	return k && k->service->id < KIND_SVC_COUNT ? hb->svc[k->service->id]
-						    : NULL;
+	if (!k || k < kind_table || k >= kind_table + kind_count ||
+	    !hb->shown[kind_index(k)] || k->service->id >= KIND_SVC_COUNT)
+		return NULL;
+	return hb->svc[k->service->id];
 }
 
 /* Whether the collection's service is configured and its names valid. */
@@ -157,14 +162,18 @@ static int hb_lookup(struct backend *b, const struct coll *c, const char *name,
 	return c->kind->ops->show(hb_svc(hb, c->kind), c, name, out);
 }
 
-/* Whether an entry (a provider) still has children (versions), as the
- * cloud says; in dry run, children already "deleted" do not count. */
+/*
+ * Whether an entry (a provider) still has children (versions), as the
+ * cloud says; in dry run, children already "deleted" do not count, nor,
+ * for a kind that keeps_a_child, one of those left (which one the cloud
+ * keeps is its own business: a dry run does not ask).
+ */
 static int has_children(struct http_backend *hb, const struct coll *c,
 			const struct resource *r, bool *any)
 {
 	struct coll vc = {c->kind->child, r->name};
+	size_t i, left = 0;
 	struct listing *l;
-	size_t i;
 	int ret;
 
 	if (!hb->dry_run)
@@ -174,10 +183,10 @@ static int has_children(struct http_backend *hb, const struct coll *c,
 	if (!l)
 		return -ENOMEM;
 	ret = hb_list_into(hb, &vc, l);
-	*any = false;
-	for (i = 0; !ret && i < l->count && !*any; i++)
+	for (i = 0; !ret && i < l->count; i++)
 		if (!hb_is_hidden(hb, &vc, l->items[i].name))
-			*any = true;
+			left++;
+	*any = left > (c->kind->keeps_a_child ? 1u : 0u);
 	listing_put(l);
 	return ret;
 }

@@ -44,6 +44,12 @@ extern const struct kind_ops iotda_package_ops;
 /* rfs.c */
 extern const struct kind_service_ops rfs_service_ops;
 extern const struct kind_ops rfs_provider_ops, rfs_version_ops;
+/* rfs_modules.c */
+extern const struct kind_ops rfs_module_ops, rfs_module_version_ops;
+/* rfs_hooks.c */
+extern const struct kind_ops rfs_hook_ops, rfs_hook_version_ops;
+/* rfs_templates.c */
+extern const struct kind_ops rfs_template_ops, rfs_template_version_ops;
 
 /*
  * The two kinds of an RFS resource with versions (struct rfs_family,

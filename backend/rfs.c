@@ -1,8 +1,9 @@
 /*
- * rfs.c - RFS resources that have versions (private providers today): list
- * (following next_marker), show metadata, delete; deletes always name the
- * id (provider_id) that was listed. A struct rfs_family (services.h) names
- * the paths and fields of one such resource.
+ * rfs.c - RFS resources that have versions (private providers, modules,
+ * hooks, templates): list (following next_marker), show metadata, delete;
+ * deletes always name the id (provider_id, module_id, ...) that was
+ * listed. A struct rfs_family (services.h) names the paths and fields of
+ * one such resource; its file (rfs_modules.c, ...) defines it.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -118,8 +119,8 @@ static int rfs_entry(const cJSON *obj, const struct rfs_family *fam,
 	r->mtime = rfs_parse_time(t);
 	if (!r->mtime)
 		r->mtime = r->ctime;
-	ret =
-	    http_json_resource(obj, version ? fam->version_show_only : NULL, r);
+	ret = http_json_resource(
+	    obj, version ? fam->version_show_only : fam->name_list_only, r);
 	if (!ret && r->json_len > SVC_MAX_ENTRY_JSON) {
 		log_warn("rfs: skipping %s: metadata of %zu bytes", name,
 			 r->json_len);
@@ -230,7 +231,8 @@ static int rfs_page(const char *path, const char *key,
 			return ret;
 		}
 	}
-	ret = rfs_next_marker(info, path, next);
+	/* A family that is never paged ends with its one answer. */
+	ret = fam->unpaged ? 0 : rfs_next_marker(info, path, next);
 	if (!ret && *next && l->count == before) {
 		log_err("rfs: %s: a page adds no new name yet names a next "
 			"page; giving up",
@@ -258,7 +260,9 @@ static int rfs_walk(const struct rfs *r, const char *path, const char *key,
 					   .method = "GET",
 					   .path = path,
 					   .params = params,
-					   .nparams = marker ? 2 : 1,
+					   .nparams = fam->unpaged ? 0
+						      : marker	   ? 2
+								   : 1,
 					   .op = ERRMAP_READ};
 		struct http_result res;
 		const char *next;
@@ -302,29 +306,48 @@ static int rfs_walk(const struct rfs *r, const char *path, const char *key,
 	return ret;
 }
 
-/* The path of a named resource (and version), each name
- * percent-encoded: fam->path/NAME TAIL VERSION END. */
-static int path_fmt(char *buf, size_t len, const struct rfs_family *fam,
-		    const char *provider, const char *tail, const char *version,
-		    const char *end)
+/*
+ * The path of a family (and a named resource, and version), each name
+ * percent-encoded: [/v1/PROJECT]fam->path[/NAME TAIL VERSION END]. A
+ * family in_project without a project id is -ENOENT (http_backend_new
+ * refuses to show it).
+ */
+static int path_fmt(char *buf, size_t len, const struct rfs *r,
+		    const struct rfs_family *fam, const char *provider,
+		    const char *tail, const char *version, const char *end)
 {
 	char pseg[HTTP_SEGMENT_MAX], vseg[HTTP_SEGMENT_MAX];
-	int n;
+	char proj[HTTP_SEGMENT_MAX + 8] = "";
+	int n = 0;
 
-	n = provider ? http_path_segment(provider, pseg, sizeof(pseg)) : 0;
+	if (fam->in_project) {
+		if (!r->project_id)
+			return -ENOENT;
+		memcpy(proj, "/v1/", 5);
+		n = http_path_segment(r->project_id, proj + 4,
+				      sizeof(proj) - 4);
+	}
+	if (!n && provider)
+		n = http_path_segment(provider, pseg, sizeof(pseg));
 	if (!n && version)
 		n = http_path_segment(version, vseg, sizeof(vseg));
 	if (n)
 		return n;
-	n = snprintf(buf, len, "%s%s%s%s%s%s", fam->path, provider ? "/" : "",
-		     provider ? pseg : "", tail, version ? vseg : "", end);
+	n = snprintf(buf, len, "%s%s%s%s%s%s%s", proj, fam->path,
+		     provider ? "/" : "", provider ? pseg : "", tail,
+		     version ? vseg : "", end);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
 int rfs_list_names(const struct rfs *r, const struct rfs_family *fam,
 		   struct listing *l)
 {
-	return rfs_walk(r, fam->path, fam->list_key, fam, false, l);
+	char path[RFS_PATH_MAX];
+	int ret = path_fmt(path, sizeof(path), r, fam, NULL, "", NULL, "");
+
+	if (ret)
+		return ret;
+	return rfs_walk(r, path, fam->list_key, fam, false, l);
 }
 
 int rfs_list_versions(const struct rfs *r, const struct rfs_family *fam,
@@ -338,10 +361,31 @@ int rfs_list_versions(const struct rfs *r, const struct rfs_family *fam,
 	if (!name_safe(provider))
 		return -ENOENT;
 	snprintf(tail, sizeof(tail), "/%s", fam->versions);
-	ret = path_fmt(path, sizeof(path), fam, provider, tail, NULL, "");
+	ret = path_fmt(path, sizeof(path), r, fam, provider, tail, NULL, "");
 	if (ret)
 		return ret;
 	return rfs_walk(r, path, fam->versions, fam, true, l);
+}
+
+/*
+ * The versions of an emptiness check's page that count: all but the one
+ * the API keeps, when the family has one (fam->keep, keep).
+ */
+static int rfs_page_count(const cJSON *items, const struct rfs_family *fam,
+			  const char *keep)
+{
+	const cJSON *item;
+	int n = 0;
+
+	cJSON_ArrayForEach(item, items)
+	{
+		const char *v = http_json_str(item, fam->version_key, 256);
+
+		if (!(fam->keep == RFS_KEEP_DEFAULT && keep && v &&
+		      strcmp(v, keep) == 0))
+			n++;
+	}
+	return fam->keep == RFS_KEEP_LAST && n > 0 ? n - 1 : n;
 }
 
 /*
@@ -349,10 +393,11 @@ int rfs_list_versions(const struct rfs *r, const struct rfs_family *fam,
  * names a next one proves nothing: it counts as "has versions", so rmdir
  * is refused (ENOTEMPTY) rather than deleting a provider with versions.
  */
-static int rfs_page_has_entries(const cJSON *root, const char *key,
-				const char *path, bool *any)
+static int rfs_page_has_entries(const cJSON *root, const struct rfs_family *fam,
+				const char *keep, const char *path, bool *any)
 {
-	const cJSON *items = cJSON_GetObjectItemCaseSensitive(root, key);
+	const cJSON *items =
+	    cJSON_GetObjectItemCaseSensitive(root, fam->versions);
 	const cJSON *info = cJSON_GetObjectItemCaseSensitive(root, "page_info");
 	const char *next;
 	int ret;
@@ -360,8 +405,8 @@ static int rfs_page_has_entries(const cJSON *root, const char *key,
 	if (!cJSON_IsArray(items) ||
 	    (info && !cJSON_IsObject(info) && !cJSON_IsNull(info)))
 		return errmap_malformed();
-	*any = cJSON_GetArraySize(items) > 0;
-	if (*any)
+	*any = rfs_page_count(items, fam, keep) > 0;
+	if (*any || fam->unpaged)
 		return 0;
 	ret = rfs_next_marker(info, path, &next);
 	if (!ret && next) {
@@ -374,14 +419,17 @@ static int rfs_page_has_entries(const cJSON *root, const char *key,
 }
 
 int rfs_has_versions(const struct rfs *r, const struct rfs_family *fam,
-		     const char *provider, const char *provider_id, bool *any)
+		     const char *provider, const char *provider_id,
+		     const char *keep, bool *any)
 {
+	/* An unpaged family takes no limit: its id alone, if any. */
 	struct sign_param params[2] = {{"limit", "10"},
 				       {fam->id_key, provider_id}};
+	bool skip = fam->unpaged;
 	struct http_request req = {.ep = r->ep,
 				   .method = "GET",
-				   .params = params,
-				   .nparams = provider_id ? 2 : 1,
+				   .params = params + skip,
+				   .nparams = (provider_id ? 2u : 1u) - skip,
 				   .op = provider_id ? ERRMAP_PROVIDER_ID
 						     : ERRMAP_READ};
 	struct http_result res;
@@ -393,7 +441,7 @@ int rfs_has_versions(const struct rfs *r, const struct rfs_family *fam,
 	if (!name_safe(provider))
 		return -ENOENT;
 	snprintf(tail, sizeof(tail), "/%s", fam->versions);
-	ret = path_fmt(path, sizeof(path), fam, provider, tail, NULL, "");
+	ret = path_fmt(path, sizeof(path), r, fam, provider, tail, NULL, "");
 	if (ret)
 		return ret;
 	req.path = path;
@@ -401,7 +449,7 @@ int rfs_has_versions(const struct rfs *r, const struct rfs_family *fam,
 	if (!ret)
 		ret = http_json_body(&req, &res, &root);
 	if (!ret) {
-		ret = rfs_page_has_entries(root, fam->versions, path, any);
+		ret = rfs_page_has_entries(root, fam, keep, path, any);
 		cJSON_Delete(root);
 	}
 	http_result_clear(&res);
@@ -422,8 +470,15 @@ static int rfs_show(const struct rfs *r, const char *path,
 	if (!ret)
 		ret = http_json_body(&req, &res, &root);
 	if (!ret) {
+		/* A template version's show answer lacks its version_id:
+		 * the name asked for, so its content is the listing's. */
+		if (version &&
+		    !cJSON_GetObjectItemCaseSensitive(root, fam->version_key) &&
+		    !cJSON_AddStringToObject(root, fam->version_key, name))
+			ret = -ENOMEM;
 		/* An answer about another name is not this one. */
-		ret = rfs_entry(root, fam, version, name, NULL, out);
+		if (!ret)
+			ret = rfs_entry(root, fam, version, name, NULL, out);
 		if (ret == -ENOENT)
 			ret = errmap_malformed();
 		cJSON_Delete(root);
@@ -441,7 +496,7 @@ int rfs_show_name(const struct rfs *r, const struct rfs_family *fam,
 	memset(out, 0, sizeof(*out));
 	if (!name_safe(name))
 		return -ENOENT;
-	ret = path_fmt(path, sizeof(path), fam, name, fam->show, NULL, "");
+	ret = path_fmt(path, sizeof(path), r, fam, name, fam->show, NULL, "");
 	if (ret)
 		return ret;
 	return rfs_show(r, path, fam, false, name, out);
@@ -458,7 +513,7 @@ int rfs_show_version(const struct rfs *r, const struct rfs_family *fam,
 	if (!name_safe(provider) || !name_safe(version))
 		return -ENOENT;
 	snprintf(tail, sizeof(tail), "/%s/", fam->versions);
-	ret = path_fmt(path, sizeof(path), fam, provider, tail, version,
+	ret = path_fmt(path, sizeof(path), r, fam, provider, tail, version,
 		       fam->show);
 	if (ret)
 		return ret;
@@ -497,7 +552,7 @@ int rfs_delete_name(const struct rfs *r, const struct rfs_family *fam,
 	 * deleted: never send a provider delete without it. */
 	if (!provider_id_valid(provider_id))
 		return -EINVAL;
-	ret = path_fmt(path, sizeof(path), fam, name, "", NULL, "");
+	ret = path_fmt(path, sizeof(path), r, fam, name, "", NULL, "");
 	if (ret)
 		return ret;
 	req.path = path;
@@ -525,7 +580,7 @@ int rfs_delete_version(const struct rfs *r, const struct rfs_family *fam,
 	if (!provider_id_valid(provider_id))
 		return -EINVAL;
 	snprintf(tail, sizeof(tail), "/%s/", fam->versions);
-	ret = path_fmt(path, sizeof(path), fam, provider, tail, version, "");
+	ret = path_fmt(path, sizeof(path), r, fam, provider, tail, version, "");
 	if (ret)
 		return ret;
 	req.path = path;
@@ -535,15 +590,21 @@ int rfs_delete_version(const struct rfs *r, const struct rfs_family *fam,
 int rfs_check(const struct rfs *r, struct http_result *res)
 {
 	static const struct sign_param params[] = {{"limit", "10"}};
+	const struct rfs_family *fam = r->check ? r->check : &rfs_providers;
 	struct http_request req = {.ep = r->ep,
 				   .method = "GET",
-				   .path = rfs_providers.path,
 				   .params = params,
-				   .nparams = 1,
+				   .nparams = fam->unpaged ? 0 : 1,
 				   .op = ERRMAP_READ};
+	char path[RFS_PATH_MAX];
 	cJSON *root;
 	int ret;
 
+	memset(res, 0, sizeof(*res));
+	ret = path_fmt(path, sizeof(path), r, fam, NULL, "", NULL, "");
+	if (ret)
+		return ret;
+	req.path = path;
 	ret = http_do(r->h, &req, res);
 	if (!ret) {
 		ret = http_json_body(&req, res, &root);
@@ -588,11 +649,30 @@ int rfs_names_remove(const void *svc, const struct coll *c,
 			       res);
 }
 
+/* The default version a name's metadata names (a hook's), or NULL. */
+static char *rfs_default_version(const struct resource *r)
+{
+	cJSON *root =
+	    r->json ? cJSON_ParseWithLength(r->json, r->json_len) : NULL;
+	const char *v = http_json_str(root, "default_version", 256);
+	char *copy = v ? strdup(v) : NULL;
+
+	cJSON_Delete(root);
+	return copy;
+}
+
 int rfs_names_has_children(const void *svc, const struct coll *c,
 			   const struct resource *r, bool *any)
 {
-	return rfs_has_versions(svc, rfs_family_of(c), r->name, r->provider_id,
-				any);
+	const struct rfs_family *fam = rfs_family_of(c);
+	char *keep = NULL;
+	int ret;
+
+	if (fam->keep == RFS_KEEP_DEFAULT)
+		keep = rfs_default_version(r);
+	ret = rfs_has_versions(svc, fam, r->name, r->provider_id, keep, any);
+	free(keep);
+	return ret;
 }
 
 int rfs_versions_list(const void *svc, const struct coll *c, struct listing *l)

@@ -66,6 +66,20 @@ int iotda_check(const struct iotda *io, struct http_result *res);
 struct rfs {
 	struct http_client *h;
 	const struct http_endpoint *ep;
+	const char *project_id; /* for a family in_project; may be NULL */
+	/* The family the start-up check lists: the first one shown, so
+	 * that no request concerns a kind left out (NULL: providers). */
+	const struct rfs_family *check;
+};
+
+/*
+ * The version of a name that the API deletes only with the name, so that
+ * an emptiness check does not count it (docs/cloud-api.md).
+ */
+enum rfs_keep {
+	RFS_KEEP_NONE,	  /* every version may go alone (providers) */
+	RFS_KEEP_DEFAULT, /* the name's default_version member (hooks) */
+	RFS_KEEP_LAST,	  /* the only version left (templates) */
 };
 
 /*
@@ -74,7 +88,10 @@ struct rfs {
  * files (docs/architecture.md, "The kind table").
  */
 struct rfs_family {
-	const char *path;	 /* "/v1/private-providers" */
+	const char *path; /* "/v1/private-providers", or after /v1/PROJECT */
+	bool in_project;  /* its path starts with /v1/{project_id} */
+	bool unpaged;	  /* lists answer all at once: no limit, no marker */
+	enum rfs_keep keep;
 	const char *list_key;	 /* "providers": the list answer's array */
 	const char *name_key;	 /* "provider_name" */
 	const char *version_key; /* "provider_version" */
@@ -83,20 +100,28 @@ struct rfs_family {
 	const char *show;	 /* "/metadata": after a show's path */
 	/* Members only a version's show answer has (http_json_resource). */
 	const char *const *version_show_only;
+	/* Members only a name's list answer has: left out as well. */
+	const char *const *name_list_only;
 };
 
 extern const struct rfs_family rfs_providers;
+extern const struct rfs_family rfs_modules;   /* rfs_modules.c */
+extern const struct rfs_family rfs_hooks;     /* rfs_hooks.c */
+extern const struct rfs_family rfs_templates; /* rfs_templates.c */
 
 int rfs_list_names(const struct rfs *r, const struct rfs_family *fam,
 		   struct listing *l);
 int rfs_list_versions(const struct rfs *r, const struct rfs_family *fam,
 		      const char *name, struct listing *l);
 /*
- * Whether the named resource has any version: one page of at most 10. An
- * empty page that names a next one is no proof of emptiness: *any is true.
+ * Whether the named resource has any version but the one the API keeps
+ * (fam->keep; keep names the default version for RFS_KEEP_DEFAULT, NULL
+ * if unknown): one page of at most 10. An empty page that names a next
+ * one is no proof of emptiness: *any is true.
  */
 int rfs_has_versions(const struct rfs *r, const struct rfs_family *fam,
-		     const char *name, const char *id, bool *any);
+		     const char *name, const char *id, const char *keep,
+		     bool *any);
 int rfs_show_name(const struct rfs *r, const struct rfs_family *fam,
 		  const char *name, struct resource *out);
 int rfs_show_version(const struct rfs *r, const struct rfs_family *fam,

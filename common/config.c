@@ -104,6 +104,7 @@ void config_free(struct hwc_config *cfg)
 	free(cfg->audit_log);
 	free(cfg->signing);
 	guard_config_free(cfg);
+	free(cfg->kinds);
 	cred_clear(&cfg->cred);
 	config_init(cfg);
 }
@@ -188,6 +189,7 @@ static const struct config_key config_keys[] = {
     CFG_STR(cafile),
     CFG_STR(audit_log),
     CFG_STR(signing),
+    CFG_STR(kinds),
     CFG_BOOL(rmdir_cascade),
     CFG_BOOL(dry_run),
     CFG_BOOL(ro),
@@ -553,6 +555,8 @@ static int config_defaults(struct hwc_config *cfg)
 	config_int_default(&cfg->rmdir_cascade, 0);
 	config_int_default(&cfg->dry_run, 0);
 	config_int_default(&cfg->ro, 0);
+	if (config_set_default(&cfg->kinds, "all"))
+		return -ENOMEM;
 	return config_set_default(&cfg->signing, "auto");
 }
 

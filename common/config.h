@@ -47,6 +47,9 @@ struct hwc_config {
 	char *cafile;
 	char *audit_log;  /* a file; unset: syslog (or stderr with -f) */
 	char *signing;	  /* "auto" (default), "sdk" or "v11" for IoTDA */
+	/* Top kinds shown ("packages,providers"), default "all": the kind
+	 * table checks it (backend/include/kind.h, kind_check_selection). */
+	char *kinds;
 	int cache_ttl;	  /* seconds, default 30; 0 turns the cache off */
 	int negative_ttl; /* seconds, default 5 */
 	int timeout;	  /* seconds for a whole operation, default 10 */

@@ -51,6 +51,64 @@ bool name_provider_valid(const char *s)
 }
 
 /*
+ * One character of an RFS registry name at s: a CJK ideograph
+ * (U+4E00-U+9FA5, three bytes of UTF-8), an ASCII letter, or, unless
+ * first, a digit, '_' or '-'. Its length in bytes, 0 when it is none.
+ */
+static size_t name_registry_char(const unsigned char *s, bool first)
+{
+	unsigned cp;
+
+	if ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z'))
+		return 1;
+	if (!first && (name_is_digit((char)s[0]) || s[0] == '_' || s[0] == '-'))
+		return 1;
+	if ((s[0] & 0xf0) != 0xe0 || (s[1] & 0xc0) != 0x80 ||
+	    (s[2] & 0xc0) != 0x80)
+		return 0;
+	cp = (s[0] & 0x0fu) << 12 | (s[1] & 0x3fu) << 6 | (s[2] & 0x3fu);
+	return cp >= 0x4e00 && cp <= 0x9fa5 ? 3 : 0;
+}
+
+/*
+ * An RFS registry name (module_name): 1-128 characters, the first a CJK
+ * ideograph or a letter, the others also digits, '_' or '-'; and at most
+ * NAME_MAX_BYTES, as every file name (128 ideographs are 384 bytes).
+ */
+static bool name_registry_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t chars = 0, n;
+
+	if (strlen(s) > NAME_MAX_BYTES)
+		return false;
+	for (; *p; p += n, chars++) {
+		n = name_registry_char(p, chars == 0);
+		if (!n || chars == 128)
+			return false;
+	}
+	return chars > 0;
+}
+
+/* RFS module_name: the registry rule (name_registry_valid). */
+bool name_module_valid(const char *s)
+{
+	return name_registry_valid(s);
+}
+
+/* RFS hook_name: the same rule. */
+bool name_hook_valid(const char *s)
+{
+	return name_registry_valid(s);
+}
+
+/* RFS template_name: the same rule. */
+bool name_template_valid(const char *s)
+{
+	return name_registry_valid(s);
+}
+
+/*
  * One decimal component of a version, without leading zeros and fitting
  * uint64; *end is left on the byte after it.
  */
@@ -89,6 +147,16 @@ bool name_version_valid(const char *s)
 			return false;
 	}
 	return *p == '\0';
+}
+
+/* RFS template version_id: V and a decimal from 1, fitting uint64. */
+bool name_template_version_valid(const char *s)
+{
+	const char *end;
+
+	if (s[0] != 'V' || s[1] == '0' || !name_version_part(s + 1, &end))
+		return false;
+	return *end == '\0';
 }
 
 bool name_valid(const struct kind *kind, const char *name)

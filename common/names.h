@@ -24,6 +24,17 @@
 bool name_package_valid(const char *name);
 bool name_provider_valid(const char *name);
 bool name_version_valid(const char *name);
+/*
+ * module_name: 1-128 characters, the first a CJK ideograph (U+4E00 to
+ * U+9FA5, in UTF-8) or an ASCII letter, the others also ASCII digits,
+ * '_' or '-'; at most NAME_MAX_BYTES bytes, as any file name.
+ */
+bool name_module_valid(const char *name);
+/* hook_name and template_name: the rule of module_name. */
+bool name_hook_valid(const char *name);
+bool name_template_valid(const char *name);
+/* A template's version_id: "V" and a decimal from 1, fitting uint64. */
+bool name_template_version_valid(const char *name);
 /* name matches kind's pattern (kind->name_valid); false for NULL. */
 bool name_valid(const struct kind *kind, const char *name);
 

@@ -30,7 +30,8 @@ bool dir_coll(const struct node *dir, struct coll *c)
 
 /*
  * The fixed directories under a fixed directory, from the kind table: the
- * configured services under the root, a service's top kinds under it.
+ * configured services under the root, a service's top kinds that the
+ * kinds setting chooses under it.
  */
 size_t fixed_children(const struct fs *fs, const struct node *dir,
 		      const char *out[KIND_MAX])
@@ -43,7 +44,7 @@ size_t fixed_children(const struct fs *fs, const struct node *dir,
 				out[n++] = kind_services[i].dir;
 	} else if (dir->kind == NODE_SERVICE) {
 		for (i = 0; i < kind_count; i++)
-			if (!kind_table[i].parent &&
+			if (!kind_table[i].parent && fs->has_kind[i] &&
 			    kind_table[i].service->id == dir->idx)
 				out[n++] = kind_table[i].name;
 	}

@@ -666,6 +666,8 @@ void fs_set_backend(struct fs *fs, struct backend *b)
 	for (size_t i = 0; i < kind_nservices; i++)
 		fs->has_service[i] =
 		    kind_service_configured(&kind_services[i], fs->cfg);
+	for (size_t i = 0; i < kind_count; i++)
+		fs->has_kind[i] = kind_shown(&kind_table[i], fs->cfg);
 }
 
 int fs_start(struct fs *fs, struct fuse_session *se)

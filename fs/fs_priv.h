@@ -57,6 +57,7 @@ struct fs {
 	struct missing_table *missing;	     /* the negative entries sent */
 	bool has_service[KIND_MAX_SERVICES]; /* by kind_services index */
 	struct guard *guard; /* the backend's delete guards, or NULL */
+	bool has_kind[KIND_MAX];	     /* by kind_table index */
 
 	/*
 	 * Notifications are sent from their own thread: the kernel may hold

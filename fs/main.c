@@ -15,12 +15,13 @@
 #include <sysexits.h>
 
 #include "cache.h"
+#include "cli.h"
 #include "config.h"
 #include "fs.h"
 #include "http_backend.h"
+#include "kind.h"
 #include "log.h"
 #include "secrets.h"
-#include "usage.h"
 
 /*
  * Exit codes (docs/hwcfs.md, Exit status): 0 clean unmount, 1 start-up
@@ -78,6 +79,7 @@ static const struct fuse_opt hwc_opts[] = {
     HWC_OPT("cafile=%s", cafile, 0),
     HWC_OPT("audit_log=%s", audit_log, 0),
     HWC_OPT("signing=%s", signing, 0),
+    HWC_OPT("kinds=%s", kinds, 0),
     HWC_OPT("config=%s", config_file, 0),
     HWC_OPT("profile=%s", profile, 0),
     /* parsed by config_set, as the same keys of a profile are */
@@ -372,6 +374,10 @@ static int finish_settings(struct cmdline *cl, struct fuse_args *args)
 		fprintf(stderr, "hwcfs: %s\n", err[0] ? err : strerror(-ret));
 		return ret == -ERANGE ? EXIT_USAGE : EXIT_STARTUP;
 	}
+	if (kind_check_selection(&cl->cfg, err, sizeof(err))) {
+		fprintf(stderr, "hwcfs: %s\n", err);
+		return EXIT_USAGE;
+	}
 	/* after mount(8)'s "rw", which it passes unless fstab says ro */
 	if (cl->cfg.ro > 0 && fuse_opt_add_arg(args, "-oro") == -1) {
 		fprintf(stderr, "hwcfs: out of memory\n");
@@ -457,6 +463,7 @@ static int run_check(struct cmdline *cl, struct fuse_args *args,
 	log_init(true, opts->debug);
 	ret = open_backend(&cl->cfg, &b);
 	config_print(&cl->cfg, stdout);
+	cli_print_tree(&cl->cfg, stdout);
 	config_forget_secrets(&cl->cfg);
 	for (size_t i = 0; i < kind_nservices && b; i++) {
 		const char *ep = service_endpoint(&cl->cfg, i);
@@ -648,7 +655,7 @@ static int parse_cmdline(const char *argv0, struct fuse_args *args,
 		return EXIT_USAGE;
 	}
 	if (opts->show_help) {
-		usage(argv0);
+		cli_usage(argv0);
 		return EXIT_SUCCESS;
 	}
 	if (opts->show_version) {

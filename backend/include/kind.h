@@ -55,6 +55,15 @@ struct kind {
 	bool delete_by_name;
 	/* Entries show their metadata members as user.hwc.* attributes. */
 	bool xattrs;
+	/*
+	 * An entry keeps one child that the API deletes only with the
+	 * entry (a hook's default version, a template's last): rmdir does
+	 * not count it, and deletes the entry with it (docs/hwcfs.md).
+	 */
+	bool keeps_a_child;
+	/* Its paths start with /v1/{project_id}: a mount showing it needs
+	 * the project id. */
+	bool in_project;
 	const struct kind_ops *ops;
 };
 
@@ -66,9 +75,25 @@ extern const size_t kind_nservices;
 extern const struct kind kind_table[];
 extern const size_t kind_count;
 
-/* Whether cfg configures the service (its endpoint is set, not empty). */
+/*
+ * Whether cfg configures the service: its endpoint is set, not empty, and
+ * the kinds setting chooses at least one of its kinds.
+ */
 bool kind_service_configured(const struct kind_service *s,
 			     const struct hwc_config *cfg);
+/*
+ * Whether cfg shows k: its service's endpoint is set and the kinds setting
+ * (top kinds' names, unset or "all": every one) names k, or for a child
+ * kind its parent.
+ */
+bool kind_shown(const struct kind *k, const struct hwc_config *cfg);
+/*
+ * Checks the kinds setting of a finished cfg: -EINVAL with one line in err
+ * when it names something that is not a top kind, or when it leaves no
+ * kind of a configured service to show.
+ */
+int kind_check_selection(const struct hwc_config *cfg, char *err,
+			 size_t errlen);
 /* The row of that name ("packages"), or NULL: for tools and tests. */
 const struct kind *kind_find(const char *name);
 /* A row's index in kind_table. */

@@ -6,7 +6,7 @@
 # Options that take a value end with "=": no space is added after them.
 _hwcfs_options="region= project_id= iotda_endpoint= instance_id=
 rfs_endpoint= iam_endpoint= cache_ttl= negative_ttl= timeout= retries=
-auth_hold= cafile= audit_log= signing= rmdir_cascade dry_run min_age=
+auth_hold= cafile= audit_log= signing= kinds= rmdir_cascade dry_run min_age=
 max_deletes= protect= ro parallel_list
 no_parallel_list config= profile= allow_other default_permissions
 auto_unmount _netdev nofail noauto"
@@ -80,6 +80,11 @@ _hwcfs()
 			case $key in
 			signing)
 				mapfile -t cands < <(compgen -W "auto sdk v11" -- "$val") ;;
+			kinds)
+				# the name after the last ':' of the list
+				local done=""
+				[[ $val == *:* ]] && done=${val%:*}:
+				mapfile -t cands < <(compgen -P "$done" -W "all packages providers modules hooks templates" -- "${val##*:}") ;;
 			profile)
 				mapfile -t cands < <(compgen -W "$(_hwcfs_profiles "$cfg")" -- "$val") ;;
 			config | cafile | audit_log)

@@ -37,9 +37,11 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # Sizes of the issue, and of --quick.
 FULL = dict(runs=5, ls=10000, delete=2000, versions=200, memory=100000,
-            curl=200, case_limit=150.0, capacity_seconds=3.0)
+            curl=200, case_limit=150.0, capacity_seconds=3.0,
+            rfs_names=100, rfs_versions=5)
 QUICK = dict(runs=3, ls=2000, delete=400, versions=50, memory=20000,
-             curl=50, case_limit=60.0, capacity_seconds=1.0)
+             curl=50, case_limit=60.0, capacity_seconds=1.0,
+             rfs_names=25, rfs_versions=5)
 
 
 class CaseError(RuntimeError):
@@ -536,6 +538,83 @@ class Bench:
         if not gone:
             row.notes.append("the provider was still there after rm -r")
 
+    # -- issue 13: the RFS registry, 4 kinds x N names x K versions
+
+    RFS_KINDS = ("providers", "modules", "hooks", "templates")
+
+    def rfs_tree_mount(self):
+        """A mount of the seeded registry and a prepare() that drops every
+        cached entry, so that each run is cold."""
+        n, k = self.sizes["rfs_names"], self.sizes["rfs_versions"]
+        self.emu.seed(clear=True, versions=k,
+                      **{kind: n for kind in self.RFS_KINDS})
+        m = Mount(self, [], "rfs")
+
+        def prepare():
+            m.proc.send_signal(signal.SIGUSR2)
+            time.sleep(0.2)
+        return m, prepare
+
+    def rfs_row(self, row, t, counts, all_counts, ref, formula, limit):
+        """Result, requests, the round-trip bound and the verdict: every
+        list request, and nothing else, once, within limit x the bound."""
+        n = self.sizes["rfs_names"]
+        kinds = len(self.RFS_KINDS)
+        same = self.same_counts(row, all_counts)
+        lists = sum(v for op, v in counts.items()
+                    if op.startswith("rfs.list_"))
+        only_lists = lists == sum(counts.values()) == kinds * (n + 1)
+        ratio = t / ref if ref else float("inf")
+        row.result = fmt_seconds(t)
+        row.requests = "%d: %s" % (sum(counts.values()), fmt_counts(counts))
+        row.reference = "%s = %s" % (formula, fmt_seconds(ref))
+        row.ratio = "%.2fx" % ratio
+        row.target = "<= %gx, only lists" % limit
+        row.verdict = "PASS" if ratio <= limit and only_lists and same \
+            else "MISS"
+
+    def case_rfs_ls_r(self, row, deadline):
+        """ls -lR lists one directory after the other: every list call is
+        a round trip of its own, (kinds + kinds x names) x latency."""
+        n, lat = self.sizes["rfs_names"], self.args.latency_ms
+        kinds = len(self.RFS_KINDS)
+        m, prepare = self.rfs_tree_mount()
+        t, counts, all_counts = self.measure(
+            ["ls", "-lR", m.p("rfs")], deadline, prepare=prepare)
+        trips = kinds + kinds * n
+        self.rfs_row(row, t, counts, all_counts, trips * lat / 1000.0,
+                     "(%d + %d x %d) x %d ms" % (kinds, kinds, n, lat), 1.5)
+
+    # What ls -l does to a directory (readdir, then lstat of each entry),
+    # from PAR threads of one process: the kinds of DIR first, then every
+    # name under them.
+    PARALLEL_LS = (
+        "import concurrent.futures as cf, os, sys\n"
+        "def ls_l(d):\n"
+        "    with os.scandir(d) as it:\n"
+        "        return [(e.path, e.stat(follow_symlinks=False))\n"
+        "                for e in it]\n"
+        "root, par = sys.argv[1], int(sys.argv[2])\n"
+        "kinds = [e.path for e in os.scandir(root)]\n"
+        "with cf.ThreadPoolExecutor(par) as ex:\n"
+        "    names = [p for rows in ex.map(ls_l, kinds) for p, _ in rows]\n"
+        "    n = sum(len(rows) for rows in ex.map(ls_l, names))\n"
+        "assert n, 'no versions listed'\n")
+
+    def case_rfs_parallel(self, row, deadline):
+        """The same tree walked by a parallel lister, one process of P
+        threads (P processes of ls would measure fork, not hwcfs): the
+        kinds' lists in one round, then the names' in rounds of P at once:
+        (1 + ceil(kinds x names / P)) x latency."""
+        n, lat, par = self.sizes["rfs_names"], self.args.latency_ms, 16
+        kinds = len(self.RFS_KINDS)
+        m, prepare = self.rfs_tree_mount()
+        cmd = [sys.executable, "-c", self.PARALLEL_LS, m.p("rfs"), str(par)]
+        t, counts, all_counts = self.measure(cmd, deadline, prepare=prepare)
+        rounds = 1 + -(-kinds * n // par)
+        self.rfs_row(row, t, counts, all_counts, rounds * lat / 1000.0,
+                     "(1 + %d x %d / %d) x %d ms" % (kinds, n, par, lat), 2)
+
     def case_memory(self, row, deadline):
         n = self.sizes["memory"]
         self.latency(0)
@@ -685,7 +764,7 @@ def main():
                     help="fewer runs and smaller sizes")
     ap.add_argument("--runs", type=int, default=0,
                     help="runs per case (median); default 5, --quick 3")
-    ap.add_argument("--cases", default="1,2,3,4,5,6",
+    ap.add_argument("--cases", default="1,2,3,4,5,6,7,8",
                     help="comma-separated case numbers")
     ap.add_argument("--latency-ms", type=int, default=20,
                     help="latency the emulator adds per request")
@@ -723,6 +802,11 @@ def main():
                    bench.case_rm_r)
         bench.case(6, "memory+CPU, %d packages" % sizes["memory"],
                    bench.case_memory)
+        rfs = "4 kinds x %d names x %d versions" % (sizes["rfs_names"],
+                                                     sizes["rfs_versions"])
+        bench.case(7, "cold ls -lR rfs, " + rfs, bench.case_rfs_ls_r)
+        bench.case(8, "cold parallel ls -l, " + rfs,
+                   bench.case_rfs_parallel)
     except (KeyboardInterrupt, Interrupted):
         print("run.py: interrupted", file=sys.stderr)
         return 130

@@ -4,6 +4,7 @@
  * strtoull for the version parts. Input: one byte choosing the kind, then
  * the name (up to its first NUL).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <regex.h>
 #include <stdbool.h>
@@ -14,7 +15,7 @@
 #include "fuzz_feed.h"
 #include "names.h"
 
-static regex_t re_package, re_provider, re_version;
+static regex_t re_package, re_provider, re_version, re_template_version;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -32,6 +33,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	    !regcomp(&re_version,
 		     "^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$",
 		     REG_EXTENDED | REG_NOSUB));
+	FUZZ_CHECK(!regcomp(&re_template_version, "^V[1-9][0-9]*$",
+			    REG_EXTENDED | REG_NOSUB));
 	return 0;
 }
 
@@ -52,6 +55,49 @@ static bool version_parts_fit(const char *s)
 	return true;
 }
 
+/*
+ * The registry rule read another way: decode every UTF-8 sequence to a
+ * code point first (any length), then judge the code points.
+ */
+static bool registry_reference(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t chars = 0;
+
+	while (*p) {
+		/* the least code point each length may encode: no overlong */
+		static const unsigned least[] = {0, 0x80, 0x800, 0x10000};
+		unsigned cp = *p, more = 0, len;
+		bool ok;
+
+		if (cp >= 0xf8)
+			return false;
+		if (cp >= 0xf0)
+			more = 3, cp &= 0x07;
+		else if (cp >= 0xe0)
+			more = 2, cp &= 0x0f;
+		else if (cp >= 0xc0)
+			more = 1, cp &= 0x1f;
+		else if (cp >= 0x80)
+			return false;
+		p++;
+		for (len = more; more; more--, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (*p & 0x3fu);
+		}
+		if (cp < least[len])
+			return false;
+		ok = (cp >= 0x4e00 && cp <= 0x9fa5) ||
+		     (cp < 0x80 && isalpha((int)cp)) ||
+		     (chars > 0 && cp < 0x80 &&
+		      (isdigit((int)cp) || cp == '_' || cp == '-'));
+		if (!ok || ++chars > 128)
+			return false;
+	}
+	return chars > 0 && strlen(s) <= 255;
+}
+
 static bool reference(const struct kind *kind, const char *s)
 {
 	size_t n = strlen(s);
@@ -60,7 +106,15 @@ static bool reference(const struct kind *kind, const char *s)
 		return !regexec(&re_package, s, 0, NULL, 0);
 	if (kind == kind_find("providers"))
 		return !regexec(&re_provider, s, 0, NULL, 0);
-	if (kind == kind_find("versions"))
+	if (kind == kind_find("modules") || kind == kind_find("hooks") ||
+	    kind == kind_find("templates"))
+		return registry_reference(s);
+	if (kind == kind_find("template-versions"))
+		return !regexec(&re_template_version, s, 0, NULL, 0) &&
+		       (errno = 0, strtoull(s + 1, NULL, 10), errno != ERANGE);
+	if (kind == kind_find("versions") ||
+	    kind == kind_find("module-versions") ||
+	    kind == kind_find("hook-versions"))
 		return n >= 5 && n <= 128 &&
 		       !regexec(&re_version, s, 0, NULL, 0) &&
 		       version_parts_fit(s);

@@ -27,23 +27,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	/* Each RFS family: paged or not, in a project or not (services.h). */
+	static const struct {
+		const struct rfs_family *fam;
+		const char *names, *versions;
+	} families[] = {
+	    {&rfs_providers, "providers", "versions"},
+	    {&rfs_modules, "modules", "module-versions"},
+	    {&rfs_hooks, "hooks", "hook-versions"},
+	    {&rfs_templates, "templates", "template-versions"},
+	};
 	struct http_endpoint ep = {.service = "rfs"};
-	struct rfs r = {.ep = &ep};
+	struct rfs r = {.ep = &ep, .project_id = "0123456789abcdef"};
+	const struct rfs_family *fam;
 	const struct kind *kind;
 	struct listing *l;
+	unsigned f;
 	int ret;
 
 	if (size < 1)
 		return 0;
-	kind = (data[0] & 1) ? kind_find("versions") : kind_find("providers");
+	f = (data[0] >> 1) % 4;
+	fam = families[f].fam;
+	kind =
+	    kind_find((data[0] & 1) ? families[f].versions : families[f].names);
 	fuzz_feed_start(data + 1, size - 1);
 	l = listing_new();
 	FUZZ_CHECK(l != NULL);
-	if (kind == kind_find("versions"))
-		ret = rfs_list_versions(&r, &rfs_providers,
-					"emu-provider-00001", l);
+	if (kind->parent)
+		ret = rfs_list_versions(&r, fam, "emu-name-00001", l);
 	else
-		ret = rfs_list_names(&r, &rfs_providers, l);
+		ret = rfs_list_names(&r, fam, l);
 	FUZZ_CHECK(ret <= 0);
 	/* one request per answer, plus the one that finds none left */
 	FUZZ_CHECK(fuzz_feed_requests() <= answers(data + 1, size - 1) + 1);

@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 3:
 		ret = rfs_has_versions(&r, &rfs_providers, PROVIDER,
-				       PROVIDER_ID, &any);
+				       PROVIDER_ID, NULL, &any);
 		FUZZ_CHECK(!ret || !any);
 		break;
 	case 4:

@@ -457,3 +457,68 @@ def test_every_option_means_what_its_profile_key_means(emulator, tmp_path,
     assert got["option"][0] == got["profile"][0]
     assert got["option"][1] == "command line"
     assert got["profile"][1] == "profile p of %s" % conf
+
+
+# ------------------------------------------------------------ kinds (issue 13)
+
+
+def test_kinds_shows_only_the_chosen_kinds_and_asks_nothing_else(emulator,
+                                                                 mount):
+    emulator.seed(packages=3, providers=2, modules=2, hooks=2, templates=2,
+                  versions=1)
+    m = mount("kinds=packages:modules")
+    assert sorted(os.listdir(m.path)) == ["iotda", "rfs"]
+    assert os.listdir(m.p("iotda")) == ["packages"]
+    assert os.listdir(m.p("rfs")) == ["modules"]
+    for gone in ("providers", "hooks", "templates"):
+        assert not os.path.exists(m.p("rfs", gone)), gone
+    r = subprocess.run(["ls", "-lR", m.path], capture_output=True)
+    assert r.returncode == 0, r.stderr
+    served = requests(emulator)
+    for op in served:
+        assert op == "total" or op.startswith(
+            ("iam.", "iotda.", "rfs.list_module", "rfs.show_module")), op
+    assert served["rfs.list_modules"] >= 1
+
+
+def test_kinds_of_one_service_leave_the_other_unmounted_and_unasked(
+        emulator, mount):
+    emulator.seed(packages=3, providers=2)
+    m = mount("kinds=packages")
+    assert os.listdir(m.path) == ["iotda"]
+    assert not os.path.exists(m.p("rfs"))
+    assert len(os.listdir(m.p("iotda", "packages"))) == 3
+    # Not even the mount's own check went to RFS.
+    assert [op for op in requests(emulator) if op.startswith("rfs.")] == []
+
+
+@pytest.mark.parametrize("value,why", [
+    ("packages:nope", "`nope' is not a kind"),
+    ("versions", "`versions' is not a kind"),
+    ("", "kinds: empty"),
+    ("providers", "shows none of the services configured"),
+])
+def test_bad_kinds_value_is_a_usage_error(emulator, tmp_path, value, why):
+    r, served = hwcfs(emulator, ["-f", str(tmp_path)],
+                      opts=["kinds=" + value], services=("iotda",))
+    assert r.returncode == EXIT_USAGE, r.stderr
+    assert why in r.stderr, r.stderr
+    if "not a kind" in why:
+        assert "packages, providers, modules, hooks, templates" in r.stderr
+    assert served == {"total": 0}
+    assert not is_mounted(str(tmp_path))
+
+
+def test_check_prints_the_kinds_of_a_profile_and_their_tree(emulator,
+                                                            tmp_path):
+    conf = write_profile(tmp_path, "[default]\nkinds = hooks, packages\n")
+    r, _ = hwcfs(emulator, ["--check"], opts=["config=%s" % conf])
+    assert r.returncode == 0, r.stderr
+    s = settings(r.stdout)
+    assert s["kinds"] == ("hooks, packages",
+                          "profile default of %s" % conf)
+    assert "tree: iotda/packages rfs/hooks\n" in r.stdout
+    r, _ = hwcfs(emulator, ["--check"])
+    assert settings(r.stdout)["kinds"] == ("all", "default")
+    assert "tree: iotda/packages rfs/providers rfs/modules rfs/hooks " \
+        "rfs/templates\n" in r.stdout

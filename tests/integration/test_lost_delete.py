@@ -8,9 +8,12 @@ pool with an `ls` first, so the DELETE goes out on a reused connection."""
 
 import os
 
+import pytest
+
 from harden_util import assert_peak_bounded
 from mountlib import PACKAGES, PROVIDERS, deletes, package_ids, providers, \
     sh
+from rfs_kinds import KINDS
 
 
 def audit_lines(path):
@@ -49,20 +52,21 @@ def test_rm_package_whose_answer_is_lost_on_a_warm_connection(emulator,
     assert len(lines) == 1 and "outcome=deleted" in lines[0], lines
 
 
+@pytest.mark.parametrize("kind", KINDS, ids=str)
 def test_rm_version_whose_answer_is_lost_on_a_warm_connection(emulator,
                                                               mount,
-                                                              tmp_path):
-    emulator.add_provider("hello", versions=["1.0.0", "1.2.3"])
+                                                              tmp_path,
+                                                              kind):
+    v = kind.versions
+    kind.add(emulator, "hello", v[:2])
     audit = tmp_path / "audit.log"
     m = mount("audit_log=%s" % audit)
-    assert "1.2.3" in os.listdir(m.p(PROVIDERS, "hello"))
+    assert v[1] in os.listdir(m.p(kind.dir, "hello"))
     emulator.faults(lose_delete_answers=1)
-    r = sh(["rm", m.p(PROVIDERS, "hello", "1.2.3")])
+    r = sh(["rm", m.p(kind.dir, "hello", v[1])])
     assert r.returncode == 0, r.stderr
-    assert sent_twice(emulator) == [("hello/1.2.3", (204, 404))]
-    left = [v["provider_version"]
-            for v in providers(emulator)["hello"]["versions"]]
-    assert left == ["1.0.0"]
+    assert sent_twice(emulator) == [("hello/" + v[1], (204, 404))]
+    assert kind.version_names(emulator, "hello") == [v[0]]
     lines = audit_lines(audit)
     assert len(lines) == 1 and "outcome=deleted" in lines[0], lines
 

@@ -40,7 +40,8 @@ def test_root_shows_configured_services(emulator, mount):
     both = mount()
     assert sorted(os.listdir(both.path)) == ["iotda", "rfs"]
     assert os.listdir(both.p("iotda")) == ["packages"]
-    assert os.listdir(both.p("rfs")) == ["providers"]
+    assert sorted(os.listdir(both.p("rfs"))) == \
+        ["hooks", "modules", "providers", "templates"]
     only_rfs = mount(services=("rfs",))
     assert os.listdir(only_rfs.path) == ["rfs"]
     assert errno_of(os.stat, only_rfs.p("iotda")) == errno.ENOENT

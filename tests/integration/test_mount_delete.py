@@ -3,12 +3,16 @@ package or version sends exactly one DELETE, `rmdir` of a provider with
 versions is ENOTEMPTY, `rm -r` deletes versions then the provider,
 `find -mtime +N -delete` deletes exactly the old ones, `-o
 rmdir_cascade`, ESTALE for a provider re-created behind hwcfs's back,
-and every RFS DELETE carries the provider_id."""
+and every RFS DELETE carries the provider_id. Issue 13: the RFS tests
+run for each of the four kinds (rfs_kinds.py)."""
 
 import errno
 import os
 import time
 
+import pytest
+
+from rfs_kinds import KINDS
 from mountlib import MESSAGES, PACKAGES, PROVIDERS, delta_of, deletes, \
     errno_of, older_than, package_ids, providers, sh
 
@@ -43,94 +47,117 @@ def test_rm_package_is_gone_from_the_next_ls(emulator, mount):
     assert errno_of(os.stat, m.p(PACKAGES, victim)) == errno.ENOENT
 
 
-def test_rm_version_sends_exactly_one_delete_with_provider_id(emulator,
-                                                              mount):
-    emulator.add_provider("hello", versions=["1.0.0", "1.2.3", "2.0.0"])
+P = pytest.mark.parametrize("kind", KINDS, ids=str)
+
+
+def rfs_deletes(emulator, kind):
+    """The RFS DELETEs as (op, resource, the kind's id, status)."""
+    return [(d["op"], d["resource"], d.get(kind.id_key), d["status"])
+            for d in deletes(emulator)]
+
+
+@P
+def test_rm_version_sends_exactly_one_delete_with_its_id(emulator, mount,
+                                                         kind):
+    v = kind.versions
+    kind.add(emulator, "hello", v)
     m = mount()
-    pid = providers(emulator)["hello"]["provider_id"]
-    assert "1.2.3" in os.listdir(m.p(PROVIDERS, "hello"))
+    rid = kind.id_of(emulator, "hello")
+    assert v[1] in os.listdir(m.p(kind.dir, "hello"))
     emulator.reset()
     r, delta = delta_of(emulator, lambda: sh(
-        ["rm", m.p(PROVIDERS, "hello", "1.2.3")]))
+        ["rm", m.p(kind.dir, "hello", v[1])]))
     assert r.returncode == 0, r.stderr
-    assert delta == {"rfs.delete_version": 1, "total": 1}
-    assert deletes(emulator) == [{"op": "rfs.delete_version",
-                                  "resource": "hello/1.2.3",
-                                  "provider_id": pid, "status": 204}]
-    left = [v["provider_version"] for v in providers(emulator)["hello"]
-            ["versions"]]
-    assert sorted(left) == ["1.0.0", "2.0.0"]
+    assert delta == {kind.op("delete_version"): 1, "total": 1}
+    assert rfs_deletes(emulator, kind) == [
+        (kind.op("delete_version"), "hello/" + v[1], rid, 204)]
+    assert kind.version_names(emulator, "hello") == [v[0], v[2]]
 
 
-def test_rm_version_is_gone_from_the_next_ls(emulator, mount):
-    emulator.add_provider("hello", versions=["1.0.0", "1.2.3"])
+@P
+def test_rm_version_is_gone_from_the_next_ls(emulator, mount, kind):
+    v = kind.versions
+    kind.add(emulator, "hello", v[:2])
     m = mount()
-    assert sorted(os.listdir(m.p(PROVIDERS, "hello"))) == ["1.0.0", "1.2.3"]
-    assert sh(["rm", m.p(PROVIDERS, "hello", "1.0.0")]).returncode == 0
-    r, delta = delta_of(emulator, lambda: sh(["ls", m.p(PROVIDERS, "hello")]))
+    assert sorted(os.listdir(m.p(kind.dir, "hello"))) == list(v[:2])
+    assert sh(["rm", m.p(kind.dir, "hello", v[1])]).returncode == 0
+    r, delta = delta_of(emulator, lambda: sh(["ls", m.p(kind.dir, "hello")]))
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["1.2.3"]
+    assert r.stdout.split() == [v[0]]
     assert delta == {}
 
 
-def test_rmdir_provider_with_versions_is_enotempty(emulator, mount):
-    emulator.add_provider("keep-me", versions=["1.0.0", "1.0.1"])
+@P
+def test_rmdir_of_a_name_with_versions_is_enotempty(emulator, mount, kind):
+    kind.add(emulator, "keep-me", kind.versions[:2])
     m = mount()
-    assert "keep-me" in os.listdir(m.p(PROVIDERS))
-    before = providers(emulator)["keep-me"]
+    assert "keep-me" in os.listdir(m.p(kind.dir))
+    before = kind.state(emulator)["keep-me"]
     emulator.reset()
-    r = sh(["rmdir", m.p(PROVIDERS, "keep-me")])
+    r = sh(["rmdir", m.p(kind.dir, "keep-me")])
     assert r.returncode == 1
     assert MESSAGES[errno.ENOTEMPTY] in r.stderr, r.stderr
     assert deletes(emulator) == []
-    assert providers(emulator)["keep-me"] == before
-    assert errno_of(os.rmdir, m.p(PROVIDERS, "keep-me")) == errno.ENOTEMPTY
+    assert kind.state(emulator)["keep-me"] == before
+    assert errno_of(os.rmdir, m.p(kind.dir, "keep-me")) == errno.ENOTEMPTY
 
 
-def test_rmdir_asks_the_cloud_not_the_cache_for_versions(emulator, mount):
-    # Listed empty, then a version appears behind hwcfs's back: the
-    # emptiness check must still see it.
-    emulator.add_provider("late")
+@P
+def test_rmdir_asks_the_cloud_not_the_cache_for_versions(emulator, mount,
+                                                         kind):
+    # Listed empty (but for the version the API keeps), then a version
+    # appears behind hwcfs's back: the emptiness check must still see it.
+    kind.add(emulator, "late", kind.base)
     m = mount()
-    assert os.listdir(m.p(PROVIDERS, "late")) == []
-    emulator.add_version("late", "1.0.0")
-    r = sh(["rmdir", m.p(PROVIDERS, "late")])
+    assert os.listdir(m.p(kind.dir, "late")) == list(kind.base)
+    kind.add_version(emulator, "late", kind.versions[1])
+    r = sh(["rmdir", m.p(kind.dir, "late")])
     assert r.returncode == 1
     assert MESSAGES[errno.ENOTEMPTY] in r.stderr, r.stderr
     assert deletes(emulator) == []
-    assert "late" in providers(emulator)
+    assert "late" in kind.state(emulator)
 
 
-def test_rmdir_empty_provider_sends_one_delete(emulator, mount):
-    emulator.add_provider("empty-one")
+@P
+def test_rmdir_of_an_empty_name_sends_one_delete(emulator, mount, kind):
+    # Empty but for the version the API keeps: it goes with the name.
+    kind.add(emulator, "empty-one", kind.base)
     m = mount()
-    pid = providers(emulator)["empty-one"]["provider_id"]
-    assert "empty-one" in os.listdir(m.p(PROVIDERS))
-    r = sh(["rmdir", m.p(PROVIDERS, "empty-one")])
+    rid = kind.id_of(emulator, "empty-one")
+    assert "empty-one" in os.listdir(m.p(kind.dir))
+    r = sh(["rmdir", m.p(kind.dir, "empty-one")])
     assert r.returncode == 0, r.stderr
-    assert deletes(emulator) == [{"op": "rfs.delete_provider",
-                                  "resource": "empty-one",
-                                  "provider_id": pid, "status": 204}]
-    assert "empty-one" not in os.listdir(m.p(PROVIDERS))
+    assert rfs_deletes(emulator, kind) == [
+        (kind.op("delete"), "empty-one", rid, 204)]
+    assert "empty-one" not in os.listdir(m.p(kind.dir))
+    assert "empty-one" not in kind.state(emulator)
 
 
-def test_rm_r_provider_deletes_versions_then_provider(emulator, mount):
-    emulator.add_provider("goner", versions=["1.0.0", "1.0.1", "2.0.0"])
-    emulator.add_provider("bystander", versions=["1.0.0"])
+@P
+def test_rm_r_deletes_versions_then_the_name(emulator, mount, kind):
+    v = kind.versions
+    kind.add(emulator, "goner", v)
+    kind.add(emulator, "bystander", v[:1])
     m = mount()
-    pid = providers(emulator)["goner"]["provider_id"]
+    rid = kind.id_of(emulator, "goner")
     emulator.reset()
-    r = sh(["rm", "-r", m.p(PROVIDERS, "goner")])
-    assert r.returncode == 0, r.stderr
-    log = deletes(emulator)
-    assert [d["op"] for d in log] == ["rfs.delete_version"] * 3 + \
-        ["rfs.delete_provider"]
-    assert sorted(d["resource"] for d in log[:3]) == \
-        ["goner/1.0.0", "goner/1.0.1", "goner/2.0.0"]
-    assert log[3]["resource"] == "goner"
-    assert all(d["provider_id"] == pid and d["status"] == 204 for d in log)
-    assert set(providers(emulator)) == {"bystander"}
-    assert os.listdir(m.p(PROVIDERS)) == ["bystander"]
+    r, rmdir = kind.rm_r(m.p(kind.dir, "goner"))
+    if rmdir is not None:
+        assert rmdir.returncode == 0, rmdir.stderr
+    else:
+        assert r.returncode == 0, r.stderr
+    log = rfs_deletes(emulator, kind)
+    assert [d[0] for d in log] == [kind.op("delete_version")] * 3 + \
+        [kind.op("delete")]
+    assert sorted(d[1] for d in log[:3]) == ["goner/" + x for x in v]
+    assert log[3][1] == "goner"
+    assert all(d[2] == rid for d in log)
+    # The one the API keeps is refused, then goes with the name.
+    refused = [d[1] for d in log if d[3] != 204]
+    assert refused == {None: [], "first": ["goner/" + v[0]],
+                       "last": ["goner/" + v[2]]}[kind.keeps]
+    assert set(kind.state(emulator)) == {"bystander"}
+    assert os.listdir(m.p(kind.dir)) == ["bystander"]
 
 
 def test_find_mtime_delete_deletes_exactly_the_old_packages(emulator,
@@ -175,79 +202,85 @@ def test_find_mtime_delete_removes_old_providers_with_versions(emulator,
     assert set(providers(emulator)) == {"prov-0"}
 
 
-def test_rmdir_cascade_deletes_provider_and_versions_in_one_delete(
-        emulator, mount):
-    emulator.add_provider("cascade", versions=["1.0.0", "2.0.0", "3.0.0"])
+@P
+def test_rmdir_cascade_deletes_the_name_and_versions_in_one_delete(
+        emulator, mount, kind):
+    kind.add(emulator, "cascade", kind.versions)
     m = mount("rmdir_cascade")
-    pid = providers(emulator)["cascade"]["provider_id"]
-    assert "cascade" in os.listdir(m.p(PROVIDERS))
+    rid = kind.id_of(emulator, "cascade")
+    assert "cascade" in os.listdir(m.p(kind.dir))
     emulator.reset()
     r, delta = delta_of(emulator, lambda: sh(
-        ["rmdir", m.p(PROVIDERS, "cascade")]))
+        ["rmdir", m.p(kind.dir, "cascade")]))
     assert r.returncode == 0, r.stderr
-    assert deletes(emulator) == [{"op": "rfs.delete_provider",
-                                  "resource": "cascade",
-                                  "provider_id": pid, "status": 204}]
-    assert delta == {"rfs.delete_provider": 1, "total": 1}
-    assert "cascade" not in providers(emulator)
-    assert "cascade" not in os.listdir(m.p(PROVIDERS))
+    assert rfs_deletes(emulator, kind) == [
+        (kind.op("delete"), "cascade", rid, 204)]
+    assert delta == {kind.op("delete"): 1, "total": 1}
+    assert "cascade" not in kind.state(emulator)
+    assert "cascade" not in os.listdir(m.p(kind.dir))
 
 
-def test_rmdir_of_provider_recreated_behind_our_back_is_estale(emulator,
-                                                               mount):
-    emulator.add_provider("phoenix")
+@P
+def test_rmdir_of_a_name_recreated_behind_our_back_is_estale(emulator, mount,
+                                                             kind):
+    kind.add(emulator, "phoenix", kind.base)
     m = mount()
-    assert "phoenix" in os.listdir(m.p(PROVIDERS))
-    old_id = providers(emulator)["phoenix"]["provider_id"]
-    emulator.delete_provider("phoenix")
-    emulator.add_provider("phoenix")
-    new_id = providers(emulator)["phoenix"]["provider_id"]
+    assert "phoenix" in os.listdir(m.p(kind.dir))
+    old_id = kind.id_of(emulator, "phoenix")
+    kind.delete(emulator, "phoenix")
+    kind.add(emulator, "phoenix", kind.base)
+    new_id = kind.id_of(emulator, "phoenix")
     assert new_id != old_id
     emulator.reset()
-    r = sh(["rmdir", m.p(PROVIDERS, "phoenix")])
+    r = sh(["rmdir", m.p(kind.dir, "phoenix")])
     assert r.returncode == 1
     assert MESSAGES[errno.ESTALE] in r.stderr, r.stderr
-    # The new provider is untouched; whatever was sent named the old id.
-    assert providers(emulator)["phoenix"]["provider_id"] == new_id
-    assert all(d["provider_id"] == old_id and d["status"] == 400
-               for d in deletes(emulator))
+    # The new one is untouched; whatever was sent named the old id.
+    assert kind.id_of(emulator, "phoenix") == new_id
+    assert all(d[2] == old_id and d[3] == 400
+               for d in rfs_deletes(emulator, kind))
     log = emulator.stats()["log"]
-    assert any(e["params"].get("provider_id") == [old_id] for e in log)
+    assert any(e["params"].get(kind.id_key) == [old_id] for e in log)
     for e in log:
-        assert e["params"].get("provider_id", [old_id]) == [old_id]
+        assert e["params"].get(kind.id_key, [old_id]) == [old_id]
 
 
-def test_rm_r_of_recreated_provider_with_versions_is_estale(emulator,
-                                                            mount):
-    emulator.add_provider("phoenix", versions=["1.0.0"])
+@P
+def test_rm_r_of_a_recreated_name_with_versions_is_estale(emulator, mount,
+                                                          kind):
+    v = kind.versions[:1]
+    kind.add(emulator, "phoenix", v)
     m = mount()
-    assert os.listdir(m.p(PROVIDERS, "phoenix")) == ["1.0.0"]
-    emulator.delete_provider("phoenix")
-    emulator.add_provider("phoenix", versions=["1.0.0"])
-    new = providers(emulator)["phoenix"]
+    assert os.listdir(m.p(kind.dir, "phoenix")) == list(v)
+    kind.delete(emulator, "phoenix")
+    kind.add(emulator, "phoenix", v)
+    new = kind.state(emulator)["phoenix"]
     emulator.reset()
-    r = sh(["rm", "-r", m.p(PROVIDERS, "phoenix")])
+    r = sh(["rm", "-r", m.p(kind.dir, "phoenix")])
     assert r.returncode == 1
     assert MESSAGES[errno.ESTALE] in r.stderr, r.stderr
-    assert providers(emulator)["phoenix"] == new
-    assert all(d["status"] == 400 for d in deletes(emulator))
+    assert kind.state(emulator)["phoenix"] == new
+    assert all(d[3] == 400 for d in rfs_deletes(emulator, kind))
 
 
-def test_every_rfs_delete_carries_the_provider_id(emulator, mount):
-    emulator.add_provider("a-prov", versions=["1.0.0", "1.0.1"])
-    emulator.add_provider("b-prov", versions=["1.0.0"])
+@P
+def test_every_rfs_delete_carries_the_names_id(emulator, mount, kind):
+    v = kind.versions
+    kind.add(emulator, "a-prov", v[:2])
+    kind.add(emulator, "b-prov", v[:1])
     m = mount()
-    ids = {n: p["provider_id"] for n, p in providers(emulator).items()}
+    ids = {n: o[kind.id_key] for n, o in kind.state(emulator).items()}
     emulator.reset()
-    assert sh(["rm", m.p(PROVIDERS, "a-prov", "1.0.1")]).returncode == 0
-    assert sh(["rm", "-r", m.p(PROVIDERS, "b-prov")]).returncode == 0
-    log = deletes(emulator)
+    assert sh(["rm", m.p(kind.dir, "a-prov", v[1])]).returncode == 0
+    kind.rm_r(m.p(kind.dir, "b-prov"))
+    assert "b-prov" not in kind.state(emulator)
+    log = rfs_deletes(emulator, kind)
     assert len(log) == 3
     for d in log:
-        assert d["provider_id"] == ids[d["resource"].split("/")[0]], d
+        assert d[2] == ids[d[1].split("/")[0]], d
     for e in emulator.stats()["log"]:
         if e["method"] == "DELETE":
-            assert len(e["params"]["provider_id"]) == 1
+            assert len(e["params"][kind.id_key]) == 1
 
 
 # Issue 10.8: a package is deleted by its id alone, so `rm` of one whose

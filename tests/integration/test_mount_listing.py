@@ -8,6 +8,9 @@ import os
 import re
 import time
 
+import pytest
+
+from rfs_kinds import KINDS
 from mountlib import PACKAGES, PROVIDERS, assert_content_is, delta_of, \
     iotda_list_requests, iotda_walk_requests, ls_rows, mtime_of, \
     older_than, read_file, sh
@@ -109,12 +112,13 @@ def test_second_ls_l_within_ttl_sends_no_request(emulator, mount):
         assert second.stdout == first.stdout
 
 
-def test_ls_l_of_300_providers_shows_every_mtime(emulator, mount):
-    m = seeded(emulator, mount, providers=300)
-    r = sh(LS_L + [m.p(PROVIDERS)])
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_ls_l_of_300_names_shows_every_mtime(emulator, mount, kind):
+    m = seeded(emulator, mount, **{kind.kind: 300})
+    r = sh(LS_L + [m.p(kind.dir)])
     assert r.returncode == 0, r.stderr
     rows = ls_rows(r.stdout)
-    state = {p["provider_name"]: p for p in emulator.state()["providers"]}
+    state = kind.state(emulator)
     assert len(state) == 300
     assert set(rows) == set(state)
     for name, (mode, _, mtime) in rows.items():
@@ -122,27 +126,30 @@ def test_ls_l_of_300_providers_shows_every_mtime(emulator, mount):
         assert mtime == mtime_of(state[name]), name
 
 
-def test_ls_l_of_300_providers_costs_one_list_request(emulator, mount):
-    m = seeded(emulator, mount, providers=300)
-    r, delta = delta_of(emulator, lambda: sh(LS_L + [m.p(PROVIDERS)]))
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_ls_l_of_300_names_costs_one_list_request(emulator, mount, kind):
+    m = seeded(emulator, mount, **{kind.kind: 300})
+    r, delta = delta_of(emulator, lambda: sh(LS_L + [m.p(kind.dir)]))
     assert r.returncode == 0, r.stderr
-    assert delta == {"rfs.list_providers": 1, "total": 1}
-    log = [e for e in emulator.stats()["log"]
-           if e["op"] == "rfs.list_providers"]
-    assert log[0]["params"]["limit"] == ["1000"]
+    assert delta == {kind.op("list"): 1, "total": 1}
+    log = [e for e in emulator.stats()["log"] if e["op"] == kind.op("list")]
+    # Templates are listed whole, and take no paging parameter.
+    assert log[0]["params"].get("limit") == \
+        (["1000"] if kind.paged else None)
 
 
-def test_ls_l_of_a_provider_shows_every_version_size_and_mtime(emulator,
-                                                                mount):
-    m = seeded(emulator, mount, providers=3, versions=4)
-    assert sh(["ls", m.p(PROVIDERS)]).returncode == 0
-    prov = emulator.state()["providers"][1]
-    path = m.p(PROVIDERS, prov["provider_name"])
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_ls_l_of_a_name_shows_every_version_size_and_mtime(emulator, mount,
+                                                           kind):
+    m = seeded(emulator, mount, **{kind.kind: 3, "versions": 4})
+    assert sh(["ls", m.p(kind.dir)]).returncode == 0
+    obj = emulator.state()[kind.kind][1]
+    path = m.p(kind.dir, obj[kind.name_key])
     r, delta = delta_of(emulator, lambda: sh(LS_L + [path]))
     assert r.returncode == 0, r.stderr
-    assert delta == {"rfs.list_versions": 1, "total": 1}
+    assert delta == {kind.op("list_versions"): 1, "total": 1}
     rows = ls_rows(r.stdout)
-    want = {v["provider_version"]: v for v in prov["versions"]}
+    want = {v[kind.version_key]: v for v in obj["versions"]}
     assert len(want) == 4 and set(rows) == set(want)
     for ver, (mode, size, mtime) in rows.items():
         assert mode == "-rw-r--r--"
@@ -212,17 +219,19 @@ def test_getfattr_d_shows_user_hwc_fields_of_a_package(emulator, mount):
     assert all(k.startswith("user.hwc.") for k in attrs)
 
 
-def test_getfattr_d_shows_provider_id_on_a_provider_dir(emulator, mount):
-    m = seeded(emulator, mount, providers=2, versions=1)
-    prov = emulator.state()["providers"][0]
-    attrs = getfattr_d(m.p(PROVIDERS, prov["provider_name"]))
-    assert attrs["user.hwc.provider_id"] == prov["provider_id"]
-    assert attrs["user.hwc.provider_name"] == prov["provider_name"]
-    ver = prov["versions"][0]
-    vattrs = getfattr_d(m.p(PROVIDERS, prov["provider_name"],
-                            ver["provider_version"]))
-    assert vattrs["user.hwc.provider_id"] == prov["provider_id"]
-    assert vattrs["user.hwc.provider_version"] == ver["provider_version"]
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_getfattr_d_shows_the_id_on_a_name_and_a_version(emulator, mount,
+                                                         kind):
+    m = seeded(emulator, mount, **{kind.kind: 2, "versions": 1})
+    obj = emulator.state()[kind.kind][0]
+    name = obj[kind.name_key]
+    attrs = getfattr_d(m.p(kind.dir, name))
+    assert attrs["user.hwc." + kind.id_key] == obj[kind.id_key]
+    assert attrs["user.hwc." + kind.name_key] == name
+    ver = obj["versions"][0]
+    vattrs = getfattr_d(m.p(kind.dir, name, ver[kind.version_key]))
+    assert vattrs["user.hwc." + kind.id_key] == obj[kind.id_key]
+    assert vattrs["user.hwc." + kind.version_key] == ver[kind.version_key]
 
 
 def test_find_mtime_selects_exactly_the_old_packages(emulator, mount):

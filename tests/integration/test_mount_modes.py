@@ -11,20 +11,25 @@ import time
 
 import pytest
 
+from rfs_kinds import KINDS
 from mountlib import MESSAGES, PACKAGES, PROVIDERS, delta_of, deletes, \
     errno_of, older_than, package_ids, providers, refresh, sh
 
 
-def setup_mount(emulator, mount, *opts):
-    """Three packages and two providers (one with versions), all listed,
+PROVIDER_KIND = KINDS[0]
+
+
+def setup_mount(emulator, mount, *opts, kind=PROVIDER_KIND):
+    """Three packages and two names of an RFS kind (providers unless told;
+    one with versions, one empty but for what the API keeps), all listed,
     counters zeroed. Returns (mount, a package id)."""
     emulator.seed(packages=3)
-    emulator.add_provider("with-versions", versions=["1.0.0", "1.1.0"])
-    emulator.add_provider("empty-prov")
+    kind.add(emulator, "with-versions", kind.versions[:2])
+    kind.add(emulator, "empty-prov", kind.base)
     m = mount(*opts)
     pkg = sorted(package_ids(emulator))[0]
-    for d in (PACKAGES, PROVIDERS, PROVIDERS + "/with-versions",
-              PROVIDERS + "/empty-prov"):
+    for d in (PACKAGES, kind.dir, kind.dir + "/with-versions",
+              kind.dir + "/empty-prov"):
         os.listdir(m.p(d))
     emulator.reset()
     return m, pkg
@@ -43,18 +48,22 @@ def audit_lines(path):
 RO_DELETES = {
     "rm package": ["rm", "{pkgdir}/{pkg}"],
     "rm -f package": ["rm", "-f", "{pkgdir}/{pkg}"],
-    "rm version": ["rm", "{provdir}/with-versions/1.0.0"],
-    "rmdir empty provider": ["rmdir", "{provdir}/empty-prov"],
-    "rmdir provider": ["rmdir", "{provdir}/with-versions"],
-    "rm -r provider": ["rm", "-r", "{provdir}/with-versions"],
     "rm -rf packages": ["rm", "-rf", "{pkgdir}"],
     "find -delete": ["find", "{pkgdir}", "-type", "f", "-delete"],
 }
+# Run for each RFS kind (rfs_kinds.py) by one test.
+RO_RFS_DELETES = [
+    ["rm", "{provdir}/with-versions/{version}"],
+    ["rmdir", "{provdir}/empty-prov"],
+    ["rmdir", "{provdir}/with-versions"],
+    ["rm", "-r", "{provdir}/with-versions"],
+    ["rm", "-rf", "{provdir}"],
+]
 
 
-def expand(cmd, m, pkg):
-    fmt = dict(pkgdir=m.p(PACKAGES), provdir=m.p(PROVIDERS), pkg=pkg,
-               mnt=m.path)
+def expand(cmd, m, pkg, kind=PROVIDER_KIND):
+    fmt = dict(pkgdir=m.p(PACKAGES), provdir=m.p(kind.dir), pkg=pkg,
+               mnt=m.path, version=kind.versions[0])
     if isinstance(cmd, str):
         return cmd.format(**fmt)
     return [c.format(**fmt) for c in cmd]
@@ -70,6 +79,19 @@ def test_ro_blocks_every_delete_with_erofs(emulator, mount, what):
     assert MESSAGES[errno.EROFS] in r.stderr, r.stderr
     assert deletes(emulator) == []
     assert delta == {}
+    assert emulator.state() == before
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_ro_blocks_every_rfs_delete_with_erofs(emulator, mount, kind):
+    m, pkg = setup_mount(emulator, mount, "ro", kind=kind)
+    before = emulator.state()
+    for cmd in RO_RFS_DELETES:
+        r, delta = delta_of(emulator, lambda: sh(expand(cmd, m, pkg, kind)))
+        assert r.returncode != 0, cmd
+        assert MESSAGES[errno.EROFS] in r.stderr, (cmd, r.stderr)
+        assert delta == {}, cmd
+    assert deletes(emulator) == []
     assert emulator.state() == before
 
 
@@ -170,13 +192,26 @@ def test_changes_under_ro_are_erofs_without_request(emulator, mount, what):
 # ------------------------------------------------------------ dry run
 
 
-def test_dry_run_rm_r_provider_finishes_without_delete(emulator, mount):
-    m, _ = setup_mount(emulator, mount, "dry_run")
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_dry_run_rm_r_finishes_without_delete(emulator, mount, kind,
+                                              tmp_path):
+    # Nothing is sent, so nothing is refused: rm -r of a hook or a
+    # template finishes too. The audit log names each one.
+    audit = str(tmp_path / "audit.log")
+    m, _ = setup_mount(emulator, mount, "dry_run", "audit_log=" + audit,
+                       kind=kind)
     before = emulator.state()
-    r = sh(["rm", "-r", m.p(PROVIDERS, "with-versions")])
+    r = sh(["rm", "-r", m.p(kind.dir, "with-versions")])
     assert r.returncode == 0, r.stderr
     assert deletes(emulator) == []
     assert emulator.state() == before
+    assert os.listdir(m.p(kind.dir)) == ["empty-prov"]
+    lines = audit_lines(audit)
+    want = [kind.dir + "/with-versions/" + v for v in kind.versions[:2]] + \
+        [kind.dir + "/with-versions"]
+    assert len(lines) == 3, lines
+    for path, line in zip(want, lines):
+        assert (" %s " % path) in line and "outcome=dry-run" in line, lines
 
 
 def test_dry_run_rm_packages_finishes_without_delete(emulator, mount):
@@ -204,7 +239,7 @@ def test_dry_run_hides_deleted_entries_until_refresh(emulator, mount):
                                                   "with-versions"]
     refresh(m.p(PROVIDERS, "with-versions"))
     assert sorted(os.listdir(m.p(PROVIDERS, "with-versions"))) == \
-        ["1.0.0", "1.1.0"]
+        ["1.0.0", "1.2.3"]
     assert deletes(emulator) == []
 
 
@@ -231,7 +266,7 @@ def test_dry_run_audit_log_names_each_one(emulator, mount, tmp_path):
     lines = audit_lines(audit)
     want = ["iotda/packages/" + ids[0], "iotda/packages/" + ids[2],
             "rfs/providers/with-versions/1.0.0",
-            "rfs/providers/with-versions/1.1.0",
+            "rfs/providers/with-versions/1.2.3",
             "rfs/providers/with-versions"]
     assert len(lines) == len(want), lines
     for path in want:
@@ -252,7 +287,7 @@ def test_audit_log_names_each_real_delete(emulator, mount, tmp_path):
     assert len(lines) == 4 == len(deletes(emulator)), lines
     for path in ("iotda/packages/" + pkg,
                  "rfs/providers/with-versions/1.0.0",
-                 "rfs/providers/with-versions/1.1.0",
+                 "rfs/providers/with-versions/1.2.3",
                  "rfs/providers/with-versions"):
         mine = [ln for ln in lines if (" %s " % path) in ln]
         assert len(mine) == 1, (path, lines)

@@ -10,6 +10,7 @@ import pytest
 
 from mountlib import MESSAGES, PACKAGES, PROVIDERS, bad_names, delta_of, \
     errno_of
+from rfs_kinds import KINDS
 
 PROVIDER = "owner"
 VERSION_DIR = PROVIDERS + "/" + PROVIDER
@@ -105,6 +106,48 @@ def test_rmdir_of_bad_provider_names_sends_no_request(ready, emulator):
     _, delta = delta_of(emulator, attempt_all)
     assert wrong == []
     assert delta == {}
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_bad_names_of_each_rfs_kind_cost_no_request(emulator, mount, kind):
+    """Every name of bad_names.txt that the kind's rules (rfs_kinds.py,
+    docs/cloud-api.md) refuse, as a name and as a version: stat and rmdir
+    answer with no request. The control: a missing name that could be an
+    identifier costs one show each."""
+    kind.add(emulator, PROVIDER, kind.versions[:1])
+    m = mount()
+    top, sub = m.p(kind.dir).encode(), m.p(kind.dir, PROVIDER).encode()
+    os.listdir(top)
+    os.listdir(sub)
+    emulator.reset()
+    names = [n for _, n in bad_names()
+             if n not in (b"", b".", b"..") and b"/" not in n]
+    wrong = []
+
+    def attempt_all():
+        for name in names:
+            tries = []
+            if not kind.name_valid(name):
+                tries += [(os.stat, top), (os.rmdir, top)]
+            if not kind.version_valid(name):
+                tries += [(os.stat, sub), (os.unlink, sub)]
+            for fn, d in tries:
+                got = errno_of(fn, os.path.join(d, name))
+                if got != expected(name):
+                    wrong.append((d, name, fn.__name__, got))
+    _, delta = delta_of(emulator, attempt_all)
+    assert wrong == []
+    assert delta == {}
+    assert len(names) > 50
+    missing = "V99" if kind.kind == "templates" else "9.9.9"
+
+    def control():
+        for path in (os.path.join(top, b"no-such-name"),
+                     os.path.join(sub, missing.encode())):
+            assert errno_of(os.stat, path) == errno.ENOENT
+    _, delta = delta_of(emulator, control)
+    assert delta == {kind.op("show"): 1, kind.op("show_version"): 1,
+                     "total": 2}
 
 
 def test_bad_names_with_a_fresh_listing_send_no_request(emulator, mount):

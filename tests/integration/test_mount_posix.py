@@ -66,7 +66,7 @@ def test_every_directory_counts_its_subdirectories(emulator, mount):
         "": 4,              # ., its name, iotda/.., rfs/..
         "iotda": 3,         # packages/..
         PACKAGES: 2,        # packages are files
-        "rfs": 3,           # providers/..
+        "rfs": 6,           # providers, modules, hooks, templates
         PROVIDERS: 1,       # unknown, as btrfs says
         PROVIDERS + "/" + prov: 2,  # versions are files
     }

@@ -17,9 +17,9 @@ import time
 import pytest
 
 from conftest import requests_during
+from rfs_kinds import KINDS
 
 PACKAGES = "iotda/packages"
-PROVIDERS = "rfs/providers"
 PAGE = 50
 MAX_OFFSET = 500
 FW, SW, MOD = "firmwarePackage", "softwarePackage", "modulePackage"
@@ -247,41 +247,46 @@ def test_xargs_rm_outliving_cache_ttl_sends_only_deletes(emulator, mount):
     assert emulator.state()["packages"] == []
 
 
-def test_rm_r_of_a_provider_with_20_versions(emulator, mount):
-    """rm -r with nothing cached: one show of the provider (its lookup;
-    no fresh listing of rfs/providers), one version listing (rm's
-    readdir), the 20 version deletes, one version listing with limit=10
-    (rmdir asks the cloud, never the cache, whether versions remain),
-    then the provider delete."""
-    emulator.seed(providers=1, versions=20)
-    prov = emulator.state()["providers"][0]
-    name, pid = prov["provider_name"], prov["provider_id"]
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_rm_r_of_a_name_with_20_versions(emulator, mount, kind):
+    """rm -r with nothing cached: one show of the name (its lookup; no
+    fresh listing of rfs/KIND), one version listing (rm's readdir), the
+    20 version deletes, one version listing with limit=10 (rmdir asks the
+    cloud, never the cache, whether versions remain; templates are never
+    paged), then the name's delete. For hooks and templates the version
+    the API keeps is refused and the rmdir that follows rm -r costs what
+    rm -r's own would have."""
+    emulator.seed(**{kind.kind: 1, "versions": 20})
+    obj = emulator.state()[kind.kind][0]
+    name, rid = obj[kind.name_key], obj[kind.id_key]
     m = mount()
     emulator.reset()
-    r, delta = requests_during(emulator, lambda: m.run(
-        ["rm", "-r", m.p(PROVIDERS, name)]))
-    assert r.returncode == 0, r.stderr
-    assert delta == {"rfs.show_provider": 1, "rfs.list_versions": 2,
-                     "rfs.delete_version": 20, "rfs.delete_provider": 1}
+    r, delta = requests_during(emulator, lambda: kind.rm_r(
+        m.p(kind.dir, name)))
+    assert (r[1] or r[0]).returncode == 0, r
+    assert delta == {kind.op("show"): 1, kind.op("list_versions"): 2,
+                     kind.op("delete_version"): 20, kind.op("delete"): 1}
     lists = [e for e in emulator.stats()["log"]
-             if e["op"] == "rfs.list_versions"]
-    assert lists[-1]["params"].get("limit") == ["10"]
+             if e["op"] == kind.op("list_versions")]
+    assert lists[-1]["params"].get("limit") == \
+        (["10"] if kind.paged else None)
     deletes = emulator.stats()["deletes"]
-    assert [d["op"] for d in deletes] == ["rfs.delete_version"] * 20 + \
-        ["rfs.delete_provider"]
-    assert all(d["provider_id"] == pid for d in deletes)
-    assert emulator.state()["providers"] == []
+    assert [d["op"] for d in deletes] == \
+        [kind.op("delete_version")] * 20 + [kind.op("delete")]
+    assert all(d[kind.id_key] == rid for d in deletes)
+    assert emulator.state()[kind.kind] == []
 
 
-def test_rm_r_after_ls_costs_no_show(emulator, mount):
-    """With rfs/providers listed (fresh), the lookup is answered from the
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_rm_r_after_ls_costs_no_show(emulator, mount, kind):
+    """With rfs/KIND listed (fresh), the lookup is answered from the
     listing: the show request of the cold case disappears."""
-    emulator.seed(providers=1, versions=20)
-    name = emulator.state()["providers"][0]["provider_name"]
+    emulator.seed(**{kind.kind: 1, "versions": 20})
+    name = emulator.state()[kind.kind][0][kind.name_key]
     m = mount()
-    ls_l(m, PROVIDERS)
-    r, delta = requests_during(emulator, lambda: m.run(
-        ["rm", "-r", m.p(PROVIDERS, name)]))
-    assert r.returncode == 0, r.stderr
-    assert delta == {"rfs.list_versions": 2, "rfs.delete_version": 20,
-                     "rfs.delete_provider": 1}
+    ls_l(m, kind.dir)
+    r, delta = requests_during(emulator, lambda: kind.rm_r(
+        m.p(kind.dir, name)))
+    assert (r[1] or r[0]).returncode == 0, r
+    assert delta == {kind.op("list_versions"): 2,
+                     kind.op("delete_version"): 20, kind.op("delete"): 1}

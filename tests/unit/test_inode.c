@@ -109,14 +109,17 @@ static void test_100k_nodes_stay_findable(void)
 	struct node *pk, *n;
 	char name[32];
 	int i, found = 0;
+	size_t fixed;
 
 	CHECK_INT(inode_table_new(&t), 0);
+	/* the fixed directories: as many as the kind table makes */
+	fixed = inode_count(t);
 	pk = inode_get(t, INO_PACKAGES);
 	for (i = 0; i < 100000; i++) {
 		snprintf(name, sizeof(name), "%024x", i);
 		inode_lookup(t, pk, name, NODE_ENTRY, 0);
 	}
-	CHECK_INT(inode_count(t), 100000 + 5);
+	CHECK_INT(inode_count(t), 100000 + fixed);
 	for (i = 0; i < 100000; i += 997) {
 		snprintf(name, sizeof(name), "%024x", i);
 		n = inode_get(t, inode_peek(t, pk, name));

@@ -302,6 +302,81 @@ static void test_safe_names(void)
 	CHECK_STR(name_unsafe_reason(NAME_SLASH), "holds a '/'");
 }
 
+/* module_name: CJK ideographs or letters first, 1-128 characters. */
+static void test_module_names(void)
+{
+	static const struct {
+		const char *name;
+		bool valid;
+	} cases[] = {
+	    {"a", true},
+	    {"Z", true},
+	    {"my_module-2", true},
+	    {"\xe4\xb8\x80", true},		/* U+4E00, the first */
+	    {"\xe9\xbe\xa5x_1", true},		/* U+9FA5, the last */
+	    {"\xe6\xa8\xa1\xe5\x9d\x97", true}, /* two ideographs */
+	    {"", false},
+	    {"1abc", false},
+	    {"_abc", false},
+	    {"-abc", false},
+	    {"a.b", false},
+	    {"a b", false},
+	    {"a/b", false},
+	    {"\xe9\xbe\xa6", false},	  /* U+9FA6, past the range */
+	    {"\xe3\x80\x80", false},	  /* U+3000, a space */
+	    {"\xc3\xa9t\xc3\xa9", false}, /* Latin letters with accents */
+	    {"\xe4\xb8", false},	  /* cut short */
+	    {"a\xe4", false},
+	};
+	char longest[128 * 3 + 2];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK(name_module_valid(cases[i].name) == cases[i].valid);
+	/* 85 ideographs are 255 bytes, the longest file name; 86 or the
+	 * API's 128 (384 bytes) can never be one. */
+	for (size_t i = 0; i < 128; i++)
+		memcpy(longest + 3 * i, "\xe4\xb8\x80", 3);
+	longest[255] = '\0';
+	CHECK(name_module_valid(longest));
+	longest[255] = '\xe4';
+	longest[258] = '\0';
+	CHECK(!name_module_valid(longest));
+	longest[258] = '\xe4';
+	longest[384] = '\0';
+	CHECK(!name_module_valid(longest));
+	memset(longest, 'a', 128);
+	longest[128] = '\0';
+	CHECK(name_module_valid(longest));
+}
+
+/* Hooks and templates follow the module rule; template versions are Vn. */
+static void test_hook_template_names_and_template_versions(void)
+{
+	static const struct {
+		const char *name;
+		bool valid;
+	} versions[] = {
+	    {"V1", true},
+	    {"V10", true},
+	    {"V18446744073709551615", true},
+	    {"V0", false},
+	    {"V01", false},
+	    {"V", false},
+	    {"v1", false},
+	    {"1", false},
+	    {"V1.0", false},
+	    {"V18446744073709551616", false},
+	    {"", false},
+	};
+
+	CHECK(name_hook_valid("my-hook_1") && name_template_valid("tpl"));
+	CHECK(!name_hook_valid("1hook") && !name_template_valid("-tpl"));
+	CHECK(name_template_valid("\xe6\xa8\xa1\xe6\x9d\xbf"));
+	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
+		CHECK(name_template_version_valid(versions[i].name) ==
+		      versions[i].valid);
+}
+
 static void test_escape_keeps_printable_ascii_only(void)
 {
 	char buf[64], small[8];
@@ -324,6 +399,8 @@ int main(void)
 	test_good_package_ids();
 	test_good_provider_names();
 	test_good_versions();
+	test_module_names();
+	test_hook_template_names_and_template_versions();
 	test_version_limits();
 	test_length_edges();
 	test_unknown_kind_is_invalid();

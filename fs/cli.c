@@ -1,18 +1,19 @@
 /*
- * usage.c - hwcfs --help: the options of docs/hwcfs.md, each with its
- * default, then libfuse's own.
+ * cli.c - the --help text (docs/hwcfs.md and docs/hwcfs.1.scd say the
+ * same at length) and the tree line of --check.
  */
-#include <stdio.h>
+#include "cli.h"
 
 #include "fs.h"
-#include "usage.h"
+#include "kind.h"
 
 /* The options of what deletes do, the delete guards among them. */
 static void usage_deletes(void)
 {
 	printf(
-	    "    -o rmdir_cascade        rmdir deletes a provider with its "
-	    "versions [off]\n"
+	    "    -o rmdir_cascade        rmdir deletes an RFS name with its "
+	    "versions\n"
+	    "                            [off]\n"
 	    "    -o dry_run              log deletes, do not send them [off]\n"
 	    "    -o min_age=DURATION     refuse to delete what the cloud "
 	    "created\n"
@@ -38,14 +39,16 @@ static void usage_deletes(void)
 	    "[off]\n");
 }
 
-void usage(const char *prog)
+void cli_usage(const char *prog)
 {
 	printf("usage: %s [options] [PROFILE] MOUNTPOINT\n", prog);
 	printf("       %s --check [options] [PROFILE]\n\n", prog);
 	printf(
 	    "Mounts a Huawei Cloud project: IoTDA OTA upgrade packages\n"
 	    "(firmware, software and module packages) under iotda/packages/,\n"
-	    "RFS private providers under rfs/providers/.\n"
+	    "RFS private providers, modules, hooks and templates under\n"
+	    "rfs/providers/, rfs/modules/, rfs/hooks/ and rfs/templates/,\n"
+	    "each NAME/VERSION.\n"
 	    "PROFILE names a section of the config file (default "
 	    "\"default\").\n"
 	    "Credentials are never given on the command line: they come from\n"
@@ -92,7 +95,13 @@ void usage(const char *prog)
 	    "    -o cafile=FILE          an extra CA certificate [none]\n"
 	    "    -o audit_log=FILE       one line per delete\n"
 	    "                            [syslog; stderr with -f]\n"
-	    "    -o signing=auto|sdk|v11 IoTDA signing [auto: by host name]\n");
+	    "    -o signing=auto|sdk|v11 IoTDA signing [auto: by host name]\n"
+	    "    -o kinds=LIST           the kinds shown, of packages, "
+	    "providers,\n"
+	    "                            modules, hooks, templates, joined "
+	    "by\n"
+	    "                            ':' (',' in a profile); narrows the\n"
+	    "                            services given [all]\n");
 	usage_deletes();
 	printf(
 	    "    -o parallel_list        IoTDA pages in parallel [on]\n"
@@ -123,4 +132,14 @@ void usage(const char *prog)
 	printf("FUSE options:\n");
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
+}
+
+void cli_print_tree(const struct hwc_config *cfg, FILE *out)
+{
+	fprintf(out, "tree:");
+	for (size_t i = 0; i < kind_count; i++)
+		if (!kind_table[i].parent && kind_shown(&kind_table[i], cfg))
+			fprintf(out, " %s/%s", kind_table[i].service->dir,
+				kind_table[i].name);
+	fprintf(out, "\n");
 }
