@@ -13,6 +13,7 @@
 #include "config_ini.h"
 #include "fuzz_feed.h"
 #include "fuzz_file.h"
+#include "guard.h"
 
 static const char *path;
 
@@ -31,7 +32,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void check_ini(const struct config_ini *ini)
 {
 	for (size_t i = 0; i < ini->count; i++) {
-		const struct config_ini_entry *e = &ini->entries[i];
+		const struct config_ini_entry *e = &ini->entries[i], *g;
 		size_t kn = strlen(e->key), vn = strlen(e->value);
 
 		FUZZ_CHECK(config_ini_has_section(ini, e->section));
@@ -39,7 +40,10 @@ static void check_ini(const struct config_ini *ini)
 		FUZZ_CHECK(!strchr(e->key, '=') && !strchr(e->key, '\n'));
 		FUZZ_CHECK(!vn ||
 			   (e->value[0] != ' ' && e->value[vn - 1] != ' '));
-		FUZZ_CHECK(config_ini_get(ini, e->section, e->key) == e);
+		/* A repeatable key (protect) is found at its first line. */
+		g = config_ini_get(ini, e->section, e->key);
+		FUZZ_CHECK(g == e ||
+			   (g && guard_config_repeats(e->key) && g < e));
 	}
 }
 
