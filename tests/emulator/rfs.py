@@ -235,22 +235,6 @@ class Rfs(RfsCreate):
             info["next_marker"] = self.encode_marker([n + 1, "e"], phash)
         return out, info
 
-    def endless_rfs_page(self, params, scope, make, fat):
-        """A full page of entries never seen before and a fresh
-        next_marker, until ENDLESS_ENTRIES; make(n, i, fat) builds entry
-        i of page n."""
-        limit = self.limit_param(params)
-        phash = self.params_hash(scope, params)
-        n = 0
-        if "marker" in params:
-            after, _ = self.decode_marker(first(params, "marker"), phash)
-            n = after[0] if after else 0
-        out = [make(n, i, fat) for i in range(limit)]
-        info = {"current_count": limit}
-        if (n + 1) * limit < ENDLESS_ENTRIES:
-            info["next_marker"] = self.encode_marker([n + 1, "e"], phash)
-        return out, info
-
     @staticmethod
     def endless_name(kind):
         def make(n, i, fat):

@@ -17,7 +17,7 @@ import uuid
 import pytest
 
 from conftest import REPO, run
-from test_admin import AdminMount, PROFILE, mountinfo_entry, \
+from test_admin import AdminMount, PROFILE, hwcfs_pids, mountinfo_entry, \
     namespace_or_skip, wait_exit
 
 ARCH = subprocess.run(["dpkg-architecture", "-qDEB_HOST_ARCH"],
@@ -289,23 +289,6 @@ done >/out/left
 '''
 
 
-def hwcfs_pids_of(mnt):
-    """PIDs of processes whose arguments name mnt (the daemon of the
-    throwaway root; this test's mount points are unique)."""
-    pids = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % name, "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        if mnt.encode() in argv:
-            pids.append(int(name))
-    return pids
-
-
 def install_use_purge(m, deb, package_id, timeout=300):
     """Runs NS_SCRIPT/STEPS; returns {file name: text} of what they
     recorded."""
@@ -331,7 +314,7 @@ def install_use_purge(m, deb, package_id, timeout=300):
     try:
         _, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        stuck = hwcfs_pids_of(mnt)
+        stuck = hwcfs_pids(mnt, exe=None)
         wait_exit(stuck, timeout=0)
         try:
             proc.communicate(timeout=30)
@@ -340,7 +323,7 @@ def install_use_purge(m, deb, package_id, timeout=300):
             proc.communicate()
         pytest.fail("install, mount and purge did not end within %ds "
                     "(hwcfs pids %s)" % (timeout, stuck))
-    left = hwcfs_pids_of(mnt)
+    left = hwcfs_pids(mnt, exe=None)
     assert wait_exit(left), "hwcfs of the throwaway root still ran"
     if proc.returncode == 90:
         with open(os.path.join(out, "overlay.err")) as f:
