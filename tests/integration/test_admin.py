@@ -406,6 +406,14 @@ def test_completion_of_an_option_value():
     assert complete("hwcfs -o ro,signing=s") == ["sdk"]
 
 
+def test_completion_of_a_kinds_list():
+    # each name after the last ':' of the list (bash, which also splits
+    # at ':', replaces only that name; this harness splits at '=' only)
+    assert complete("hwcfs -o kinds=h") == ["hooks"]
+    assert complete("hwcfs -o kinds=packages:pro") == [
+        "packages:providers"]
+
+
 def test_completion_of_flags():
     assert complete("hwcfs --") == ["--help", "--version", "--check"]
 
