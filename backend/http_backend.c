@@ -214,11 +214,16 @@ static int hb_remove(struct backend *b, const struct coll *c,
 	ret = hb_entry_path(c, r->name, path, sizeof(path));
 	if (ret)
 		return ret;
-	/* Providers and versions are deleted only with the provider_id they
-	 * were listed with (docs/backend.md): never without it. */
+	/* RFS names and versions are deleted only with the strong id they
+	 * were listed with (docs/backend.md): never without it. The id is
+	 * the name's (module_id for a module version), named after its
+	 * noun. */
 	if (c->kind->strong_id && !r->provider_id) {
-		log_err("%s: refusing to delete a %s without its provider_id",
-			path, c->kind->noun);
+		const struct kind *top =
+		    c->kind->parent ? c->kind->parent : c->kind;
+
+		log_err("%s: refusing to delete a %s without its %s_id", path,
+			c->kind->noun, top->noun);
 		return -EINVAL;
 	}
 	/* Refused by protect or min_age: nothing is sent. */

@@ -4,12 +4,15 @@
 # shellcheck shell=bash
 
 # Options that take a value end with "=": no space is added after them.
+# The list is that of `hwcfs --help` (tests/integration/test_admin.py
+# checks it).
 _hwcfs_options="region= project_id= iotda_endpoint= instance_id=
 rfs_endpoint= iam_endpoint= cache_ttl= negative_ttl= timeout= retries=
 auth_hold= cafile= audit_log= signing= kinds= rmdir_cascade dry_run min_age=
-max_deletes= protect= ro parallel_list
-no_parallel_list config= profile= allow_other default_permissions
-auto_unmount _netdev nofail noauto"
+max_deletes= protect= ro parallel_list no_parallel_list config= profile=
+_netdev nofail auto noauto user users nouser defaults allow_other
+default_permissions auto_unmount fsname= subtype= max_threads=
+max_idle_threads= clone_fd"
 
 # The config file: config= on the line, else the one hwcfs would read.
 _hwcfs_config_file()

@@ -9,7 +9,8 @@ what a client sent. Control API under /_emu/ (no auth).
 Python 3 standard library only; see docs/emulator.md.
 
 This file is the entry point (command line, seeding, serving); the modules
-next to it hold the rest, one concern each (docs/emulator.md, "Layout").
+next to it hold the rest, one concern each (docs/emulator.md: its table
+of files, and the paragraph "Layout:" below it).
 """
 
 import argparse

@@ -1,8 +1,9 @@
 """rfs_kinds.py - The table of the four RFS registry kinds (private
 providers, private modules, private hooks, templates): where they differ in
 paths, field names, name and version rules, times, paging and deletes
-(docs/cloud-api.md, "The RFS registry"), and the records the Cloud keeps of
-them. Everything else about them is one code path (rfs.py).
+(docs/cloud-api.md, "The RFS registry: private modules, private hooks and
+templates"), and the records the Cloud keeps of them. Everything else
+about them is one code path (rfs.py).
 """
 
 import re

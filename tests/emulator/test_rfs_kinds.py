@@ -1,6 +1,7 @@
 """The RFS registry's four kinds (private providers, modules, hooks,
 templates) over plain HTTP: the rules they share, parametrised over the
-kinds, and where they differ (docs/cloud-api.md, "The RFS registry")."""
+kinds, and where they differ (docs/cloud-api.md, "The RFS registry:
+private modules, private hooks and templates")."""
 
 import json
 import re

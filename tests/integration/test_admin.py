@@ -39,10 +39,11 @@ MAN_OPTIONS = [
     "iam_endpoint", "cache_ttl", "negative_ttl", "timeout", "retries",
     "auth_hold",
     "cafile", "audit_log", "signing", "kinds", "rmdir_cascade", "dry_run",
-    "ro",
+    "min_age", "max_deletes", "protect", "ro",
     "parallel_list", "no_parallel_list", "config", "profile", "allow_other",
     "default_permissions", "auto_unmount", "_netdev", "nofail", "auto",
-    "noauto", "user", "users", "nouser",
+    "noauto", "user", "users", "nouser", "defaults", "fsname", "subtype",
+    "max_threads", "max_idle_threads", "clone_fd",
 ]
 MAN_FLAGS = ["-f", "-d", "-s", "-h", "-V", "-o"]
 MAN_ERRNOS = [
@@ -187,6 +188,47 @@ def test_man_documents_every_option_of_help(man_text):
     assert "cache_ttl" in names and "dry_run" in names
     missing = sorted(n for n in names if n not in man_text)
     assert missing == []
+
+
+def help_option_names():
+    """The -o names of `hwcfs --help`, above libfuse's own part."""
+    env, home = clean_env()
+    try:
+        r = run_hwcfs(["--help"], env)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    assert r.returncode == 0, r.stderr
+    ours = r.stdout.split("FUSE options:")[0]
+    names = set(re.findall(r"-o ([a-z_]+)", ours))
+    for listed in re.findall(r"-o (_netdev,[a-z_,]+)", ours):
+        names.update(listed.split(","))
+    return names
+
+
+def test_help_lists_every_option_of_the_man_page():
+    assert sorted(set(MAN_OPTIONS) - help_option_names()) == []
+
+
+def test_user_guide_documents_every_option_of_help():
+    # docs/hwcfs.md, "Options": each name in a table's first column
+    with open(os.path.join(DOCS, "hwcfs.md")) as f:
+        text = f.read()
+    options = text.split("\n## Options\n", 1)[1].split("\n## ")[0]
+    documented = set()
+    for line in options.splitlines():
+        if line.startswith("| "):
+            # the first cell ("\\|" inside it is no cell border)
+            cell = re.split(r"(?<!\\)\|", line)[1]
+            documented.update(re.findall(r"`([a-z_]+)[=`]", cell))
+    assert sorted(help_option_names() - documented) == []
+
+
+def test_completion_offers_every_option_of_help():
+    with open(COMPLETION) as f:
+        text = f.read()
+    listed = re.search(r'^_hwcfs_options="([^"]*)"', text, re.M).group(1)
+    offered = {w.rstrip("=") for w in listed.split()}
+    assert sorted(help_option_names() ^ offered) == []
 
 
 def test_man_option_defaults(man_text):
@@ -362,6 +404,14 @@ def test_completion_of_an_option_value():
     # bash's word is the "=" itself here, so the answers start with it
     assert complete("hwcfs -o signing=") == ["=auto", "=sdk", "=v11"]
     assert complete("hwcfs -o ro,signing=s") == ["sdk"]
+
+
+def test_completion_of_a_kinds_list():
+    # each name after the last ':' of the list (bash, which also splits
+    # at ':', replaces only that name; this harness splits at '=' only)
+    assert complete("hwcfs -o kinds=h") == ["hooks"]
+    assert complete("hwcfs -o kinds=packages:pro") == [
+        "packages:providers"]
 
 
 def test_completion_of_flags():

@@ -10,13 +10,14 @@ set. Request counts come from the emulator's counters."""
 import errno
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
 
 import pytest
 
-from conftest import HWCFS, clean_env, emulator_opts, is_mounted
+from conftest import HWCFS, REPO, clean_env, emulator_opts, is_mounted
 from mountlib import MESSAGES, PACKAGES, PROVIDERS, delta_of, deletes, \
     errno_of, package_ids, providers, refresh, sh
 
@@ -471,3 +472,89 @@ def test_help_lists_the_guards(tmp_path):
     for opt in ("-o min_age=DURATION", "-o max_deletes=N",
                 "-o protect=PATTERN", "user.hwcfs.max_deletes"):
         assert opt in r.stdout, opt
+
+
+# ------------------------------------------------------------ the docs
+
+
+def doc_block(text, lang, first_line):
+    """The fenced block of language lang in text whose first line is
+    first_line."""
+    for m in re.finditer(r"^```%s\n(.*?)^```$" % lang, text, re.M | re.S):
+        if m.group(1).startswith(first_line + "\n"):
+            return m.group(1)
+    raise AssertionError("no ```%s block starting %r" % (lang, first_line))
+
+
+def test_nightly_cleanup_example_of_the_docs_runs_as_written(emulator,
+                                                             tmp_path):
+    """The profile and the job of docs/hwcfs.md, "Examples", as printed,
+    but for the paths and the emulator's endpoints: the job ends with
+    exit status 0 and unmounted, deletes the old packages and versions,
+    keeps the protected ones and the young ones, and prints the day's
+    refusals of the audit log."""
+    with open(os.path.join(REPO, "docs", "hwcfs.md")) as f:
+        text = f.read()
+    profile = doc_block(text, "ini", "[nightly]")
+    job = doc_block(text, "sh", "#!/bin/sh")
+    mnt, log = tmp_path / "mnt", tmp_path / "nightly.log"
+    for doc_path, ours in (("/mnt/hwc-nightly", mnt),
+                           ("/var/log/hwcfs-nightly.log", log)):
+        assert doc_path in profile + job
+        profile, job = (s.replace(doc_path, str(ours))
+                        for s in (profile, job))
+    conf = tmp_path / "config"
+    conf.write_text(profile + "".join(
+        "%s = %s\n" % tuple(o.split("=", 1))
+        for o in emulator_opts(emulator) if not o.startswith("region=")))
+    conf.chmod(0o600)
+    kept_pkg = "5ed8d76e7a5d3d02bf4a9c7f"
+    assert "protect = iotda/packages/%s" % kept_pkg in profile
+    for pid, age in ((kept_pkg, 200), ("old-1", 120), ("old-2", 95),
+                     ("young-1", 10)):
+        emulator.add_package(package_id=pid, age_days=age)
+    old_new = [{"version": "1.0.0", "age_days": 120},
+               {"version": "2.0.0", "age_days": 5}]
+    emulator.add_rfs("providers", "prod-app", old_new)
+    emulator.add_rfs("providers", "old-app", old_new)
+    env, _ = clean_env(emulator, extra={
+        "HWCFS_CONFIG": str(conf),
+        "PATH": os.path.dirname(HWCFS) + ":" + os.environ["PATH"]})
+    try:
+        r = subprocess.run(["sh", "-c", job], env=env, capture_output=True,
+                           text=True, timeout=120)
+    finally:
+        if is_mounted(str(mnt)):
+            subprocess.run(["fusermount3", "-u", "-z", str(mnt)])
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not is_mounted(str(mnt))
+    assert "min_age: 30d" in r.stdout and "max_deletes: 500" in r.stdout
+    assert package_ids(emulator) == {kept_pkg, "young-1"}
+    assert sorted(v["provider_version"] for v in
+                  providers(emulator)["old-app"]["versions"]) == ["2.0.0"]
+    assert len(providers(emulator)["prod-app"]["versions"]) == 2
+    refused = sorted(line.split()[2] for line in r.stdout.splitlines()
+                     if "outcome=refused" in line)
+    assert refused == ["iotda/packages/" + kept_pkg,
+                       "rfs/providers/prod-app/1.0.0"], r.stdout
+    # The daemon ended with the unmount.
+    deadline = time.monotonic() + 10
+    while pids_serving(mnt) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = pids_serving(mnt)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert left == []
+
+
+def pids_serving(mnt):
+    """The processes with mnt in their argv (the job's hwcfs)."""
+    pids = []
+    for name in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/cmdline" % name, "rb") as f:
+                if str(mnt).encode() in f.read().split(b"\0"):
+                    pids.append(int(name))
+        except (OSError, ValueError):
+            continue
+    return pids
