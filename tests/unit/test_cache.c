@@ -373,7 +373,7 @@ static const struct coll versions_p2 = {KIND_VERSIONS, "p2"};
 
 static struct backend *setup(struct fake **fp, int ttl, int negative_ttl)
 {
-	struct cache_opts opts = {ttl, negative_ttl, test_now, NULL};
+	struct cache_opts opts = {ttl, negative_ttl, test_now, NULL, 0};
 	struct backend *b;
 
 	*fp = fake_new();
@@ -1392,7 +1392,7 @@ static void test_destroy_destroys_inner(void)
 
 static void test_wrap_refuses_null(void)
 {
-	struct cache_opts opts = {30, 5, NULL, NULL};
+	struct cache_opts opts = {30, 5, NULL, NULL, 0};
 
 	CHECK(cache_wrap(NULL, &opts) == NULL);
 }
