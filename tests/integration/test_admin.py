@@ -37,7 +37,7 @@ EXIT_TIMEOUT = 10.0
 MAN_OPTIONS = [
     "region", "project_id", "iotda_endpoint", "instance_id", "rfs_endpoint",
     "iam_endpoint", "cache_ttl", "negative_ttl", "timeout", "retries",
-    "auth_hold",
+    "auth_hold", "readahead",
     "cafile", "audit_log", "signing", "kinds", "rmdir_cascade", "dry_run",
     "ro",
     "parallel_list", "no_parallel_list", "config", "profile", "allow_other",
