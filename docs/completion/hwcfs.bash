@@ -6,7 +6,7 @@
 # Options that take a value end with "=": no space is added after them.
 _hwcfs_options="region= project_id= iotda_endpoint= instance_id=
 rfs_endpoint= iam_endpoint= cache_ttl= negative_ttl= timeout= retries=
-auth_hold= cafile= audit_log= signing= kinds= rmdir_cascade dry_run min_age=
+auth_hold= readahead= cafile= audit_log= signing= kinds= rmdir_cascade dry_run min_age=
 max_deletes= protect= ro parallel_list
 no_parallel_list config= profile= allow_other default_permissions
 auto_unmount _netdev nofail noauto"
