@@ -355,7 +355,8 @@ def test_completion_of_an_option_after_a_comma():
 
 def test_completion_of_options_by_prefix_lists_all_matches():
     assert sorted(complete("hwcfs -o r")) == [
-        "region=", "retries=", "rfs_endpoint=", "rmdir_cascade", "ro"]
+        "readahead=", "region=", "retries=", "rfs_endpoint=",
+        "rmdir_cascade", "ro"]
 
 
 def test_completion_of_an_option_value():
