@@ -5,16 +5,21 @@ a walk of two names costs at most readahead=N lists more, and a single
 `ls` or `cat` costs none. Counts are exact (the emulator's counters)."""
 
 import os
+import signal
+import subprocess
 import time
 
 import pytest
 
-from mountlib import delta_of, sh
+from mountlib import delta_of, sh, wait_until
 
 MODULES = "rfs/modules"
 NAMES = 40
 LIST_NAMES = "rfs.list_modules"
 LIST_VERSIONS = "rfs.list_module_versions"
+# An unmount with readaheads held by the server ends within this, not after
+# timeout=60: their requests are cancelled.
+UNMOUNT_BOUND = 5.0
 
 
 def seeded(emulator, mount, *opts, names=NAMES):
@@ -23,6 +28,11 @@ def seeded(emulator, mount, *opts, names=NAMES):
     m = mount(*opts)
     emulator.reset()
     return m
+
+
+def stalled(emulator):
+    """How many API requests the stalled emulator holds or held."""
+    return sum(1 for e in emulator.stats()["log"] if e.get("stalled"))
 
 
 def settled(emulator):
@@ -118,3 +128,30 @@ def test_ls_R_lists_names_in_parallel_only_with_readahead(emulator, mount,
         assert stats["max_in_flight"] > 1
     else:
         assert stats["max_in_flight"] == 1
+
+
+def test_unmount_cancels_readaheads_in_progress(emulator, mount):
+    """Readaheads held by a stalled server do not hold up the unmount:
+    their requests are cancelled and their threads joined at once, well
+    before timeout=60 would end them."""
+    m = seeded(emulator, mount, "timeout=60")
+    names = sorted(os.listdir(m.p(MODULES)))
+    assert sh(["ls", m.p(MODULES, names[0])]).returncode == 0
+    emulator.faults(stall=True)
+    try:
+        emulator.reset()
+        ls = subprocess.Popen(["ls", m.p(MODULES, names[1])],
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        # Its own list and the 16 read ahead, all held by the server.
+        assert wait_until(lambda: stalled(emulator) == 1 + 16)
+        ls.send_signal(signal.SIGINT)
+        ls.wait(timeout=30)
+        t0 = time.monotonic()
+        code = m.unmount()
+        secs = time.monotonic() - t0
+    finally:
+        emulator.faults(stall=False)
+    print("unmount with 16 readaheads stalled: %.3f s" % secs)
+    assert code == 0
+    assert secs < UNMOUNT_BOUND
