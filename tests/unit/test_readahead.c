@@ -2,7 +2,8 @@
  * test_readahead.c - the cache's readahead of a walk (cache/readahead.c)
  * in front of a fake backend of ten names with one part each, which counts
  * the lists of each name and can hold or fail them: which lists a walk
- * sends, how many run at once, a failed readahead, and unmount.
+ * sends, how many run at once, a failed readahead, and unmount. Part of the
+ * test_cache program (test_readahead, called from its main).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -464,7 +465,8 @@ static void test_destroy_cancels_and_joins_running_readahead(void)
 	CHECK_INT(destroyed_cancelled, 3);
 }
 
-int main(void)
+/* Run by test_cache's main: its own counts and summary line. */
+int test_readahead(void)
 {
 	test_walk_lists_each_name_once();
 	test_two_names_cost_readahead_more();
