@@ -39,18 +39,60 @@ double cache_now(struct cache *c)
 	return c->now ? c->now(c->now_ctx) : clock_now_s();
 }
 
-static bool coll_fresh(struct cache *c, const struct cache_coll *cs, double now)
+bool coll_fresh(struct cache *c, const struct cache_coll *cs, double now)
 {
 	return cs->l && now < cs->fetched + c->ttl;
+}
+
+/*
+ * The inner list of cs, by the leader of its flight: called and returns
+ * with the lock held, dropped meanwhile. The answer is kept only if the
+ * flight is still attached (no delete or forget came in); *old gets the
+ * listing it replaced, to be put outside the lock. A readahead's flight
+ * (prefetch) that fails makes its waiters ask again (cache_list).
+ */
+int list_lead(struct cache *c, struct cache_coll *cs, const struct coll *coll,
+	      double now, bool prefetch, struct listing **out,
+	      struct listing **old)
+{
+	struct cache_flight *f = flight_new();
+	struct listing *l = NULL;
+	int err;
+
+	*out = NULL;
+	if (!f)
+		return -ENOMEM;
+	f->prefetch = prefetch;
+	cs->flight = f;
+	pthread_mutex_unlock(&c->lock);
+
+	err = c->inner->ops->list(c->inner, coll, &l);
+
+	pthread_mutex_lock(&c->lock);
+	if (cs->flight == f) {
+		cs->flight = NULL;
+		if (!err) {
+			*old = cs->l;
+			cs->l = listing_get(l);
+			cs->fetched = now; /* the TTL counts from the start */
+		}
+	}
+	if (!err && f->refs > 1)
+		f->l = listing_get(l);
+	flight_finish(f, err);
+	flight_put(f);
+	*out = l;
+	return err;
 }
 
 static int cache_list(struct backend *b, const struct coll *coll,
 		      struct listing **out)
 {
 	struct cache *c = (struct cache *)b;
-	struct listing *l = NULL, *old = NULL;
+	struct listing *old = NULL;
 	struct cache_coll *cs;
 	struct cache_flight *f;
+	bool first = true, retry;
 	double now;
 	int err;
 
@@ -68,6 +110,10 @@ static int cache_list(struct backend *b, const struct coll *coll,
 again:
 	/* One clock reading per call; the unit tests rely on it. */
 	now = cache_now(c);
+	/* A walk's next lists go out before this one waits on its own. */
+	if (first)
+		readahead_note(c, cs, now);
+	first = false;
 	if (coll_fresh(c, cs, now)) {
 		*out = listing_get(cs->l);
 		err = 0;
@@ -80,37 +126,14 @@ again:
 			err = f->err;
 		if (!err)
 			*out = listing_get(f->l);
+		/* A failed readahead is nobody's answer: ask again. */
+		retry = flight_retry(err) || (err && f->done && f->prefetch);
 		flight_put(f);
-		if (flight_retry(err))
+		if (retry)
 			goto again;
 		goto out;
 	}
-
-	f = flight_new();
-	if (!f) {
-		err = -ENOMEM;
-		goto out;
-	}
-	cs->flight = f;
-	pthread_mutex_unlock(&c->lock);
-
-	err = c->inner->ops->list(c->inner, coll, &l);
-
-	pthread_mutex_lock(&c->lock);
-	/* Still attached: nothing invalidated the key while we were away. */
-	if (cs->flight == f) {
-		cs->flight = NULL;
-		if (!err) {
-			old = cs->l;
-			cs->l = listing_get(l);
-			cs->fetched = now; /* the TTL counts from the start */
-		}
-	}
-	if (!err && f->refs > 1)
-		f->l = listing_get(l);
-	flight_finish(f, err);
-	flight_put(f);
-	*out = l;
+	err = list_lead(c, cs, coll, now, false, out, &old);
 out:
 	coll_release(c, cs);
 	pthread_mutex_unlock(&c->lock);
@@ -462,6 +485,7 @@ static void cache_destroy(struct backend *b)
 	struct hnode *n, *next;
 	size_t i;
 
+	readahead_stop(c);
 	for (i = 0; i <= c->entries.mask; i++) {
 		for (n = htab_chain(&c->entries, i); n; n = next) {
 			struct cache_entry *e =
@@ -479,6 +503,7 @@ static void cache_destroy(struct backend *b)
 
 			next = n->next;
 			listing_put(cs->l);
+			free(cs->last_child);
 			free(cs);
 		}
 	}
@@ -527,8 +552,13 @@ struct backend *cache_wrap(struct backend *inner, const struct cache_opts *opts)
 		goto fail_lock;
 	if (htab_init(&c->entries, 1024))
 		goto fail_colls;
+	/* Nothing to keep a readahead's answer in without a cache. */
+	if (readahead_init(c, c->ttl > 0 ? opts->readahead : 0))
+		goto fail_entries;
 	return &c->b;
 
+fail_entries:
+	htab_free(&c->entries);
 fail_colls:
 	htab_free(&c->colls);
 fail_lock:

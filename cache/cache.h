@@ -14,6 +14,11 @@ struct cache_opts {
 	/* Monotonic seconds; NULL means CLOCK_MONOTONIC. For tests. */
 	double (*now)(void *ctx);
 	void *now_ctx;
+	/*
+	 * Lists of sibling collections started ahead during a walk, and
+	 * threads doing them (cache/readahead.c); 0: none.
+	 */
+	int readahead;
 };
 
 /*
@@ -22,5 +27,11 @@ struct cache_opts {
  */
 struct backend *cache_wrap(struct backend *inner,
 			   const struct cache_opts *opts);
+
+/*
+ * Returns when no readahead is queued or running, so that a test can count
+ * the requests they made.
+ */
+void cache_readahead_wait(struct backend *b);
 
 #endif

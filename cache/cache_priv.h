@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "cancel.h"
 #include "hash.h"
 #include "htab.h"
 
@@ -23,6 +24,8 @@ struct cache_flight {
 	int err;
 	struct listing *l; /* list: one reference, kept only for waiters */
 	struct resource r; /* lookup: a copy, kept only for waiters */
+	/* A readahead's list: a waiter asks again rather than fail with it. */
+	bool prefetch;
 };
 
 /* A looked-up name: found by a show request, or confirmed missing. */
@@ -58,7 +61,19 @@ struct cache_coll {
 	double fetched;	   /* when the fetch of l started */
 	struct cache_flight *flight;
 	struct cache_entry *entries;
+	/* readahead.c: the child collection listed last (a top kind's). */
+	char *last_child;
+	bool ra_queued;		    /* in the readahead queue, held by it */
+	struct cache_coll *ra_next; /* the next in that queue */
 	char parent[]; /* child kinds: the parent entry's name; else "" */
+};
+
+/* A readahead thread and the cancel that stops its request at unmount. */
+struct ra_worker {
+	struct cache *c;
+	pthread_t thread;
+	struct cancel cancel;
+	bool started; /* cancel is set up: it may be fired */
 };
 
 struct cache {
@@ -71,12 +86,30 @@ struct cache {
 	struct htab colls;
 	struct htab entries;
 	size_t sweep_at; /* entry count that triggers a sweep of dead ones */
+	/* readahead.c: lists of sibling collections during a walk. */
+	int readahead;			      /* W: lists ahead, and threads */
+	struct cache_coll *ra_head, *ra_tail; /* queued, not started */
+	struct ra_worker *ra_workers;	      /* readahead of them */
+	int ra_nworkers, ra_idle, ra_busy;
+	bool ra_stop;
+	pthread_cond_t ra_cond; /* a job queued, stop, or all done */
 };
 
 #define CACHE_MIN_SWEEP 4096
 
 /* How long a lookup that could not reach the cloud keeps its error. */
 #define CACHE_ERROR_SECONDS 3.0
+
+/* cache.c */
+bool coll_fresh(struct cache *c, const struct cache_coll *cs, double now);
+int list_lead(struct cache *c, struct cache_coll *cs, const struct coll *coll,
+	      double now, bool prefetch, struct listing **out,
+	      struct listing **old);
+
+/* readahead.c: under c->lock, except init and stop. */
+int readahead_init(struct cache *c, int w);
+void readahead_note(struct cache *c, struct cache_coll *cs, double now);
+void readahead_stop(struct cache *c);
 
 /* table.c: flights. */
 struct cache_flight *flight_new(void);

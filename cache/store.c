@@ -68,6 +68,7 @@ static void coll_maybe_free(struct cache *c, struct cache_coll *cs)
 	if (cs->users || cs->l || cs->flight || cs->entries)
 		return;
 	htab_unlink(&c->colls, &cs->node);
+	free(cs->last_child);
 	free(cs);
 }
 
@@ -141,6 +142,9 @@ void coll_drop(struct cache *c, struct cache_coll *cs)
 	listing_put(cs->l);
 	cs->l = NULL;
 	cs->flight = NULL;
+	/* A walk after a refresh starts anew (cache/readahead.c). */
+	free(cs->last_child);
+	cs->last_child = NULL;
 	for (e = cs->entries; e; e = next) {
 		next = e->next;
 		entry_drop(c, e);

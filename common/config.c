@@ -34,6 +34,7 @@ void config_init(struct hwc_config *cfg)
 	cfg->timeout = -1;
 	cfg->retries = -1;
 	cfg->auth_hold = -1;
+	cfg->readahead = -1;
 	cfg->rmdir_cascade = -1;
 	cfg->dry_run = -1;
 	cfg->ro = -1;
@@ -184,6 +185,8 @@ static const struct config_key config_keys[] = {
     CFG_INT(retries, 0, 20),
     /* the gateway locks a key for 5 minutes after 5 refusals */
     CFG_INT(auth_hold, 1, 86400),
+    /* lists and threads of a walk's readahead (cache/readahead.c) */
+    CFG_INT(readahead, 0, 64),
     /* 0 walks IoTDA one page at a time (the benchmark's reference) */
     CFG_BOOL(parallel_list),
     CFG_STR(cafile),
@@ -551,6 +554,7 @@ static int config_defaults(struct hwc_config *cfg)
 	config_int_default(&cfg->timeout, 10);
 	config_int_default(&cfg->retries, 4);
 	config_int_default(&cfg->auth_hold, 300);
+	config_int_default(&cfg->readahead, 16);
 	config_int_default(&cfg->parallel_list, 1);
 	config_int_default(&cfg->rmdir_cascade, 0);
 	config_int_default(&cfg->dry_run, 0);

@@ -55,6 +55,7 @@ struct hwc_config {
 	int timeout;	  /* seconds for a whole operation, default 10 */
 	int retries;	  /* retries after the first try, default 4 */
 	int auth_hold;	  /* seconds nothing is signed after a 401, 300 */
+	int readahead;	  /* sibling lists ahead of a walk, 16; 0: none */
 	int rmdir_cascade;
 	int dry_run;
 	int ro;

@@ -88,6 +88,7 @@ static const struct fuse_opt hwc_opts[] = {
     FUSE_OPT_KEY("timeout=", KEY_NUMBER),
     FUSE_OPT_KEY("retries=", KEY_NUMBER),
     FUSE_OPT_KEY("auth_hold=", KEY_NUMBER),
+    FUSE_OPT_KEY("readahead=", KEY_NUMBER),
     /* the delete guards, by the same rules (common/guard.h) */
     FUSE_OPT_KEY("min_age=", KEY_NUMBER),
     FUSE_OPT_KEY("max_deletes=", KEY_NUMBER),
@@ -533,6 +534,7 @@ static int daemon_connect(struct daemon *d, struct cmdline *cl,
 	memset(&copts, 0, sizeof(copts));
 	copts.ttl = cl->cfg.cache_ttl;
 	copts.negative_ttl = cl->cfg.negative_ttl;
+	copts.readahead = cl->cfg.readahead;
 	d->b = cache_wrap(http, &copts);
 	if (!d->b) {
 		http->ops->destroy(http);

@@ -8,8 +8,9 @@
 # checks it).
 _hwcfs_options="region= project_id= iotda_endpoint= instance_id=
 rfs_endpoint= iam_endpoint= cache_ttl= negative_ttl= timeout= retries=
-auth_hold= cafile= audit_log= signing= kinds= rmdir_cascade dry_run min_age=
-max_deletes= protect= ro parallel_list no_parallel_list config= profile=
+auth_hold= readahead= cafile= audit_log= signing= kinds= rmdir_cascade
+dry_run min_age= max_deletes= protect= ro parallel_list no_parallel_list
+config= profile=
 _netdev nofail auto noauto user users nouser defaults allow_other
 default_permissions auto_unmount fsname= subtype= max_threads=
 max_idle_threads= clone_fd"

@@ -574,16 +574,20 @@ class Bench:
             else "MISS"
 
     def case_rfs_ls_r(self, row, deadline):
-        """ls -lR lists one directory after the other: every list call is
-        a round trip of its own, (kinds + kinds x names) x latency."""
-        n, lat = self.sizes["rfs_names"], self.args.latency_ms
+        """ls -lR opens one directory at a time; the cache's readahead
+        (readahead=W, default 16) lists the next W names' versions while
+        the walk is on one. Per kind: the names' list, the first name's
+        alone (one name is no walk), then a round trip per W names:
+        kinds x (2 + ceil((names - 1) / W)) x latency."""
+        n, lat, w = self.sizes["rfs_names"], self.args.latency_ms, 16
         kinds = len(self.RFS_KINDS)
         m, prepare = self.rfs_tree_mount()
         t, counts, all_counts = self.measure(
             ["ls", "-lR", m.p("rfs")], deadline, prepare=prepare)
-        trips = kinds + kinds * n
+        trips = kinds * (2 + -(-(n - 1) // w))
         self.rfs_row(row, t, counts, all_counts, trips * lat / 1000.0,
-                     "(%d + %d x %d) x %d ms" % (kinds, kinds, n, lat), 1.5)
+                     "%d x (2 + %d / %d) x %d ms" % (kinds, n - 1, w, lat),
+                     1.5)
 
     # What ls -l does to a directory (readdir, then lstat of each entry),
     # from PAR threads of one process: the kinds of DIR first, then every

@@ -136,6 +136,20 @@ class Handler(Auth, Faults, Iotda, Rfs, Iam, Control,
             self.close_connection = True
 
     def api(self, method, raw_path, raw_query, body):
+        """One API request, counted in flight while it is answered:
+        max_in_flight shows whether a client sends requests in parallel."""
+        cloud = self.server.cloud
+        with cloud.lock:
+            cloud.in_flight += 1
+            cloud.stats["max_in_flight"] = max(
+                cloud.stats["max_in_flight"], cloud.in_flight)
+        try:
+            self.api_request(method, raw_path, raw_query, body)
+        finally:
+            with cloud.lock:
+                cloud.in_flight -= 1
+
+    def api_request(self, method, raw_path, raw_query, body):
         cloud = self.server.cloud
         op, args = route(method, raw_path)
         pairs = signer.parse_query(raw_query)

@@ -120,7 +120,7 @@ def all_ops():
 def empty_stats():
     return {"requests": {op: 0 for op in all_ops()}, "total": 0,
             "auth_failures": 0, "tls_failures": 0, "deletes": [], "log": [],
-            "log_dropped": 0}
+            "log_dropped": 0, "max_in_flight": 0}
 
 
 class Cloud:
@@ -165,6 +165,7 @@ class Cloud:
         self.unstalled = threading.Event()
         self.unstalled.set()
         self.stats = empty_stats()
+        self.in_flight = 0  # API requests being answered now
         self.log_limit = 200000
 
     # ------------------------------------------------------- packages

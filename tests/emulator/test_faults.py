@@ -41,6 +41,27 @@ def test_latency_delays_each_api_request(emu):
     assert time.monotonic() - start >= 0.29
 
 
+def test_max_in_flight_counts_requests_answered_at_once(emu):
+    """Two requests sent together under latency overlap; two sent one
+    after the other do not; a reset starts the count again."""
+    emu.faults(latency_ms=300)
+    emu.reset()
+    assert iotda_list(emu).status == 200
+    assert iotda_list(emu).status == 200
+    assert emu.stats()["max_in_flight"] == 1
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(
+        iotda_list(emu).status)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers == [200, 200]
+    assert emu.stats()["max_in_flight"] == 2
+    emu.reset()
+    assert emu.stats()["max_in_flight"] == 0
+
+
 def test_error_rate_one_answers_500_with_service_bodies(emu):
     emu.seed(providers=1)
     emu.faults(error_rate=1.0)

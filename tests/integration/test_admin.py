@@ -37,7 +37,7 @@ EXIT_TIMEOUT = 10.0
 MAN_OPTIONS = [
     "region", "project_id", "iotda_endpoint", "instance_id", "rfs_endpoint",
     "iam_endpoint", "cache_ttl", "negative_ttl", "timeout", "retries",
-    "auth_hold",
+    "auth_hold", "readahead",
     "cafile", "audit_log", "signing", "kinds", "rmdir_cascade", "dry_run",
     "min_age", "max_deletes", "protect", "ro",
     "parallel_list", "no_parallel_list", "config", "profile", "allow_other",
@@ -397,7 +397,8 @@ def test_completion_of_an_option_after_a_comma():
 
 def test_completion_of_options_by_prefix_lists_all_matches():
     assert sorted(complete("hwcfs -o r")) == [
-        "region=", "retries=", "rfs_endpoint=", "rmdir_cascade", "ro"]
+        "readahead=", "region=", "retries=", "rfs_endpoint=",
+        "rmdir_cascade", "ro"]
 
 
 def test_completion_of_an_option_value():

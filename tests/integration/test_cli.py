@@ -142,6 +142,7 @@ def test_check_of_a_good_profile_prints_settings_and_sources(
     assert s["cache_ttl"] == ("60", in_profile)
     assert s["timeout"] == ("7", "command line")
     assert s["retries"] == ("4", "default")
+    assert s["readahead"] == ("16", "default")
     assert s["project_id"] == (emulator.project_id,
                                "asked of IAM at %s" % emulator.url)
     where = {"environment": ("environment HUAWEICLOUD_SDK_AK",
@@ -311,7 +312,7 @@ NUMBERS = [
     ("timeout", "4294967297"), ("negative_ttl", "2147483648"),
     ("timeout", "0"), ("timeout", "3601"), ("retries", "21"),
     ("cache_ttl", "86401"), ("timeout", "ten"), ("retries", "1.5"),
-    ("timeout", "+5"),
+    ("timeout", "+5"), ("readahead", "65"), ("readahead", "-1"),
 ]
 
 

@@ -373,7 +373,7 @@ static const struct coll versions_p2 = {KIND_VERSIONS, "p2"};
 
 static struct backend *setup(struct fake **fp, int ttl, int negative_ttl)
 {
-	struct cache_opts opts = {ttl, negative_ttl, test_now, NULL};
+	struct cache_opts opts = {ttl, negative_ttl, test_now, NULL, 0};
 	struct backend *b;
 
 	*fp = fake_new();
@@ -1392,7 +1392,7 @@ static void test_destroy_destroys_inner(void)
 
 static void test_wrap_refuses_null(void)
 {
-	struct cache_opts opts = {30, 5, NULL, NULL};
+	struct cache_opts opts = {30, 5, NULL, NULL, 0};
 
 	CHECK(cache_wrap(NULL, &opts) == NULL);
 }
@@ -1570,8 +1570,13 @@ static void test_stress_random_calls_stay_consistent(void)
 	b->ops->destroy(b);
 }
 
+/* test_readahead.c: the readahead's tests, with their own summary. */
+int test_readahead(void);
+
 int main(void)
 {
+	int readahead_failed = test_readahead();
+
 	test_scripts();
 	test_second_list_within_ttl_makes_no_request();
 	test_list_after_ttl_makes_a_new_request();
@@ -1592,5 +1597,5 @@ int main(void)
 	test_wrap_refuses_null();
 	test_many_entries_are_swept_and_kept_right();
 	test_stress_random_calls_stay_consistent();
-	return test_summary();
+	return test_summary() || readahead_failed;
 }

@@ -178,6 +178,7 @@ static int *int_field(struct hwc_config *cfg, const char *key)
 	    {"parallel_list", offsetof(struct hwc_config, parallel_list)},
 	    {"rmdir_cascade", offsetof(struct hwc_config, rmdir_cascade)},
 	    {"auth_hold", offsetof(struct hwc_config, auth_hold)},
+	    {"readahead", offsetof(struct hwc_config, readahead)},
 	};
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
@@ -465,6 +466,8 @@ static const struct {
     /* 0 would let a revoked key be locked (docs/backend.md) */
     {"[default]\nauth_hold = 0\n", -ERANGE,
      "2: auth_hold must be a whole number from 1 to 86400"},
+    {"[default]\nreadahead = 65\n", -ERANGE,
+     "2: readahead must be a whole number from 0 to 64"},
     {"[default]\nregion =\n", -EINVAL, "2: region has an empty"},
 };
 
@@ -531,6 +534,7 @@ static void test_defaults_applied(void)
 	    {"cache_ttl", 30},	  {"negative_ttl", 5}, {"timeout", 10},
 	    {"retries", 4},	  {"auth_hold", 300},  {"parallel_list", 1},
 	    {"rmdir_cascade", 0}, {"dry_run", 0},      {"ro", 0},
+	    {"readahead", 16},
 	};
 	struct hwc_config cfg;
 	char err[ERRLEN];
