@@ -40,28 +40,10 @@ static void usage_deletes(void)
 	    "[off]\n");
 }
 
-void cli_usage(const char *prog)
+/* The options of where the resources are and how they are asked for. */
+static void usage_services(void)
 {
-	printf("usage: %s [options] [PROFILE] MOUNTPOINT\n", prog);
-	printf("       %s --check [options] [PROFILE]\n\n", prog);
 	printf(
-	    "Mounts a Huawei Cloud project: IoTDA OTA upgrade packages\n"
-	    "(firmware, software and module packages) under iotda/packages/,\n"
-	    "RFS private providers, modules, hooks and templates under\n"
-	    "rfs/providers/, rfs/modules/, rfs/hooks/ and rfs/templates/,\n"
-	    "each NAME/VERSION.\n"
-	    "PROFILE names a section of the config file (default "
-	    "\"default\").\n"
-	    "Credentials are never given on the command line: they come from\n"
-	    "HUAWEICLOUD_SDK_AK/SK (or _SECURITY_TOKEN), the SDK credentials\n"
-	    "file, the config file or a KooCLI profile.\n\n"
-	    "    --check                 mount nothing: print each setting "
-	    "and\n"
-	    "                            where it came from (never a secret),\n"
-	    "                            and try one request per service (at\n"
-	    "                            most 3 with IAM); exit as the mount\n"
-	    "                            would\n\n"
-	    "hwcfs options (default in brackets):\n"
 	    "    -o region=REGION        region id, e.g. cn-north-4; the\n"
 	    "                            endpoints not given are derived from\n"
 	    "                            it as the SDKs do [profile]\n"
@@ -109,7 +91,11 @@ void cli_usage(const char *prog)
 	    "by\n"
 	    "                            ':' (',' in a profile); narrows the\n"
 	    "                            services given [all]\n");
-	usage_deletes();
+}
+
+/* The options of the mount itself, the refresh and the exit status. */
+static void usage_mount(void)
+{
 	printf(
 	    "    -o parallel_list        IoTDA pages in parallel [on]\n"
 	    "    -o no_parallel_list     IoTDA pages one at a time [off]\n"
@@ -143,6 +129,33 @@ void cli_usage(const char *prog)
 	    "(unknown option, number out of range, credential on the command\n"
 	    "line); 77 the cloud refused the credentials (401): fix them\n"
 	    "before trying again, as five failures lock the key.\n\n");
+}
+
+void cli_usage(const char *prog)
+{
+	printf("usage: %s [options] [PROFILE] MOUNTPOINT\n", prog);
+	printf("       %s --check [options] [PROFILE]\n\n", prog);
+	printf(
+	    "Mounts a Huawei Cloud project: IoTDA OTA upgrade packages\n"
+	    "(firmware, software and module packages) under iotda/packages/,\n"
+	    "RFS private providers, modules, hooks and templates under\n"
+	    "rfs/providers/, rfs/modules/, rfs/hooks/ and rfs/templates/,\n"
+	    "each NAME/VERSION.\n"
+	    "PROFILE names a section of the config file (default "
+	    "\"default\").\n"
+	    "Credentials are never given on the command line: they come from\n"
+	    "HUAWEICLOUD_SDK_AK/SK (or _SECURITY_TOKEN), the SDK credentials\n"
+	    "file, the config file or a KooCLI profile.\n\n"
+	    "    --check                 mount nothing: print each setting "
+	    "and\n"
+	    "                            where it came from (never a secret),\n"
+	    "                            and try one request per service (at\n"
+	    "                            most 3 with IAM); exit as the mount\n"
+	    "                            would\n\n"
+	    "hwcfs options (default in brackets):\n");
+	usage_services();
+	usage_deletes();
+	usage_mount();
 	printf("FUSE options:\n");
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
