@@ -90,6 +90,22 @@ int hb_guard_check(struct http_backend *hb, const struct coll *c,
 	return why == GUARD_OK ? 0 : refuse(path, why);
 }
 
+int hb_guard_kept(struct http_backend *hb, const struct coll *c,
+		  const struct resource *r, const char *path)
+{
+	const struct guard *g = hb->guard;
+	enum guard_reason why;
+	int ret;
+
+	if (!g || !c->kind->keeps_a_child ||
+	    !(g->min_age || guard_protects_below(g, path)))
+		return 0;
+	ret = children_reason(hb, c, r, path, &why);
+	if (ret)
+		return ret;
+	return why == GUARD_OK ? 0 : refuse(path, why);
+}
+
 int hb_guard_take(struct http_backend *hb, const char *path,
 		  unsigned long *ticket)
 {

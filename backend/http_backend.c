@@ -231,6 +231,9 @@ static int hb_remove(struct backend *b, const struct coll *c,
 			return ret;
 		if (any)
 			return -ENOTEMPTY;
+		ret = hb_guard_kept(hb, c, r, path);
+		if (ret)
+			return ret;
 	}
 	/* A dry-run delete takes its slot too: it rehearses the real run,
 	 * which would stop at the same place (docs/hwcfs.md). */

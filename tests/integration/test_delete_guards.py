@@ -19,6 +19,7 @@ import pytest
 from conftest import HWCFS, clean_env, emulator_opts, is_mounted
 from mountlib import MESSAGES, PACKAGES, PROVIDERS, delta_of, deletes, \
     errno_of, package_ids, providers, refresh, sh
+from rfs_kinds import KINDS
 
 EXIT_USAGE = 2
 EPERM_MSG = MESSAGES[errno.EPERM]
@@ -215,6 +216,44 @@ def test_min_age_with_cascade_refuses_an_old_provider_with_a_young_version(
     assert "app" in providers(emulator)
     assert audit_lines(audit) == {"rfs/providers/app":
                                   ["refused reason=min_age"]}
+
+
+# ------------------------------------------------------------ every kind
+
+
+@pytest.mark.parametrize("guard", ["protect", "min_age"])
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_rmdir_after_rm_r_keeps_a_guarded_version(emulator, mount, tmp_path,
+                                                  kind, guard):
+    # The first version is the guarded one: a hook's default, the one a
+    # template keeps once the others are gone. A hook's or template's
+    # DELETE takes that version along, so the guards must see it even
+    # without rmdir_cascade.
+    keep = kind.versions[0]
+    kind.add(emulator, "app", [
+        {"version": v, "age_days": 0.1 if v == keep else 50}
+        for v in kind.versions], age_days=100)
+    opt = "protect=%s/app/%s" % (kind.dir, keep) if guard == "protect" \
+        else "min_age=1d"
+    m, audit = mount_with_audit(mount, tmp_path, opt)
+    d = m.p(kind.dir, "app")
+    assert sorted(os.listdir(d)) == sorted(kind.versions)
+    r, delta = delta_of(emulator, lambda: sh(["rm", "-r", d]))
+    assert r.returncode == 1
+    assert refused_names(r.stderr) == {m.p(kind.dir, "app", keep)}, r.stderr
+    assert delta == {kind.op("delete_version"): 2, "total": 2}
+    r, delta = delta_of(emulator, lambda: errno_of(os.rmdir, d))
+    assert r == (errno.EPERM if kind.keeps else errno.ENOTEMPTY)
+    assert kind.op("delete") not in delta
+    assert kind.version_names(emulator, "app") == [keep]
+    assert [x["resource"] for x in deletes(emulator)] == \
+        ["app/" + v for v in kind.versions[1:]]
+    expect = {"%s/app/%s" % (kind.dir, v): ["deleted http=204"]
+              for v in kind.versions[1:]}
+    expect["%s/app/%s" % (kind.dir, keep)] = ["refused reason=" + guard]
+    if kind.keeps:
+        expect["%s/app" % kind.dir] = ["refused reason=" + guard]
+    assert audit_lines(audit) == expect
 
 
 # ------------------------------------------------------------ max_deletes
