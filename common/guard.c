@@ -313,6 +313,10 @@ bool guard_protects_below(const struct guard *g, const char *path)
 
 		if (guard_components(p) <= depth)
 			continue;
+		/* A '/' escaped ("\\/") or in a bracket ("[a/]") still parts
+		 * components: a head cut there is no pattern. */
+		if (strpbrk(p, "\\["))
+			return true;
 		while (p[n] && !(p[n] == '/' && ++seen == depth))
 			n++;
 		if (n >= sizeof(head))

@@ -138,6 +138,35 @@ def test_cascade_refuses_a_provider_with_a_protected_version(
         "rfs/providers/app": ["refused reason=protect"]}
 
 
+# A '/' escaped or in a bracket still parts the path's components
+# (FNM_PATHNAME): such a pattern protects app/2.0.0, and a cascade of app
+# must see that.
+@pytest.mark.parametrize("pattern", ["rfs/providers/app\\/2.0.0",
+                                     "rfs/providers/[a/]pp/2.0.0",
+                                     "rfs/providers/\\app/2.0.\\0"])
+def test_cascade_reads_a_pattern_with_an_escape_or_a_bracket(
+        emulator, mount, tmp_path, pattern):
+    emulator.add_provider("app", versions=["1.0.0", "2.0.0"])
+    conf = tmp_path / "config"
+    conf.write_text("[p]\nprotect = %s\n" % pattern)
+    conf.chmod(0o600)
+    m, audit = mount_with_audit(mount, tmp_path, "config=%s" % conf,
+                                "profile=p", "rmdir_cascade")
+    assert "app" in os.listdir(m.p(PROVIDERS))
+    r, delta = delta_of(emulator, lambda: errno_of(os.rmdir,
+                                                   m.p(PROVIDERS, "app")))
+    assert (r, delta) == (errno.EPERM, {"rfs.list_versions": 1, "total": 1})
+    assert deletes(emulator) == []
+    r, delta = delta_of(emulator, lambda: errno_of(
+        os.unlink, m.p(PROVIDERS, "app", "2.0.0")))
+    assert r == errno.EPERM
+    assert "rfs.delete_version" not in delta
+    assert len(providers(emulator)["app"]["versions"]) == 2
+    assert audit_lines(audit) == {
+        "rfs/providers/app": ["refused reason=protect"],
+        "rfs/providers/app/2.0.0": ["refused reason=protect"]}
+
+
 def test_protect_lines_of_a_profile_all_hold(emulator, mount, tmp_path):
     for pid in ("a-1", "b-1", "c-1"):
         emulator.add_package(package_id=pid, age_days=10)

@@ -174,6 +174,17 @@ static void test_what_patterns_protect(void)
 		CHECK(guard_protects_below(g, cases[i].path) == cases[i].below);
 	}
 	guard_free(g);
+	/* A '/' escaped or in a bracket parts components as well. */
+	static const char *const slashes[] = {
+	    "rfs/providers/app\\/2.0.0", "rfs/providers/[a/]pp/2.0.0", NULL};
+	for (size_t i = 0; slashes[i]; i++) {
+		const char *one[] = {slashes[i], NULL};
+
+		g = make_guard(one, 0, -1);
+		CHECK(guard_protects(g, "rfs/providers/app/2.0.0"));
+		CHECK(guard_protects_below(g, "rfs/providers/app"));
+		guard_free(g);
+	}
 	g = make_guard(NULL, 0, -1);
 	CHECK(!guard_protects(g, "rfs/providers/prod-eu"));
 	CHECK(!guard_protects_below(g, "rfs/providers/prod-eu"));
