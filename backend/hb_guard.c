@@ -55,6 +55,12 @@ static int children_reason(struct http_backend *hb, const struct coll *c,
 	if (!l)
 		return -ENOMEM;
 	ret = hb_list_into(hb, &vc, l);
+	/* A child the listing left out (a bad name, metadata too big) can
+	 * be neither aged nor matched, yet the DELETE takes it along. */
+	if (!ret && l->dropped_tainted + l->dropped_unsafe + l->dropped_big) {
+		*why = hb->guard->min_age ? GUARD_MIN_AGE : GUARD_PROTECT;
+		snprintf(child, sizeof(child), "that its listing left out");
+	}
 	for (i = 0; !ret && i < l->count && *why == GUARD_OK; i++) {
 		if (hb_is_hidden(hb, &vc, l->items[i].name))
 			continue;

@@ -167,6 +167,28 @@ def test_cascade_reads_a_pattern_with_an_escape_or_a_bracket(
         "rfs/providers/app/2.0.0": ["refused reason=protect"]}
 
 
+@pytest.mark.parametrize("guard", ["protect", "min_age"])
+def test_cascade_refuses_a_provider_with_a_version_it_cannot_show(
+        emulator, mount, tmp_path, guard):
+    # 2.0.0's metadata is over the 256 KiB a listed entry may have: it is
+    # left out of listings, but the cascade's DELETE would take it along.
+    emulator.add_rfs("providers", "app", age_days=100, versions=[
+        {"version": "1.0.0", "age_days": 90},
+        {"version": "2.0.0", "age_days": 0.1,
+         "description": "x" * (300 << 10)}])
+    opt = "protect=rfs/providers/app/2.0.0" if guard == "protect" \
+        else "min_age=1d"
+    m, audit = mount_with_audit(mount, tmp_path, "rmdir_cascade", opt)
+    assert os.listdir(m.p(PROVIDERS, "app")) == ["1.0.0"]
+    r, delta = delta_of(emulator, lambda: errno_of(os.rmdir,
+                                                   m.p(PROVIDERS, "app")))
+    assert (r, delta) == (errno.EPERM, {"rfs.list_versions": 1, "total": 1})
+    assert deletes(emulator) == []
+    assert len(providers(emulator)["app"]["versions"]) == 2
+    assert audit_lines(audit) == {
+        "rfs/providers/app": ["refused reason=" + guard]}
+
+
 def test_protect_lines_of_a_profile_all_hold(emulator, mount, tmp_path):
     for pid in ("a-1", "b-1", "c-1"):
         emulator.add_package(package_id=pid, age_days=10)
