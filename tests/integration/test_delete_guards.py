@@ -189,6 +189,38 @@ def test_cascade_refuses_a_provider_with_a_version_it_cannot_show(
         "rfs/providers/app": ["refused reason=" + guard]}
 
 
+# Names of modules, hooks and templates may be Chinese: '?' and a
+# bracket stand for one character of a name, not one byte of it.
+@pytest.mark.parametrize("kind", KINDS[1:], ids=str)
+def test_protect_matches_characters_not_bytes(emulator, mount, tmp_path,
+                                              kind):
+    for name in ("\u6a21\u5757", "\u6a21\u5757\u5757", "x\u5757"):
+        kind.add(emulator, name, kind.versions)
+    m, audit = mount_with_audit(
+        mount, tmp_path, "protect=%s/\u6a21?" % kind.dir,
+        "protect=%s/[x\u6a21]\u5757\u5757" % kind.dir)
+    v = kind.versions[1]
+    assert len(os.listdir(m.p(kind.dir))) == 3
+    for name in ("\u6a21\u5757", "\u6a21\u5757\u5757", "x\u5757"):
+        assert sorted(os.listdir(m.p(kind.dir, name))) == \
+            sorted(kind.versions)
+    for name in ("\u6a21\u5757", "\u6a21\u5757\u5757"):
+        r, delta = delta_of(emulator, lambda: errno_of(
+            os.unlink, m.p(kind.dir, name, v)))
+        assert (r, delta) == (errno.EPERM, {})
+    # Two characters after x: not protected.
+    r, delta = delta_of(emulator, lambda: sh(["rm", m.p(kind.dir, "x\u5757",
+                                                        v)]))
+    assert r.returncode == 0, r.stderr
+    assert delta == {kind.op("delete_version"): 1, "total": 1}
+    assert deletes(emulator)[0]["resource"] == "x\u5757/" + v
+    assert audit_lines(audit) == {
+        "%s/\u6a21\u5757/%s" % (kind.dir, v): ["refused reason=protect"],
+        "%s/\u6a21\u5757\u5757/%s" % (kind.dir, v):
+            ["refused reason=protect"],
+        "%s/x\u5757/%s" % (kind.dir, v): ["deleted http=204"]}
+
+
 def test_protect_lines_of_a_profile_all_hold(emulator, mount, tmp_path):
     for pid in ("a-1", "b-1", "c-1"):
         emulator.add_package(package_id=pid, age_days=10)

@@ -185,6 +185,14 @@ static void test_what_patterns_protect(void)
 		CHECK(guard_protects_below(g, "rfs/providers/app"));
 		guard_free(g);
 	}
+	/* '?' and brackets are one character of a UTF-8 name. */
+	static const char *const cjk[] = {"rfs/modules/\u6a21?",
+					  "rfs/hooks/[\u6a21x]", NULL};
+	g = make_guard(cjk, 0, -1);
+	CHECK(guard_protects(g, "rfs/modules/\u6a21\u5757/1.0.0"));
+	CHECK(!guard_protects(g, "rfs/modules/\u6a21\u5757\u5757"));
+	CHECK(guard_protects(g, "rfs/hooks/\u6a21"));
+	guard_free(g);
 	g = make_guard(NULL, 0, -1);
 	CHECK(!guard_protects(g, "rfs/providers/prod-eu"));
 	CHECK(!guard_protects_below(g, "rfs/providers/prod-eu"));
