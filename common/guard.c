@@ -102,6 +102,17 @@ int guard_check_pattern(const char *pattern, const char **why)
 	for (const char *p = pattern; !*why && *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*why = "holds a control character";
+	/* No path in the tree has such a component: the pattern would
+	 * protect nothing, and say nothing. */
+	for (const char *c = pattern; !*why && c; c = strchr(c, '/')) {
+		size_t n;
+
+		c += *c == '/';
+		n = strcspn(c, "/");
+		if (n == 0 || (n <= 2 && strncmp(c, "..", n) == 0))
+			*why = "has an empty, . or .. component: paths in the "
+			       "tree have none";
+	}
 	return *why ? -EINVAL : 0;
 }
 

@@ -533,6 +533,10 @@ BAD = [
     ("max_deletes", "1e3"), ("max_deletes", ""),
     ("max_deletes", "1000000001"), ("protect", ""),
     ("protect", "/iotda/packages/x"), ("protect", "rfs/providers/"),
+    # Paths in the tree have none of these: such a pattern would protect
+    # nothing, silently.
+    ("protect", "./rfs/providers/x"), ("protect", "rfs//providers/x"),
+    ("protect", "rfs/providers/../x"), ("protect", "rfs/providers/."),
 ]
 
 

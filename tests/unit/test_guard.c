@@ -113,6 +113,13 @@ static void test_patterns_checked(void)
 	    {"/rfs/providers/prod", false},
 	    {"rfs/providers/", false},
 	    {"rfs/\nproviders", false},
+	    {"./rfs", false},
+	    {"rfs//providers", false},
+	    {"rfs/providers/../x", false},
+	    {"rfs/.", false},
+	    {"..", false},
+	    {"rfs/.../x", true},
+	    {"rfs/.x/..y", true},
 	};
 	const char *why;
 
