@@ -186,6 +186,9 @@ static int has_children(struct http_backend *hb, const struct coll *c,
 	for (i = 0; !ret && i < l->count; i++)
 		if (!hb_is_hidden(hb, &vc, l->items[i].name))
 			left++;
+	/* A child the listing left out (a bad name, metadata too big) is
+	 * still there, as the real check, which counts raw entries, sees. */
+	left += l->dropped_tainted + l->dropped_unsafe + l->dropped_big;
 	*any = left > (c->kind->keeps_a_child ? 1u : 0u);
 	listing_put(l);
 	return ret;
