@@ -221,6 +221,23 @@ def test_protect_matches_characters_not_bytes(emulator, mount, tmp_path,
         "%s/x\u5757/%s" % (kind.dir, v): ["deleted http=204"]}
 
 
+def test_an_audit_line_is_one_word_per_field_whatever_the_name(
+        emulator, mount, tmp_path):
+    # A listed name may hold spaces: in the audit line they must not pass
+    # for fields of their own.
+    name = "x request_id=1 outcome=deleted http=204"
+    emulator.add_rfs("providers", name, ["1.0.0", "2.0.0"])
+    m, audit = mount_with_audit(mount, tmp_path, "protect=rfs/providers/x*")
+    assert os.listdir(m.p(PROVIDERS)) == [name]
+    assert sorted(os.listdir(m.p(PROVIDERS, name))) == ["1.0.0", "2.0.0"]
+    r, delta = delta_of(emulator, lambda: errno_of(
+        os.unlink, m.p(PROVIDERS, name, "1.0.0")))
+    assert (r, delta) == (errno.EPERM, {})
+    esc = name.replace(" ", "\\x20")
+    assert audit_lines(audit) == {
+        "rfs/providers/%s/1.0.0" % esc: ["refused reason=protect"]}
+
+
 def test_protect_lines_of_a_profile_all_hold(emulator, mount, tmp_path):
     for pid in ("a-1", "b-1", "c-1"):
         emulator.add_package(package_id=pid, age_days=10)
