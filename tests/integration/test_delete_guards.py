@@ -582,6 +582,31 @@ def test_a_bad_guard_value_is_a_usage_error(emulator, tmp_path, key, value,
         assert not is_mounted(str(mnt))
 
 
+# A typo in a pattern's directories would protect nothing, silently.
+@pytest.mark.parametrize("where", ["command_line", "profile"])
+@pytest.mark.parametrize("pattern", ["rfs/provider/prod", "iotda/prod-*",
+                                     "providers/prod", "rfs/modules-x"])
+def test_a_pattern_outside_the_tree_is_a_usage_error(emulator, tmp_path,
+                                                     pattern, where):
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    conf = tmp_path / "config"
+    conf.write_text("[default]\nprotect = rfs/*/ok\nprotect = r[f]s/x\n" +
+                    ("protect = %s\n" % pattern if where == "profile"
+                     else ""))
+    conf.chmod(0o600)
+    opts = ["config=%s" % conf]
+    if where == "command_line":
+        opts.append("protect=" + pattern)
+    for args in (["--check"], ["-f", str(mnt)]):
+        code, _, err, total = run_hwcfs(emulator, args, opts, tmp_path)
+        assert code == EXIT_USAGE, err
+        assert "hwcfs: protect %s" % pattern in err, err
+        assert "rfs/ok" not in err and "r[f]s/x" not in err, err
+        assert total == 0
+        assert not is_mounted(str(mnt))
+
+
 def test_check_prints_the_guards_that_are_set(emulator, tmp_path):
     conf = tmp_path / "config"
     conf.write_text("[p]\nprotect = rfs/providers/prod\n"
