@@ -412,6 +412,33 @@ def test_max_deletes_holds_under_16_parallel_rm(emulator, mount, tmp_path):
             sorted(v["provider_version"] for v in p["versions"])
 
 
+def test_max_deletes_holds_across_the_kinds(emulator, mount, tmp_path):
+    # 16 processes, 4 of each RFS kind, each deleting 2 versions of its
+    # own name (not the one a hook or template keeps): one budget for all.
+    groups = []
+    for kind in KINDS:
+        for i in range(4):
+            kind.add(emulator, "n%d" % i, kind.versions)
+    m, audit = mount_with_audit(mount, tmp_path, "max_deletes=10")
+    for kind in KINDS:
+        for i in range(4):
+            d = m.p(kind.dir, "n%d" % i)
+            assert sorted(os.listdir(d)) == sorted(kind.versions)
+            groups.append([os.path.join(d, v) for v in kind.versions[1:]])
+    emulator.faults(latency_ms=100)
+    err, delta = delta_of(emulator, lambda: rm_in_parallel(groups))
+    emulator.clear_faults()
+    assert sum(delta.get(k.op("delete_version"), 0) for k in KINDS) == 10
+    assert delta["total"] == 10, delta
+    assert len(deletes(emulator)) == 10
+    assert all(d["status"] == 204 for d in deletes(emulator))
+    assert len(refused_names(err)) == 22
+    outcomes = [o for v in audit_lines(audit).values() for o in v]
+    assert outcomes.count("deleted http=204") == 10
+    assert outcomes.count("refused reason=max_deletes") == 22
+    assert os.getxattr(m.path, "user.hwcfs.max_deletes") == b"0"
+
+
 def test_setfattr_gives_the_owner_a_new_budget(emulator, mount, tmp_path):
     emulator.seed(packages=12)
     m, audit = mount_with_audit(mount, tmp_path, "max_deletes=2")
