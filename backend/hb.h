@@ -94,6 +94,14 @@ const char *hb_outcome(int err);
  */
 int hb_guard_check(struct http_backend *hb, const struct coll *c,
 		   const struct resource *r, unsigned flags, const char *path);
+/*
+ * A kind that keeps_a_child (a hook's default version, a template's last)
+ * deletes it with its name even without BACKEND_CASCADE: once the
+ * emptiness check found no other child, the children left must pass
+ * protect and min_age too. 0, or -EPERM with its audit line.
+ */
+int hb_guard_kept(struct http_backend *hb, const struct coll *c,
+		  const struct resource *r, const char *path);
 /* A max_deletes slot for the DELETE of path: 0 and *ticket, or -EPERM
  * with its audit line. */
 int hb_guard_take(struct http_backend *hb, const char *path,

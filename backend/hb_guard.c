@@ -55,6 +55,12 @@ static int children_reason(struct http_backend *hb, const struct coll *c,
 	if (!l)
 		return -ENOMEM;
 	ret = hb_list_into(hb, &vc, l);
+	/* A child the listing left out (a bad name, metadata too big) can
+	 * be neither aged nor matched, yet the DELETE takes it along. */
+	if (!ret && l->dropped_tainted + l->dropped_unsafe + l->dropped_big) {
+		*why = hb->guard->min_age ? GUARD_MIN_AGE : GUARD_PROTECT;
+		snprintf(child, sizeof(child), "that its listing left out");
+	}
 	for (i = 0; !ret && i < l->count && *why == GUARD_OK; i++) {
 		if (hb_is_hidden(hb, &vc, l->items[i].name))
 			continue;
@@ -87,6 +93,22 @@ int hb_guard_check(struct http_backend *hb, const struct coll *c,
 		if (ret)
 			return ret;
 	}
+	return why == GUARD_OK ? 0 : refuse(path, why);
+}
+
+int hb_guard_kept(struct http_backend *hb, const struct coll *c,
+		  const struct resource *r, const char *path)
+{
+	const struct guard *g = hb->guard;
+	enum guard_reason why;
+	int ret;
+
+	if (!g || !c->kind->keeps_a_child ||
+	    !(g->min_age || guard_protects_below(g, path)))
+		return 0;
+	ret = children_reason(hb, c, r, path, &why);
+	if (ret)
+		return ret;
 	return why == GUARD_OK ? 0 : refuse(path, why);
 }
 

@@ -186,6 +186,9 @@ static int has_children(struct http_backend *hb, const struct coll *c,
 	for (i = 0; !ret && i < l->count; i++)
 		if (!hb_is_hidden(hb, &vc, l->items[i].name))
 			left++;
+	/* A child the listing left out (a bad name, metadata too big) is
+	 * still there, as the real check, which counts raw entries, sees. */
+	left += l->dropped_tainted + l->dropped_unsafe + l->dropped_big;
 	*any = left > (c->kind->keeps_a_child ? 1u : 0u);
 	listing_put(l);
 	return ret;
@@ -236,6 +239,9 @@ static int hb_remove(struct backend *b, const struct coll *c,
 			return ret;
 		if (any)
 			return -ENOTEMPTY;
+		ret = hb_guard_kept(hb, c, r, path);
+		if (ret)
+			return ret;
 	}
 	/* A dry-run delete takes its slot too: it rehearses the real run,
 	 * which would stop at the same place (docs/hwcfs.md). */

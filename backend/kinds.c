@@ -8,11 +8,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "config.h"
+#include "guard.h"
 #include "kinds.h"
 #include "names.h"
 
@@ -277,6 +279,64 @@ int kind_check_selection(const struct hwc_config *cfg, char *err, size_t errlen)
 	snprintf(err, errlen, "kinds=%s shows none of the services configured",
 		 cfg->kinds);
 	return -EINVAL;
+}
+
+/*
+ * Whether a protect pattern can reach a path of the tree: its first two
+ * components must match a top kind's directory ("rfs/providers"), or its
+ * only one a service's ("rfs"). A pattern with an escape or a bracket may
+ * hide a '/' (common/guard.c): it is taken as it is.
+ */
+static bool kind_pattern_reaches(const char *pattern)
+{
+	const char *slash = strchr(pattern, '/');
+	char head[GUARD_PATTERN_LIMIT + 1], dir[128];
+	size_t n;
+
+	if (strpbrk(pattern, "\\["))
+		return true;
+	slash = slash ? strchr(slash + 1, '/') : NULL;
+	n = slash ? (size_t)(slash - pattern) : strlen(pattern);
+	if (n >= sizeof(head))
+		return true;
+	memcpy(head, pattern, n);
+	head[n] = '\0';
+	for (size_t i = 0; i < kind_count; i++) {
+		const struct kind *k = &kind_table[i];
+
+		if (k->parent)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", k->service->dir, k->name);
+		if (fnmatch(head, dir, FNM_PATHNAME | FNM_LEADING_DIR) == 0)
+			return true;
+	}
+	return false;
+}
+
+int kind_check_protect(const struct hwc_config *cfg, char *err, size_t errlen)
+{
+	char known[256];
+
+	for (size_t i = 0; i < cfg->nprotect; i++) {
+		const struct config_pattern *p = &cfg->protect[i];
+		size_t o = 0;
+
+		if (kind_pattern_reaches(p->pattern))
+			continue;
+		known[0] = '\0';
+		for (size_t j = 0; j < kind_count && o < sizeof(known); j++)
+			if (!kind_table[j].parent)
+				o += (size_t)snprintf(
+				    known + o, sizeof(known) - o, "%s%s/%s",
+				    o ? ", " : "", kind_table[j].service->dir,
+				    kind_table[j].name);
+		snprintf(err, errlen,
+			 "protect %.100s (%.200s) matches nothing in the tree: "
+			 "a path there starts with %s",
+			 p->pattern, p->origin, known);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 const struct kind *kind_find(const char *name)

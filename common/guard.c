@@ -102,6 +102,17 @@ int guard_check_pattern(const char *pattern, const char **why)
 	for (const char *p = pattern; !*why && *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*why = "holds a control character";
+	/* No path in the tree has such a component: the pattern would
+	 * protect nothing, and say nothing. */
+	for (const char *c = pattern; !*why && c; c = strchr(c, '/')) {
+		size_t n;
+
+		c += *c == '/';
+		n = strcspn(c, "/");
+		if (n == 0 || (n <= 2 && strncmp(c, "..", n) == 0))
+			*why = "has an empty, . or .. component: paths in the "
+			       "tree have none";
+	}
 	return *why ? -EINVAL : 0;
 }
 
@@ -259,6 +270,14 @@ int guard_new(const struct hwc_config *cfg, struct guard **out)
 		}
 		g->nprotect++;
 	}
+	/* The daemon runs in the C locale, where fnmatch's '?' and brackets
+	 * match one byte: a Chinese module name's character is three. */
+	if (g->nprotect) {
+		g->utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+		if (!g->utf8)
+			log_warn("protect: no C.UTF-8 locale; '?' and brackets "
+				 "match bytes, not the characters of a name");
+	}
 	*out = g;
 	return 0;
 }
@@ -270,15 +289,29 @@ void guard_free(struct guard *g)
 	for (size_t i = 0; i < g->nprotect; i++)
 		free(g->protect[i]);
 	free(g->protect);
+	if (g->utf8)
+		freelocale(g->utf8);
 	pthread_mutex_destroy(&g->lock);
 	free(g);
+}
+
+/* fnmatch with the characters of UTF-8 names (guard_new). */
+static int guard_fnmatch(const struct guard *g, const char *pattern,
+			 const char *path, int flags)
+{
+	locale_t old = g->utf8 ? uselocale(g->utf8) : (locale_t)0;
+	int m = fnmatch(pattern, path, flags);
+
+	if (g->utf8)
+		uselocale(old);
+	return m;
 }
 
 bool guard_protects(const struct guard *g, const char *path)
 {
 	for (size_t i = 0; g && i < g->nprotect; i++) {
-		int m = fnmatch(g->protect[i], path,
-				FNM_PATHNAME | FNM_LEADING_DIR);
+		int m = guard_fnmatch(g, g->protect[i], path,
+				      FNM_PATHNAME | FNM_LEADING_DIR);
 
 		/* A pattern fnmatch cannot read protects: fail closed. */
 		if (m != FNM_NOMATCH)
@@ -313,13 +346,17 @@ bool guard_protects_below(const struct guard *g, const char *path)
 
 		if (guard_components(p) <= depth)
 			continue;
+		/* A '/' escaped ("\\/") or in a bracket ("[a/]") still parts
+		 * components: a head cut there is no pattern. */
+		if (strpbrk(p, "\\["))
+			return true;
 		while (p[n] && !(p[n] == '/' && ++seen == depth))
 			n++;
 		if (n >= sizeof(head))
 			return true;
 		memcpy(head, p, n);
 		head[n] = '\0';
-		if (fnmatch(head, path, FNM_PATHNAME) != FNM_NOMATCH)
+		if (guard_fnmatch(g, head, path, FNM_PATHNAME) != FNM_NOMATCH)
 			return true;
 	}
 	return false;

@@ -11,6 +11,7 @@
 #ifndef HWCFS_GUARD_H
 #define HWCFS_GUARD_H
 
+#include <locale.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,6 +39,7 @@ struct guard {
 	int min_age;	/* seconds; 0: no minimum */
 	char **protect; /* patterns, relative to the mount point */
 	size_t nprotect;
+	locale_t utf8; /* what the patterns are matched in; 0: none */
 	/* The max_deletes budget: used counts the deletes taken since the
 	 * mount or the last reset, of limit; gen tells a refund whether a
 	 * reset came in between. */

@@ -30,15 +30,18 @@ bool log_debug_enabled(void)
 
 /*
  * in with every control byte as \xHH: a name from the server may hold a
- * newline, which would otherwise forge a log or audit line.
+ * newline, which would otherwise forge a log or audit line. With words,
+ * ' ' and '\\' too: an audit line's path is one word, and a name with
+ * " outcome=deleted" in it must not read as a field.
  */
-static void log_escape(const char *in, char *out, size_t len)
+static void log_escape(const char *in, char *out, size_t len, bool words)
 {
 	const unsigned char *s = (const unsigned char *)in;
 	size_t o = 0;
 
 	for (; *s; s++) {
-		bool ctl = *s < 0x20 || *s == 0x7f;
+		bool ctl = *s < 0x20 || *s == 0x7f ||
+			   (words && (*s == ' ' || *s == '\\'));
 
 		if (o + (ctl ? 4 : 1) >= len)
 			break;
@@ -58,7 +61,7 @@ void hwc_log(int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	log_escape(line, shown, sizeof(shown));
+	log_escape(line, shown, sizeof(shown), false);
 	if (log_foreground)
 		fprintf(stderr, "hwcfs: %s\n", shown);
 	else
@@ -85,7 +88,7 @@ void audit_delete(const char *resource_path, const char *request_id,
 
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	log_escape(resource_path, path, sizeof(path));
+	log_escape(resource_path, path, sizeof(path), true);
 	pthread_mutex_lock(&audit_lock);
 	if (audit_file)
 		fprintf(audit_file, "%s delete %s request_id=%s outcome=%s\n",

@@ -375,7 +375,8 @@ static int finish_settings(struct cmdline *cl, struct fuse_args *args)
 		fprintf(stderr, "hwcfs: %s\n", err[0] ? err : strerror(-ret));
 		return ret == -ERANGE ? EXIT_USAGE : EXIT_STARTUP;
 	}
-	if (kind_check_selection(&cl->cfg, err, sizeof(err))) {
+	if (kind_check_selection(&cl->cfg, err, sizeof(err)) ||
+	    kind_check_protect(&cl->cfg, err, sizeof(err))) {
 		fprintf(stderr, "hwcfs: %s\n", err);
 		return EXIT_USAGE;
 	}

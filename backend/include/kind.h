@@ -94,6 +94,12 @@ bool kind_shown(const struct kind *k, const struct hwc_config *cfg);
  */
 int kind_check_selection(const struct hwc_config *cfg, char *err,
 			 size_t errlen);
+/*
+ * Checks the protect patterns of a finished cfg: -EINVAL with one line in
+ * err for one that can match no path of the tree (a typo such as
+ * rfs/provider/prod would protect nothing, silently).
+ */
+int kind_check_protect(const struct hwc_config *cfg, char *err, size_t errlen);
 /* The row of that name ("packages"), or NULL: for tools and tests. */
 const struct kind *kind_find(const char *name);
 /* A row's index in kind_table. */

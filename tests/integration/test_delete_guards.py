@@ -20,6 +20,7 @@ import pytest
 from conftest import HWCFS, REPO, clean_env, emulator_opts, is_mounted
 from mountlib import MESSAGES, PACKAGES, PROVIDERS, delta_of, deletes, \
     errno_of, package_ids, providers, refresh, sh
+from rfs_kinds import KINDS
 
 EXIT_USAGE = 2
 EPERM_MSG = MESSAGES[errno.EPERM]
@@ -138,6 +139,106 @@ def test_cascade_refuses_a_provider_with_a_protected_version(
         "rfs/providers/app": ["refused reason=protect"]}
 
 
+# A '/' escaped or in a bracket still parts the path's components
+# (FNM_PATHNAME): such a pattern protects app/2.0.0, and a cascade of app
+# must see that.
+@pytest.mark.parametrize("pattern", ["rfs/providers/app\\/2.0.0",
+                                     "rfs/providers/[a/]pp/2.0.0",
+                                     "rfs/providers/\\app/2.0.\\0"])
+def test_cascade_reads_a_pattern_with_an_escape_or_a_bracket(
+        emulator, mount, tmp_path, pattern):
+    emulator.add_provider("app", versions=["1.0.0", "2.0.0"])
+    conf = tmp_path / "config"
+    conf.write_text("[p]\nprotect = %s\n" % pattern)
+    conf.chmod(0o600)
+    m, audit = mount_with_audit(mount, tmp_path, "config=%s" % conf,
+                                "profile=p", "rmdir_cascade")
+    assert "app" in os.listdir(m.p(PROVIDERS))
+    r, delta = delta_of(emulator, lambda: errno_of(os.rmdir,
+                                                   m.p(PROVIDERS, "app")))
+    assert (r, delta) == (errno.EPERM, {"rfs.list_versions": 1, "total": 1})
+    assert deletes(emulator) == []
+    r, delta = delta_of(emulator, lambda: errno_of(
+        os.unlink, m.p(PROVIDERS, "app", "2.0.0")))
+    assert r == errno.EPERM
+    assert "rfs.delete_version" not in delta
+    assert len(providers(emulator)["app"]["versions"]) == 2
+    assert audit_lines(audit) == {
+        "rfs/providers/app": ["refused reason=protect"],
+        "rfs/providers/app/2.0.0": ["refused reason=protect"]}
+
+
+@pytest.mark.parametrize("guard", ["protect", "min_age"])
+def test_cascade_refuses_a_provider_with_a_version_it_cannot_show(
+        emulator, mount, tmp_path, guard):
+    # 2.0.0's metadata is over the 256 KiB a listed entry may have: it is
+    # left out of listings, but the cascade's DELETE would take it along.
+    emulator.add_rfs("providers", "app", age_days=100, versions=[
+        {"version": "1.0.0", "age_days": 90},
+        {"version": "2.0.0", "age_days": 0.1,
+         "description": "x" * (300 << 10)}])
+    opt = "protect=rfs/providers/app/2.0.0" if guard == "protect" \
+        else "min_age=1d"
+    m, audit = mount_with_audit(mount, tmp_path, "rmdir_cascade", opt)
+    assert os.listdir(m.p(PROVIDERS, "app")) == ["1.0.0"]
+    r, delta = delta_of(emulator, lambda: errno_of(os.rmdir,
+                                                   m.p(PROVIDERS, "app")))
+    assert (r, delta) == (errno.EPERM, {"rfs.list_versions": 1, "total": 1})
+    assert deletes(emulator) == []
+    assert len(providers(emulator)["app"]["versions"]) == 2
+    assert audit_lines(audit) == {
+        "rfs/providers/app": ["refused reason=" + guard]}
+
+
+# Names of modules, hooks and templates may be Chinese: '?' and a
+# bracket stand for one character of a name, not one byte of it.
+@pytest.mark.parametrize("kind", KINDS[1:], ids=str)
+def test_protect_matches_characters_not_bytes(emulator, mount, tmp_path,
+                                              kind):
+    for name in ("\u6a21\u5757", "\u6a21\u5757\u5757", "x\u5757"):
+        kind.add(emulator, name, kind.versions)
+    m, audit = mount_with_audit(
+        mount, tmp_path, "protect=%s/\u6a21?" % kind.dir,
+        "protect=%s/[x\u6a21]\u5757\u5757" % kind.dir)
+    v = kind.versions[1]
+    assert len(os.listdir(m.p(kind.dir))) == 3
+    for name in ("\u6a21\u5757", "\u6a21\u5757\u5757", "x\u5757"):
+        assert sorted(os.listdir(m.p(kind.dir, name))) == \
+            sorted(kind.versions)
+    for name in ("\u6a21\u5757", "\u6a21\u5757\u5757"):
+        r, delta = delta_of(emulator, lambda: errno_of(
+            os.unlink, m.p(kind.dir, name, v)))
+        assert (r, delta) == (errno.EPERM, {})
+    # Two characters after x: not protected.
+    r, delta = delta_of(emulator, lambda: sh(["rm", m.p(kind.dir, "x\u5757",
+                                                        v)]))
+    assert r.returncode == 0, r.stderr
+    assert delta == {kind.op("delete_version"): 1, "total": 1}
+    assert deletes(emulator)[0]["resource"] == "x\u5757/" + v
+    assert audit_lines(audit) == {
+        "%s/\u6a21\u5757/%s" % (kind.dir, v): ["refused reason=protect"],
+        "%s/\u6a21\u5757\u5757/%s" % (kind.dir, v):
+            ["refused reason=protect"],
+        "%s/x\u5757/%s" % (kind.dir, v): ["deleted http=204"]}
+
+
+def test_an_audit_line_is_one_word_per_field_whatever_the_name(
+        emulator, mount, tmp_path):
+    # A listed name may hold spaces: in the audit line they must not pass
+    # for fields of their own.
+    name = "x request_id=1 outcome=deleted http=204"
+    emulator.add_rfs("providers", name, ["1.0.0", "2.0.0"])
+    m, audit = mount_with_audit(mount, tmp_path, "protect=rfs/providers/x*")
+    assert os.listdir(m.p(PROVIDERS)) == [name]
+    assert sorted(os.listdir(m.p(PROVIDERS, name))) == ["1.0.0", "2.0.0"]
+    r, delta = delta_of(emulator, lambda: errno_of(
+        os.unlink, m.p(PROVIDERS, name, "1.0.0")))
+    assert (r, delta) == (errno.EPERM, {})
+    esc = name.replace(" ", "\\x20")
+    assert audit_lines(audit) == {
+        "rfs/providers/%s/1.0.0" % esc: ["refused reason=protect"]}
+
+
 def test_protect_lines_of_a_profile_all_hold(emulator, mount, tmp_path):
     for pid in ("a-1", "b-1", "c-1"):
         emulator.add_package(package_id=pid, age_days=10)
@@ -218,6 +319,44 @@ def test_min_age_with_cascade_refuses_an_old_provider_with_a_young_version(
                                   ["refused reason=min_age"]}
 
 
+# ------------------------------------------------------------ every kind
+
+
+@pytest.mark.parametrize("guard", ["protect", "min_age"])
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_rmdir_after_rm_r_keeps_a_guarded_version(emulator, mount, tmp_path,
+                                                  kind, guard):
+    # The first version is the guarded one: a hook's default, the one a
+    # template keeps once the others are gone. A hook's or template's
+    # DELETE takes that version along, so the guards must see it even
+    # without rmdir_cascade.
+    keep = kind.versions[0]
+    kind.add(emulator, "app", [
+        {"version": v, "age_days": 0.1 if v == keep else 50}
+        for v in kind.versions], age_days=100)
+    opt = "protect=%s/app/%s" % (kind.dir, keep) if guard == "protect" \
+        else "min_age=1d"
+    m, audit = mount_with_audit(mount, tmp_path, opt)
+    d = m.p(kind.dir, "app")
+    assert sorted(os.listdir(d)) == sorted(kind.versions)
+    r, delta = delta_of(emulator, lambda: sh(["rm", "-r", d]))
+    assert r.returncode == 1
+    assert refused_names(r.stderr) == {m.p(kind.dir, "app", keep)}, r.stderr
+    assert delta == {kind.op("delete_version"): 2, "total": 2}
+    r, delta = delta_of(emulator, lambda: errno_of(os.rmdir, d))
+    assert r == (errno.EPERM if kind.keeps else errno.ENOTEMPTY)
+    assert kind.op("delete") not in delta
+    assert kind.version_names(emulator, "app") == [keep]
+    assert [x["resource"] for x in deletes(emulator)] == \
+        ["app/" + v for v in kind.versions[1:]]
+    expect = {"%s/app/%s" % (kind.dir, v): ["deleted http=204"]
+              for v in kind.versions[1:]}
+    expect["%s/app/%s" % (kind.dir, keep)] = ["refused reason=" + guard]
+    if kind.keeps:
+        expect["%s/app" % kind.dir] = ["refused reason=" + guard]
+    assert audit_lines(audit) == expect
+
+
 # ------------------------------------------------------------ max_deletes
 
 
@@ -272,6 +411,33 @@ def test_max_deletes_holds_under_16_parallel_rm(emulator, mount, tmp_path):
     for name, p in providers(emulator).items():
         assert sorted(os.listdir(m.p(PROVIDERS, name))) == \
             sorted(v["provider_version"] for v in p["versions"])
+
+
+def test_max_deletes_holds_across_the_kinds(emulator, mount, tmp_path):
+    # 16 processes, 4 of each RFS kind, each deleting 2 versions of its
+    # own name (not the one a hook or template keeps): one budget for all.
+    groups = []
+    for kind in KINDS:
+        for i in range(4):
+            kind.add(emulator, "n%d" % i, kind.versions)
+    m, audit = mount_with_audit(mount, tmp_path, "max_deletes=10")
+    for kind in KINDS:
+        for i in range(4):
+            d = m.p(kind.dir, "n%d" % i)
+            assert sorted(os.listdir(d)) == sorted(kind.versions)
+            groups.append([os.path.join(d, v) for v in kind.versions[1:]])
+    emulator.faults(latency_ms=100)
+    err, delta = delta_of(emulator, lambda: rm_in_parallel(groups))
+    emulator.clear_faults()
+    assert sum(delta.get(k.op("delete_version"), 0) for k in KINDS) == 10
+    assert delta["total"] == 10, delta
+    assert len(deletes(emulator)) == 10
+    assert all(d["status"] == 204 for d in deletes(emulator))
+    assert len(refused_names(err)) == 22
+    outcomes = [o for v in audit_lines(audit).values() for o in v]
+    assert outcomes.count("deleted http=204") == 10
+    assert outcomes.count("refused reason=max_deletes") == 22
+    assert os.getxattr(m.path, "user.hwcfs.max_deletes") == b"0"
 
 
 def test_setfattr_gives_the_owner_a_new_budget(emulator, mount, tmp_path):
@@ -412,6 +578,10 @@ BAD = [
     ("max_deletes", "1e3"), ("max_deletes", ""),
     ("max_deletes", "1000000001"), ("protect", ""),
     ("protect", "/iotda/packages/x"), ("protect", "rfs/providers/"),
+    # Paths in the tree have none of these: such a pattern would protect
+    # nothing, silently.
+    ("protect", "./rfs/providers/x"), ("protect", "rfs//providers/x"),
+    ("protect", "rfs/providers/../x"), ("protect", "rfs/providers/."),
 ]
 
 
@@ -436,6 +606,31 @@ def test_a_bad_guard_value_is_a_usage_error(emulator, tmp_path, key, value,
         assert "hwcfs: " in err and key in err, err
         if where == "profile":
             assert "%s:3: %s" % (conf, key) in err, err
+        assert total == 0
+        assert not is_mounted(str(mnt))
+
+
+# A typo in a pattern's directories would protect nothing, silently.
+@pytest.mark.parametrize("where", ["command_line", "profile"])
+@pytest.mark.parametrize("pattern", ["rfs/provider/prod", "iotda/prod-*",
+                                     "providers/prod", "rfs/modules-x"])
+def test_a_pattern_outside_the_tree_is_a_usage_error(emulator, tmp_path,
+                                                     pattern, where):
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    conf = tmp_path / "config"
+    conf.write_text("[default]\nprotect = rfs/*/ok\nprotect = r[f]s/x\n" +
+                    ("protect = %s\n" % pattern if where == "profile"
+                     else ""))
+    conf.chmod(0o600)
+    opts = ["config=%s" % conf]
+    if where == "command_line":
+        opts.append("protect=" + pattern)
+    for args in (["--check"], ["-f", str(mnt)]):
+        code, _, err, total = run_hwcfs(emulator, args, opts, tmp_path)
+        assert code == EXIT_USAGE, err
+        assert "hwcfs: protect %s" % pattern in err, err
+        assert "rfs/ok" not in err and "r[f]s/x" not in err, err
         assert total == 0
         assert not is_mounted(str(mnt))
 

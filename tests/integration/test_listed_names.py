@@ -163,4 +163,5 @@ def test_a_newline_in_a_name_never_splits_a_log_line(emulator, mount):
     assert [d["resource"] for d in deletes(emulator)] == [name]
     audit = [line for line in m.stderr.splitlines() if "audit:" in line]
     assert len(audit) == 1
-    assert "evil\\x0ahwcfs: audit: forged" in audit[0]
+    # and its spaces too: the path is one word of the audit line
+    assert "evil\\x0ahwcfs:\\x20audit:\\x20forged " in audit[0]

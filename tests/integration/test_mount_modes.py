@@ -214,6 +214,24 @@ def test_dry_run_rm_r_finishes_without_delete(emulator, mount, kind,
         assert (" %s " % path) in line and "outcome=dry-run" in line, lines
 
 
+@pytest.mark.parametrize("dry_run", [False, True], ids=["real", "dry_run"])
+def test_rmdir_counts_a_version_the_listing_left_out(emulator, mount,
+                                                      dry_run):
+    # 1.0.0's metadata is over the 256 KiB a listed entry may have: not
+    # shown, but still there. A dry run's emptiness check, from a listing,
+    # must not take the provider for empty when the real one does not.
+    emulator.add_rfs("providers", "app", versions=[
+        {"version": "1.0.0", "description": "x" * (300 << 10)}])
+    m = mount(*(["dry_run"] if dry_run else []))
+    assert os.listdir(m.p(PROVIDERS, "app")) == []
+    r, delta = delta_of(emulator, lambda: errno_of(os.rmdir,
+                                                   m.p(PROVIDERS, "app")))
+    assert r == errno.ENOTEMPTY
+    assert delta == {"rfs.list_versions": 1, "total": 1}
+    assert deletes(emulator) == []
+    assert "app" in os.listdir(m.p(PROVIDERS))
+
+
 def test_dry_run_rm_packages_finishes_without_delete(emulator, mount):
     m, _ = setup_mount(emulator, mount, "dry_run")
     ids = sorted(package_ids(emulator))

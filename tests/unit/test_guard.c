@@ -113,6 +113,13 @@ static void test_patterns_checked(void)
 	    {"/rfs/providers/prod", false},
 	    {"rfs/providers/", false},
 	    {"rfs/\nproviders", false},
+	    {"./rfs", false},
+	    {"rfs//providers", false},
+	    {"rfs/providers/../x", false},
+	    {"rfs/.", false},
+	    {"..", false},
+	    {"rfs/.../x", true},
+	    {"rfs/.x/..y", true},
 	};
 	const char *why;
 
@@ -173,6 +180,25 @@ static void test_what_patterns_protect(void)
 		CHECK(guard_protects(g, cases[i].path) == cases[i].protects);
 		CHECK(guard_protects_below(g, cases[i].path) == cases[i].below);
 	}
+	guard_free(g);
+	/* A '/' escaped or in a bracket parts components as well. */
+	static const char *const slashes[] = {
+	    "rfs/providers/app\\/2.0.0", "rfs/providers/[a/]pp/2.0.0", NULL};
+	for (size_t i = 0; slashes[i]; i++) {
+		const char *one[] = {slashes[i], NULL};
+
+		g = make_guard(one, 0, -1);
+		CHECK(guard_protects(g, "rfs/providers/app/2.0.0"));
+		CHECK(guard_protects_below(g, "rfs/providers/app"));
+		guard_free(g);
+	}
+	/* '?' and brackets are one character of a UTF-8 name. */
+	static const char *const cjk[] = {"rfs/modules/\u6a21?",
+					  "rfs/hooks/[\u6a21x]", NULL};
+	g = make_guard(cjk, 0, -1);
+	CHECK(guard_protects(g, "rfs/modules/\u6a21\u5757/1.0.0"));
+	CHECK(!guard_protects(g, "rfs/modules/\u6a21\u5757\u5757"));
+	CHECK(guard_protects(g, "rfs/hooks/\u6a21"));
 	guard_free(g);
 	g = make_guard(NULL, 0, -1);
 	CHECK(!guard_protects(g, "rfs/providers/prod-eu"));

@@ -116,11 +116,49 @@ static void test_bad_values_are_refused_with_a_reason(void)
 	CHECK_INT(kind_check_selection(&cfg, err, sizeof(err)), 0);
 }
 
+/* A protect pattern must be able to reach a path of the tree. */
+static void test_protect_patterns_reach_the_tree(void)
+{
+	static const struct {
+		const char *pattern;
+		bool ok;
+	} cases[] = {
+	    {"rfs", true},
+	    {"*", true},
+	    {"iotda/packages/x", true},
+	    {"rfs/*/x", true},
+	    {"rfs/hooks", true},
+	    {"rfs/templates/t/V1", true},
+	    {"r[f]s/providers", true}, /* a bracket: taken as it is */
+	    {"rfs/provider/x", false},
+	    {"rfs/providers-x", false},
+	    {"providers/x", false},
+	    {"iotda", true},
+	    {"iot", false},
+	};
+	struct config_pattern p;
+	struct hwc_config cfg;
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		test_cfg(&cfg, NULL);
+		p = (struct config_pattern){(char *)cases[i].pattern,
+					    (char *)"here"};
+		cfg.protect = &p;
+		cfg.nprotect = 1;
+		err[0] = '\0';
+		CHECK_INT(kind_check_protect(&cfg, err, sizeof(err)),
+			  cases[i].ok ? 0 : -EINVAL);
+		CHECK(cases[i].ok || strstr(err, "(here) matches nothing"));
+	}
+}
+
 int main(void)
 {
 	test_values_and_what_they_show();
 	test_child_kinds_follow_their_parent();
 	test_a_service_without_a_chosen_kind_is_not_configured();
 	test_bad_values_are_refused_with_a_reason();
+	test_protect_patterns_reach_the_tree();
 	return test_summary();
 }
