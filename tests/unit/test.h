@@ -7,6 +7,7 @@
 #define HWCFS_TEST_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int test_passed, test_failed;
@@ -51,6 +52,24 @@ static inline int test_summary(void)
 {
 	printf("%d passed, %d failed\n", test_passed, test_failed);
 	return test_failed ? 1 : 0;
+}
+
+/*
+ * A fresh HOME from the mkdtemp template home, no config file variables
+ * and a key pair in the environment: what config_finish needs to run.
+ */
+static inline void test_home_with_keys(char *home, const char *ak,
+				       const char *sk)
+{
+	if (!mkdtemp(home)) {
+		perror("mkdtemp");
+		exit(2);
+	}
+	setenv("HOME", home, 1);
+	unsetenv("HWCFS_CONFIG");
+	unsetenv("XDG_CONFIG_HOME");
+	setenv("HUAWEICLOUD_SDK_AK", ak, 1);
+	setenv("HUAWEICLOUD_SDK_SK", sk, 1);
 }
 
 /*

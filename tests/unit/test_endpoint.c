@@ -72,15 +72,8 @@ static void test_config_refuses_what_the_client_would(void)
 	struct hwc_config cfg;
 	char err[ERRLEN] = "";
 
-	if (!mkdtemp(home)) {
-		perror("mkdtemp");
-		exit(2);
-	}
-	setenv("HOME", home, 1);
-	unsetenv("HWCFS_CONFIG");
-	unsetenv("XDG_CONFIG_HOME");
-	setenv("HUAWEICLOUD_SDK_AK", "ENDPOINTTESTAK000001", 1);
-	setenv("HUAWEICLOUD_SDK_SK", "endpoint-test-secret/00000000000001", 1);
+	test_home_with_keys(home, "ENDPOINTTESTAK000001",
+			    "endpoint-test-secret/00000000000001");
 	config_init(&cfg);
 	cfg.iotda_endpoint = strdup("https://h.example.com/v5");
 	CHECK_INT(config_finish(&cfg, err, sizeof(err)), -EINVAL);

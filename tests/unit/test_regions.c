@@ -236,15 +236,8 @@ static void test_config_finish_derives_from_region(void)
 	struct hwc_config cfg;
 	char err[ERRLEN] = "";
 
-	if (!mkdtemp(home)) {
-		perror("mkdtemp");
-		exit(2);
-	}
-	setenv("HOME", home, 1);
-	unsetenv("HWCFS_CONFIG");
-	unsetenv("XDG_CONFIG_HOME");
-	setenv("HUAWEICLOUD_SDK_AK", "REGIONTESTAK00000001", 1);
-	setenv("HUAWEICLOUD_SDK_SK", "region-test-secret/0000000000000001", 1);
+	test_home_with_keys(home, "REGIONTESTAK00000001",
+			    "region-test-secret/0000000000000001");
 	setenv("HUAWEICLOUD_SDK_REGION_IOTDA_CN_NORTH_4", "https://io.mirror/",
 	       1);
 	config_init(&cfg);
