@@ -250,31 +250,21 @@ class Control:
             return out
 
     def control_add_provider(self, req):
-        cloud = self.server.cloud
-        name = req.get("provider_name")
-        if not isinstance(name, str) or not name:
+        """The older call of control_add_rfs for providers, with the API's
+        own field names (provider_name, provider_version, ...)."""
+        if not isinstance(req.get("provider_name"), str) or \
+                not req["provider_name"]:
             raise ApiError(400, {"error": "provider_name is required"})
-        now = time.time()
-        when = parse_time_field(req, now)
-        epoch_ms = int(round((now if when is None else when) * 1000))
-        with cloud.lock:
-            if name in cloud.providers:
-                raise ApiError(409, {"error": "provider exists"})
-            prov = cloud.make_provider(name, epoch_ms,
-                                       req.get("provider_description"))
-            for i, v in enumerate(req.get("versions", [])):
-                spec = v if isinstance(v, dict) else {"provider_version": v}
-                vwhen = parse_time_field(spec, now)
-                vms = epoch_ms + (i + 1) * 1000 if vwhen is None else \
-                    int(round(vwhen * 1000))
-                cloud.add_version(prov, str(spec["provider_version"]), vms,
-                                  spec.get("function_graph_urn"),
-                                  spec.get("version_description"))
-            cloud.insert_provider(prov)
-            out = dict(prov["obj"])
-            out["versions"] = [dict(v["obj"])
-                               for v in prov["versions"].values()]
-            return out
+        versions = []
+        for v in req.get("versions", []):
+            spec = dict(v) if isinstance(v, dict) else {"provider_version": v}
+            spec["version"] = spec.pop("provider_version", None)
+            if "version_description" in spec:
+                spec["description"] = spec.pop("version_description")
+            versions.append(spec)
+        return self.control_add_rfs(KINDS["providers"], dict(
+            req, name=req["provider_name"], versions=versions,
+            description=req.get("provider_description")))
 
     def control_add_version(self, name, req):
         cloud = self.server.cloud
