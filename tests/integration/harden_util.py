@@ -158,6 +158,18 @@ def tool_errno(proc):
     return None
 
 
+# The walks of the hostile-listing tests' tree (1,200 packages, 1,500
+# providers, "vprov" with 3 versions) when nothing is hostile, as
+# {directory: (errno, {op: exact requests})}: iotda/packages, 600
+# firmware and 600 software packages and no module package, is page 0 of
+# each of the three types, a round of offsets 50..500 (10 pages a type),
+# then after the marker the last short pages (2 a type): 3 + 20 + 4 = 27;
+# the providers are 2 pages of 1,000, the versions 1.
+NORMAL_WALKS = {"iotda/packages": (0, {"iotda.list": 27}),
+                "rfs/providers": (0, {"rfs.list_providers": 2}),
+                "rfs/providers/vprov": (0, {"rfs.list_versions": 1})}
+
+
 # The daemon's peak resident size (VmHWM) after a hostile run: a bound far
 # under what an unbounded walk reaches (3.8 GB in three minutes, issue
 # 11.5). Under ASan, freed memory waits in a quarantine (256 MiB by

@@ -12,8 +12,8 @@ import time
 import pytest
 
 from emulator.harness import Emulator
-from harden_util import api_requests, expected_names, mounted, run_tool, \
-    tool_list_hostile
+from harden_util import NORMAL_WALKS, api_requests, expected_names, \
+    mounted, run_tool, tool_list_hostile
 
 PACKAGES = 1200  # 600 a type: the IoTDA walk needs a marker
 PROVIDERS = 1500  # two RFS pages of 1000
@@ -22,14 +22,9 @@ VERSIONS = 3
 # take well under one. Generous: CI machines are shared.
 BOUND_S = 60
 
-# knob -> directory -> (errno or 0, {op: exact requests})
-#   iotda/packages, 600 firmware and 600 software packages, no module
-#   package: page 0 of each of the three types, a round of offsets
-#   50..500 (10 pages a type), then after the marker the last short
-#   pages (2 a type): 3 + 20 + 4 = 27 requests.
-NORMAL = {"iotda/packages": (0, {"iotda.list": 27}),
-          "rfs/providers": (0, {"rfs.list_providers": 2}),
-          "rfs/providers/vprov": (0, {"rfs.list_versions": 1})}
+# knob -> directory -> (errno or 0, {op: exact requests}); the walks
+# when nothing is hostile are harden_util.NORMAL_WALKS.
+NORMAL = NORMAL_WALKS
 EXPECT = {
     # the marker check fails after the first two rounds (the empty
     # module type ends with its page 0)

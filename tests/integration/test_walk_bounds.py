@@ -15,21 +15,17 @@ import re
 import pytest
 
 from emulator.harness import Emulator
-from harden_util import ASAN_SMALL_QUARANTINE, PEAK_MIB, api_requests, \
-    daemon_peak_mib, expected_names, mounted, run_tool, tool_errno, \
-    tool_list_hostile
+from harden_util import ASAN_SMALL_QUARANTINE, NORMAL_WALKS, PEAK_MIB, \
+    api_requests, daemon_peak_mib, expected_names, mounted, run_tool, \
+    tool_errno, tool_list_hostile
 
 PROVIDERS = 1500  # two RFS pages of 1000
 VERSIONS = 3
 # A hostile listing must end well within this (seconds); generous, since
 # CI machines are shared. The request counts below are the real bound.
 BOUND_S = 120
-# The real walks, for comparison: 27 IoTDA requests for 600 packages of
-# two types and none of the third (see test_hostile.py), 2 pages of
-# providers, 1 of versions.
-NORMAL = {"iotda/packages": (0, {"iotda.list": 27}),
-          "rfs/providers": (0, {"rfs.list_providers": 2}),
-          "rfs/providers/vprov": (0, {"rfs.list_versions": 1})}
+# The real walks, for comparison (harden_util.NORMAL_WALKS).
+NORMAL = NORMAL_WALKS
 EIO = errno.EIO
 # knob -> directory -> (errno or 0, {op: exact requests})
 EXPECT = {
